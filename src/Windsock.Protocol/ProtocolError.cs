@@ -1,0 +1,37 @@
+namespace Windsock.Protocol;
+
+/// <summary>Why bytes are not a valid SOCKS message. Every malformed input maps to one of these, never to an exception.</summary>
+public enum ProtocolError
+{
+    None = 0,
+
+    /// <summary>The version byte is not the one this message requires (4 or 5, or 1 for RFC 1929).</summary>
+    UnsupportedVersion,
+
+    /// <summary>SOCKS4 command byte other than CONNECT (1) or BIND (2).</summary>
+    UnsupportedCommand,
+
+    /// <summary>SOCKS5 ATYP other than 1 (IPv4), 3 (domain name) or 4 (IPv6).</summary>
+    UnsupportedAddressType,
+
+    /// <summary>A SOCKS5 domain name of length zero, or a SOCKS4a host name that is empty.</summary>
+    EmptyHostName,
+
+    /// <summary>A SOCKS4a host name longer than 255 bytes before its NUL.</summary>
+    HostNameTooLong,
+
+    /// <summary>A host name with bytes outside printable ASCII (control characters, spaces, NUL, 8-bit bytes).</summary>
+    InvalidHostName,
+
+    /// <summary>A SOCKS4 user id longer than 255 bytes before its NUL.</summary>
+    UserIdTooLong,
+
+    /// <summary>An RFC 1929 request whose ULEN is zero (RFC 1929 allows 1 to 255).</summary>
+    EmptyUserName,
+
+    /// <summary>An RFC 1929 request whose PLEN is zero (RFC 1929 allows 1 to 255).</summary>
+    EmptyPassword,
+
+    /// <summary>A SOCKS5 reply whose RSV byte is not zero, or a UDP header whose RSV field is not zero.</summary>
+    ReservedNotZero,
+}
