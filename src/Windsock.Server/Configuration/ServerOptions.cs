@@ -1,0 +1,58 @@
+using System.Net;
+
+namespace Windsock.Server.Configuration;
+
+/// <summary>
+/// Everything the server needs to run, after the configuration file and the command-line flags
+/// have been read and validated. Immutable: a reload builds a new instance.
+/// </summary>
+public sealed record ServerOptions
+{
+    /// <summary>The embedded default: loopback only, on both address families, no authentication.</summary>
+    public static ServerOptions Default { get; } = new();
+
+    public const int DefaultPort = 1080;
+
+    /// <summary>Addresses to listen on. Port 0 asks the system for a free port (tests use it).</summary>
+    public IReadOnlyList<IPEndPoint> Listen { get; init; } =
+        [new IPEndPoint(IPAddress.Loopback, DefaultPort), new IPEndPoint(IPAddress.IPv6Loopback, DefaultPort)];
+
+    /// <summary>Client networks allowed to use the server at all; others are closed on accept.</summary>
+    public IReadOnlyList<IPNetwork> AllowedClients { get; init; } =
+        [IPNetwork.Parse("127.0.0.0/8"), IPNetwork.Parse("::1/128")];
+
+    /// <summary>When set, username/password (RFC 1929) is required and SOCKS4 is refused.</summary>
+    public string? UsersFile { get; init; }
+
+    public LogFormat LogFormat { get; init; } = LogFormat.Text;
+
+    /// <summary>Time allowed from accept to a decided request (greeting, authentication, request).</summary>
+    public TimeSpan NegotiationTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Time allowed to establish the outbound connection, across every address a name resolves to.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>A relay with no traffic either way for this long is closed.</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>On SIGTERM/Ctrl-C, how long running sessions may drain before they are cut.</summary>
+    public TimeSpan ShutdownGrace { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Bytes per relay direction, rented only while data flows.</summary>
+    public int RelayBufferSize { get; init; } = 64 * 1024;
+
+    /// <summary>
+    /// The administrator's explicit consent to serve non-loopback clients without authentication
+    /// (`allow_open_proxy = true`). Without it such a configuration refuses to start.
+    /// </summary>
+    public bool AllowOpenProxy { get; init; }
+
+    /// <summary>Where each setting came from, for error messages ("windsock.toml:4:1" or "--listen").</summary>
+    public IReadOnlyDictionary<string, string> Origins { get; init; } = new Dictionary<string, string>();
+}
+
+public enum LogFormat
+{
+    Text,
+    Json,
+}
