@@ -1,0 +1,15 @@
+using System.CommandLine;
+using Windsock.Cli;
+
+var root = new RootCommand("Windsock: a SOCKS4, SOCKS4a and SOCKS5 server and client tools.")
+{
+    ServeCommand.Create(),
+};
+
+var parse = root.Parse(args);
+var invocation = new InvocationConfiguration
+{
+    // SIGTERM/Ctrl-C cancel the command's token; the process waits this long for it to drain and exit.
+    ProcessTerminationTimeout = ServeCommand.MaxShutdownTime,
+};
+return await parse.InvokeAsync(invocation).ConfigureAwait(false);

@@ -1,0 +1,152 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Windsock.Server;
+using Windsock.Server.Authentication;
+using Windsock.Server.Configuration;
+using Windsock.Server.Logging;
+using Windsock.Server.Sessions;
+
+namespace Windsock.Cli;
+
+/// <summary>`windsock serve`: run the SOCKS server until SIGTERM or Ctrl-C.</summary>
+internal static class ServeCommand
+{
+    /// <summary>Upper bound of the drain on shutdown; the configuration cannot ask for more.</summary>
+    public static TimeSpan MaxShutdownTime { get; } = TimeSpan.FromMinutes(6);
+
+    private static readonly Option<FileInfo?> ConfigOption = new("--config", "-c")
+    {
+        Description = "Configuration file (TOML). Without it the embedded default is used: loopback only, no authentication.",
+    };
+
+    private static readonly Option<string[]> ListenOption = new("--listen", "-l")
+    {
+        Description = "Address to listen on, ADDRESS:PORT (IPv6 in brackets: [::1]:1080). Repeat for several; replaces the configured list.",
+        Arity = ArgumentArity.OneOrMore,
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    private static readonly Option<FileInfo?> UsersOption = new("--users", "-u")
+    {
+        Description = "User file (made with `windsock passwd`). Requires username/password from every client and refuses SOCKS4.",
+    };
+
+    private static readonly Option<string?> LogFormatOption = new("--log-format")
+    {
+        Description = "Request log format on standard output: text (key=value, the default) or json (one object per line).",
+    };
+
+    public static Command Create()
+    {
+        LogFormatOption.AcceptOnlyFromAmong("text", "json");
+        var command = new Command("serve", "Run the SOCKS server (SOCKS4, SOCKS4a and SOCKS5 on every listener).")
+        {
+            ConfigOption,
+            ListenOption,
+            UsersOption,
+            LogFormatOption,
+        };
+        command.SetAction(RunAsync);
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
+    {
+        ServerOptions options;
+        ICredentialVerifier? credentials;
+        try
+        {
+            options = ServeOptionsBuilder.Build(
+                parse.GetValue(ConfigOption)?.FullName,
+                parse.GetValue(ListenOption),
+                parse.GetValue(UsersOption)?.FullName,
+                parse.GetValue(LogFormatOption));
+            credentials = ServeOptionsBuilder.LoadCredentials(options);
+        }
+        catch (StartupException e)
+        {
+            await Console.Error.WriteLineAsync($"windsock: error: {e.Message}").ConfigureAwait(false);
+            return 2;
+        }
+
+        using var loggerFactory = CreateLoggerFactory();
+        var logger = loggerFactory.CreateLogger("Windsock");
+        var stdout = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false)) { AutoFlush = false };
+        await using var requestLog = new RequestLog(stdout, options.LogFormat, TimeProvider.System);
+        var context = new SessionContext(options, credentials, requestLog, logger, TimeProvider.System);
+        await using var server = new SocksServer(context);
+        try
+        {
+            server.Start();
+        }
+        catch (ListenException e)
+        {
+            await Console.Error.WriteLineAsync($"windsock: error: {e.Message}").ConfigureAwait(false);
+            return 1;
+        }
+
+        foreach (var endPoint in server.LocalEndPoints)
+        {
+            requestLog.WriteNotice(ListeningLine(options.LogFormat, endPoint));
+        }
+
+        SystemdNotifier.Notify("READY=1");
+        try
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        SystemdNotifier.Notify("STOPPING=1");
+        await server.StopAsync(options.ShutdownGrace).ConfigureAwait(false);
+        return 0;
+    }
+
+    private static string ListeningLine(LogFormat format, IPEndPoint endPoint)
+    {
+        var text = string.Create(CultureInfo.InvariantCulture, $"listening on {endPoint}");
+        if (format == LogFormat.Text)
+        {
+            return $"{DateTimeOffset.UtcNow.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture)} {text}";
+        }
+
+        using var stream = new MemoryStream();
+        using (var json = new Utf8JsonWriter(stream))
+        {
+            json.WriteStartObject();
+            json.WriteString("time", DateTimeOffset.UtcNow.UtcDateTime);
+            json.WriteString("event", "listening");
+            json.WriteString("address", endPoint.ToString());
+            json.WriteString("message", text);
+            json.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    private static ILoggerFactory CreateLoggerFactory() => LoggerFactory.Create(builder =>
+    {
+        builder.SetMinimumLevel(LogLevel.Information);
+        // Diagnostics go to standard error; standard output carries only the request log.
+        builder.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        if (Environment.GetEnvironmentVariable("JOURNAL_STREAM") is not null)
+        {
+            builder.AddSystemdConsole();
+        }
+        else
+        {
+            builder.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z' ";
+                o.UseUtcTimestamp = true;
+            });
+        }
+    });
+}

@@ -1,0 +1,140 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Windsock.Server.Configuration;
+using Windsock.Server.Sessions;
+
+namespace Windsock.Server.Logging;
+
+/// <summary>
+/// Turns a session record into one log line: key=value text (journald and grep friendly; values with
+/// spaces or quotes are quoted and escaped, so a hostile user name cannot forge a field), or a JSON object.
+/// </summary>
+public static class RequestLogFormatter
+{
+    private static readonly JsonWriterOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static string Format(LogFormat format, RequestLogEvent logEvent, SessionRecord record, DateTimeOffset now) =>
+        format == LogFormat.Json ? FormatJson(logEvent, record, now) : FormatText(logEvent, record, now);
+
+    public static string FormatText(RequestLogEvent logEvent, SessionRecord record, DateTimeOffset now)
+    {
+        var line = new StringBuilder(256);
+        line.Append(now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+        line.Append(logEvent == RequestLogEvent.Request ? " request" : " end");
+        foreach (var (key, value) in Fields(logEvent, record))
+        {
+            line.Append(' ').Append(key).Append('=');
+            AppendTextValue(line, value);
+        }
+
+        return line.ToString();
+    }
+
+    public static string FormatJson(RequestLogEvent logEvent, SessionRecord record, DateTimeOffset now)
+    {
+        var buffer = new ArrayBufferWriter<byte>(512);
+        using (var json = new Utf8JsonWriter(buffer, JsonOptions))
+        {
+            json.WriteStartObject();
+            json.WriteString("time", now.UtcDateTime);
+            json.WriteString("event", logEvent == RequestLogEvent.Request ? "request" : "end");
+            foreach (var (key, value) in Fields(logEvent, record))
+            {
+                switch (value)
+                {
+                    case null:
+                        json.WriteNull(key);
+                        break;
+                    case long number:
+                        json.WriteNumber(key, number);
+                        break;
+                    case int number:
+                        json.WriteNumber(key, number);
+                        break;
+                    case double number:
+                        json.WriteNumber(key, number);
+                        break;
+                    default:
+                        json.WriteString(key, Convert.ToString(value, CultureInfo.InvariantCulture));
+                        break;
+                }
+            }
+
+            json.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private static IEnumerable<(string Key, object? Value)> Fields(RequestLogEvent logEvent, SessionRecord record)
+    {
+        yield return ("session", record.Id);
+        yield return ("client", record.Client.ToString());
+        yield return ("listener", record.Server.ToString());
+        yield return ("version", record.Version);
+        yield return ("auth", record.AuthMethod);
+        yield return ("user", record.User);
+        yield return ("command", record.Command);
+        yield return ("dest", record.Destination?.ToString());
+        yield return ("connected", record.Connected?.ToString());
+        yield return ("reply", record.ReplyCode);
+        if (logEvent == RequestLogEvent.End)
+        {
+            yield return ("bytes_up", record.BytesUp);
+            yield return ("bytes_down", record.BytesDown);
+            yield return ("duration", Math.Round(record.Elapsed.TotalSeconds, 3));
+            yield return ("reason", record.EndReason);
+        }
+    }
+
+    private static void AppendTextValue(StringBuilder line, object? value)
+    {
+        var text = value switch
+        {
+            null => "-",
+            double d => d.ToString("0.000", CultureInfo.InvariantCulture),
+            _ => Convert.ToString(value, CultureInfo.InvariantCulture) ?? "-",
+        };
+
+        bool needsQuotes = text.Length == 0;
+        foreach (var c in text)
+        {
+            if (c <= ' ' || c == '"' || c == '=' || c == '\\' || c >= 0x7F)
+            {
+                needsQuotes = true;
+                break;
+            }
+        }
+
+        if (!needsQuotes)
+        {
+            line.Append(text);
+            return;
+        }
+
+        line.Append('"');
+        foreach (var c in text)
+        {
+            switch (c)
+            {
+                case '"':
+                    line.Append("\\\"");
+                    break;
+                case '\\':
+                    line.Append("\\\\");
+                    break;
+                case < ' ' or (>= (char)0x7F and < (char)0xA0):
+                    line.Append("\\x").Append(((int)c).ToString("x2", CultureInfo.InvariantCulture));
+                    break;
+                default:
+                    line.Append(c);
+                    break;
+            }
+        }
+
+        line.Append('"');
+    }
+}

@@ -1,0 +1,106 @@
+using System.Net;
+using System.Net.Sockets;
+using Windsock.Protocol;
+using Windsock.Protocol.Socks5;
+
+namespace Windsock.Server.Outbound;
+
+/// <summary>
+/// Opens the server's side of a CONNECT: resolves a name with the system resolver (so /etc/hosts and
+/// the site's own DNS apply, which is the point of server-side resolution), then tries each address in
+/// the resolver's order until one connects, all within one deadline.
+/// </summary>
+public sealed class OutboundConnector
+{
+    private readonly TimeSpan _timeout;
+    private readonly TimeProvider _time;
+
+    public OutboundConnector(TimeSpan timeout, TimeProvider time)
+    {
+        _timeout = timeout;
+        _time = time;
+    }
+
+    public async Task<ConnectResult> ConnectAsync(SocksEndpoint destination, CancellationToken cancellationToken)
+    {
+        using var deadline = new CancellationTokenSource(_timeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, cancellationToken);
+        var token = linked.Token;
+
+        IPAddress[] addresses;
+        if (destination.Address is { } address)
+        {
+            addresses = [address];
+        }
+        else
+        {
+            try
+            {
+                addresses = await Dns.GetHostAddressesAsync(destination.Host!, token).ConfigureAwait(false);
+            }
+            catch (SocketException e)
+            {
+                return ConnectResult.Failure(Socks5ReplyCode.HostUnreachable, $"cannot resolve {destination.Host}: {e.SocketErrorCode}");
+            }
+            catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                return ConnectResult.Failure(Socks5ReplyCode.TtlExpired, $"resolving {destination.Host} timed out after {_timeout.TotalSeconds:0.#}s");
+            }
+
+            if (addresses.Length == 0)
+            {
+                return ConnectResult.Failure(Socks5ReplyCode.HostUnreachable, $"{destination.Host} has no addresses");
+            }
+        }
+
+        var failure = ConnectResult.Failure(Socks5ReplyCode.GeneralFailure, "no address tried");
+        foreach (var candidate in addresses)
+        {
+            var target = new IPEndPoint(candidate.IsIPv4MappedToIPv6 ? candidate.MapToIPv4() : candidate, destination.Port);
+            var socket = new Socket(target.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                await socket.ConnectAsync(target, token).ConfigureAwait(false);
+                return ConnectResult.Success(socket, target);
+            }
+            catch (SocketException e)
+            {
+                socket.Dispose();
+                failure = ConnectResult.Failure(MapError(e.SocketErrorCode), $"connect to {target} failed: {Describe(e.SocketErrorCode)}");
+            }
+            catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                socket.Dispose();
+                return ConnectResult.Failure(Socks5ReplyCode.TtlExpired, $"connect to {target} timed out after {_timeout.TotalSeconds:0.#}s");
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        }
+
+        return failure;
+    }
+
+    /// <summary>The RFC 1928 reply code that tells the client most truthfully what went wrong.</summary>
+    public static Socks5ReplyCode MapError(SocketError error) => error switch
+    {
+        SocketError.ConnectionRefused => Socks5ReplyCode.ConnectionRefused,
+        SocketError.NetworkUnreachable or SocketError.NetworkDown or SocketError.AddressFamilyNotSupported
+            or SocketError.AddressNotAvailable => Socks5ReplyCode.NetworkUnreachable,
+        SocketError.HostUnreachable or SocketError.HostDown or SocketError.HostNotFound or SocketError.NoData => Socks5ReplyCode.HostUnreachable,
+        SocketError.TimedOut => Socks5ReplyCode.TtlExpired,
+        SocketError.AccessDenied => Socks5ReplyCode.NotAllowedByRuleset,
+        _ => Socks5ReplyCode.GeneralFailure,
+    };
+
+    private static string Describe(SocketError error) => error switch
+    {
+        SocketError.ConnectionRefused => "connection refused",
+        SocketError.NetworkUnreachable => "network unreachable",
+        SocketError.HostUnreachable => "host unreachable",
+        SocketError.TimedOut => "timed out",
+        _ => error.ToString(),
+    };
+}

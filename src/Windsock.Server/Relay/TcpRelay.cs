@@ -1,0 +1,186 @@
+using System.Buffers;
+using System.Net.Sockets;
+using Windsock.Server.Sessions;
+
+namespace Windsock.Server.Relay;
+
+/// <summary>
+/// Copies bytes both ways between the client and the destination until both have finished.
+/// <list type="bullet">
+/// <item>No buffer is held while a direction is idle: a zero-byte receive waits for data, and only
+/// then is a buffer rented; it goes back to the pool as soon as the socket has nothing more queued.</item>
+/// <item>No allocation per read: pooled buffers and the sockets' cached awaitables.</item>
+/// <item>Half-close is propagated: a FIN from one side becomes a shutdown(SHUT_WR) on the other, and the
+/// opposite direction keeps flowing until it finishes too.</item>
+/// <item>An error on either side ends both directions at once.</item>
+/// </list>
+/// </summary>
+public sealed class TcpRelay
+{
+    private readonly Socket _client;
+    private readonly Socket _destination;
+    private readonly SessionRecord _record;
+    private readonly int _bufferSize;
+    private readonly TimeSpan _idleTimeout;
+    private readonly TimeProvider _time;
+    private long _lastActivity;
+    private int _firstError; // 0 none, 1 client, 2 destination
+
+    public TcpRelay(Socket client, Socket destination, SessionRecord record, int bufferSize, TimeSpan idleTimeout, TimeProvider time)
+    {
+        _client = client;
+        _destination = destination;
+        _record = record;
+        _bufferSize = bufferSize;
+        _idleTimeout = idleTimeout;
+        _time = time;
+    }
+
+    public async Task<RelayEnd> RunAsync(CancellationToken shutdown)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
+        bool idleExpired = false;
+        _lastActivity = _time.GetTimestamp();
+
+        await using var idleTimer = _time.CreateTimer(
+            _ =>
+            {
+                var quiet = _time.GetElapsedTime(Volatile.Read(ref _lastActivity));
+                if (quiet >= _idleTimeout)
+                {
+                    idleExpired = true;
+                    stop.Cancel();
+                }
+            },
+            null,
+            _idleTimeout,
+            CheckInterval(_idleTimeout)).ConfigureAwait(false);
+
+        var up = PumpAsync(_client, _destination, upstream: true, stop);
+        var down = PumpAsync(_destination, _client, upstream: false, stop);
+        await Task.WhenAll(up, down).ConfigureAwait(false);
+
+        if (idleExpired)
+        {
+            return RelayEnd.IdleTimeout;
+        }
+
+        if (shutdown.IsCancellationRequested)
+        {
+            return RelayEnd.Shutdown;
+        }
+
+        return Volatile.Read(ref _firstError) switch
+        {
+            1 => RelayEnd.ClientError,
+            2 => RelayEnd.DestinationError,
+            _ => RelayEnd.Closed,
+        };
+    }
+
+    // Checking a few times per timeout keeps the overshoot small without a timer reset per read.
+    private static TimeSpan CheckInterval(TimeSpan idleTimeout) =>
+        idleTimeout <= TimeSpan.FromSeconds(4) ? idleTimeout / 4 : TimeSpan.FromSeconds(Math.Min(idleTimeout.TotalSeconds / 4, 30));
+
+    private async Task PumpAsync(Socket from, Socket to, bool upstream, CancellationTokenSource stop)
+    {
+        var token = stop.Token;
+        byte[]? buffer = null;
+        long moved = 0;
+        try
+        {
+            while (true)
+            {
+                if (buffer is null)
+                {
+                    // Wait for readability without holding memory: idle sessions cost no buffer.
+                    await from.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, token).ConfigureAwait(false);
+                    buffer = ArrayPool<byte>.Shared.Rent(_bufferSize);
+                }
+
+                int read;
+                try
+                {
+                    read = await from.ReceiveAsync(buffer.AsMemory(), SocketFlags.None, token).ConfigureAwait(false);
+                }
+                catch (SocketException)
+                {
+                    Fail(upstream ? 1 : 2, stop);
+                    return;
+                }
+
+                if (read == 0)
+                {
+                    // FIN from this side: pass it on and let the other direction finish on its own.
+                    try
+                    {
+                        to.Shutdown(SocketShutdown.Send);
+                    }
+                    catch (SocketException)
+                    {
+                        // The other side is already gone; its own pump reports that.
+                    }
+
+                    return;
+                }
+
+                Volatile.Write(ref _lastActivity, _time.GetTimestamp());
+                try
+                {
+                    await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None, token).ConfigureAwait(false);
+                }
+                catch (SocketException)
+                {
+                    Fail(upstream ? 2 : 1, stop);
+                    return;
+                }
+
+                moved += read;
+                if (from.Available == 0)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = null;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Idle timeout, shutdown, or the other direction failed.
+        }
+        catch (SocketException)
+        {
+            Fail(upstream ? 1 : 2, stop);
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+
+            if (upstream)
+            {
+                _record.AddBytesUp(moved);
+            }
+            else
+            {
+                _record.AddBytesDown(moved);
+            }
+        }
+    }
+
+    private void Fail(int side, CancellationTokenSource stop)
+    {
+        Interlocked.CompareExchange(ref _firstError, side, 0);
+        try
+        {
+            stop.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+}

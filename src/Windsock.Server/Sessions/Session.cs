@@ -1,0 +1,317 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using Windsock.Protocol;
+using Windsock.Protocol.Socks4;
+using Windsock.Protocol.Socks5;
+using Windsock.Protocol.UsernamePassword;
+using Windsock.Server.Logging;
+using Windsock.Server.Relay;
+
+namespace Windsock.Server.Sessions;
+
+/// <summary>
+/// One client connection from accept to close: sniff the version, negotiate and authenticate, read the
+/// request, connect, reply, relay. Each step fills in the <see cref="SessionRecord"/>, which is logged
+/// when the request is decided and when the session ends.
+/// </summary>
+internal sealed class Session
+{
+    private readonly Socket _client;
+    private readonly SessionRecord _record;
+    private readonly SessionContext _context;
+    private SocksVersion _version;
+
+    public Session(Socket client, SessionRecord record, SessionContext context)
+    {
+        _client = client;
+        _record = record;
+        _context = context;
+    }
+
+    public async Task RunAsync(CancellationToken shutdown)
+    {
+        Socket? destination = null;
+        try
+        {
+            if (!_context.AllowedClients.Contains(_record.Client.Address))
+            {
+                _record.EndReason = "client address not allowed";
+                return;
+            }
+
+            using var reader = new HandshakeReader(_client);
+            var request = await NegotiateAsync(reader, shutdown).ConfigureAwait(false);
+            if (request is not { } accepted)
+            {
+                return;
+            }
+
+            var result = await _context.Connector.ConnectAsync(accepted.Destination, shutdown).ConfigureAwait(false);
+            if (!result.Succeeded)
+            {
+                _record.EndReason = result.FailureReason;
+                await ReplyAsync(result.Code, null, shutdown).ConfigureAwait(false);
+                return;
+            }
+
+            destination = result.Socket!;
+            _record.Connected = result.Connected;
+            await ReplyAsync(Socks5ReplyCode.Succeeded, (IPEndPoint)destination.LocalEndPoint!, shutdown).ConfigureAwait(false);
+
+            // Data the client sent right behind its request goes out before anything else.
+            if (!reader.Leftover.IsEmpty)
+            {
+                await destination.SendAsync(reader.Leftover, SocketFlags.None, shutdown).ConfigureAwait(false);
+                _record.AddBytesUp(reader.Leftover.Length);
+            }
+
+            reader.Dispose();
+            var relay = new TcpRelay(_client, destination, _record, _context.Options.RelayBufferSize, _context.Options.IdleTimeout, _context.Time);
+            var end = await relay.RunAsync(shutdown).ConfigureAwait(false);
+            _record.EndReason = end switch
+            {
+                RelayEnd.Closed => "closed",
+                RelayEnd.IdleTimeout => "idle timeout",
+                RelayEnd.Shutdown => "server shutdown",
+                RelayEnd.ClientError => "client connection failed",
+                _ => "destination connection failed",
+            };
+        }
+        catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
+        {
+            _record.EndReason ??= "server shutdown";
+        }
+        catch (SocketException e)
+        {
+            _record.EndReason ??= $"client connection failed: {e.SocketErrorCode}";
+        }
+        catch (Exception e)
+        {
+            _record.EndReason ??= "internal error";
+            ServerLog.SessionCrashed(_context.Logger, _record.Id, e);
+        }
+        finally
+        {
+            destination?.Dispose();
+            _client.Dispose();
+            _context.RequestLog.Write(RequestLogEvent.End, _record);
+        }
+    }
+
+    /// <summary>The part under the negotiation timeout: from the first byte to an accepted request.</summary>
+    private async Task<Socks5Request?> NegotiateAsync(HandshakeReader reader, CancellationToken shutdown)
+    {
+        using var deadline = new CancellationTokenSource(_context.Options.NegotiationTimeout, _context.Time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, shutdown);
+        var token = linked.Token;
+        try
+        {
+            var first = await reader.PeekFirstByteAsync(token).ConfigureAwait(false);
+            switch (SocksVersionDetector.Detect(first))
+            {
+                case SocksVersion.Socks5:
+                    _version = SocksVersion.Socks5;
+                    _record.Version = "5";
+                    return await NegotiateSocks5Async(reader, token).ConfigureAwait(false);
+                case SocksVersion.Socks4:
+                    _version = SocksVersion.Socks4;
+                    _record.Version = "4";
+                    return await NegotiateSocks4Async(reader, token).ConfigureAwait(false);
+                default:
+                    _record.EndReason = $"not SOCKS (first byte 0x{first:X2})";
+                    return null;
+            }
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !shutdown.IsCancellationRequested)
+        {
+            _record.EndReason = $"negotiation timeout ({_context.Options.NegotiationTimeout.TotalSeconds:0.#}s)";
+            return null;
+        }
+        catch (PeerClosedException)
+        {
+            _record.EndReason = "client closed during negotiation";
+            return null;
+        }
+    }
+
+    private async Task<Socks5Request?> NegotiateSocks5Async(HandshakeReader reader, CancellationToken token)
+    {
+        Socks5Greeting greeting;
+        try
+        {
+            greeting = await reader.ReadAsync<Socks5Greeting>(Socks5Greeting.TryParse, token).ConfigureAwait(false);
+        }
+        catch (SocksProtocolException e)
+        {
+            _record.EndReason = $"bad greeting: {e.Error}";
+            return null;
+        }
+
+        var wanted = _context.Credentials is null ? AuthMethod.None : AuthMethod.UsernamePassword;
+        if (!greeting.Methods.Contains(wanted))
+        {
+            await SendAsync(buffer => Socks5MethodSelection.Write(buffer, AuthMethod.NoAcceptableMethods), token).ConfigureAwait(false);
+            _record.EndReason = $"no acceptable authentication method (offered {(greeting.Methods.IsEmpty ? "none" : greeting.Methods.ToString())})";
+            return null;
+        }
+
+        await SendAsync(buffer => Socks5MethodSelection.Write(buffer, wanted), token).ConfigureAwait(false);
+        if (wanted == AuthMethod.UsernamePassword)
+        {
+            _record.AuthMethod = "username";
+            if (!await AuthenticateAsync(reader, token).ConfigureAwait(false))
+            {
+                return null;
+            }
+        }
+        else
+        {
+            _record.AuthMethod = "none";
+        }
+
+        Socks5Request request;
+        try
+        {
+            request = await reader.ReadAsync<Socks5Request>(Socks5Request.TryParse, token).ConfigureAwait(false);
+        }
+        catch (SocksProtocolException e)
+        {
+            _record.EndReason = $"bad request: {e.Error}";
+            var code = e.Error switch
+            {
+                ProtocolError.UnsupportedAddressType => Socks5ReplyCode.AddressTypeNotSupported,
+                ProtocolError.UnsupportedVersion => (Socks5ReplyCode?)null,
+                _ => Socks5ReplyCode.GeneralFailure,
+            };
+            if (code is { } reply)
+            {
+                await ReplyAsync(reply, null, token).ConfigureAwait(false);
+            }
+
+            return null;
+        }
+
+        _record.Destination = request.Destination;
+        _record.Command = CommandName(request.Command);
+        if (request.Command != Socks5Command.Connect)
+        {
+            _record.EndReason = $"command {_record.Command} not supported";
+            await ReplyAsync(Socks5ReplyCode.CommandNotSupported, null, token).ConfigureAwait(false);
+            return null;
+        }
+
+        return request;
+    }
+
+    private async Task<bool> AuthenticateAsync(HandshakeReader reader, CancellationToken token)
+    {
+        UsernamePasswordRequest credentials;
+        try
+        {
+            credentials = await reader.ReadAsync<UsernamePasswordRequest>(UsernamePasswordRequest.TryParse, token).ConfigureAwait(false);
+        }
+        catch (SocksProtocolException e)
+        {
+            await SendAsync(buffer => UsernamePasswordReply.Write(buffer, success: false), token).ConfigureAwait(false);
+            _record.EndReason = $"bad username/password message: {e.Error}";
+            return false;
+        }
+
+        _record.User = credentials.UserName;
+        bool ok = _context.Credentials!.Verify(credentials.UserName, credentials.Password);
+        await SendAsync(buffer => UsernamePasswordReply.Write(buffer, ok), token).ConfigureAwait(false);
+        if (!ok)
+        {
+            _record.EndReason = "authentication failed";
+            ServerLog.AuthenticationFailed(_context.Logger, credentials.UserName, _record.Client, _record.Id);
+        }
+
+        return ok;
+    }
+
+    private async Task<Socks5Request?> NegotiateSocks4Async(HandshakeReader reader, CancellationToken token)
+    {
+        Socks4Request request;
+        try
+        {
+            request = await reader.ReadAsync<Socks4Request>(Socks4Request.TryParse, token).ConfigureAwait(false);
+        }
+        catch (SocksProtocolException e)
+        {
+            _record.EndReason = $"bad request: {e.Error}";
+            await ReplyAsync(Socks5ReplyCode.GeneralFailure, null, token).ConfigureAwait(false);
+            return null;
+        }
+
+        _record.Version = request.IsSocks4a ? "4a" : "4";
+        _record.AuthMethod = "none";
+        _record.User = request.UserId.Length == 0 ? null : request.UserId;
+        _record.Destination = request.Destination;
+        _record.Command = request.Command == Socks4Command.Connect ? "connect" : "bind";
+
+        if (_context.Credentials is not null)
+        {
+            _record.EndReason = "SOCKS4 refused: the server requires username/password";
+            await ReplyAsync(Socks5ReplyCode.NotAllowedByRuleset, null, token).ConfigureAwait(false);
+            return null;
+        }
+
+        if (request.Command != Socks4Command.Connect)
+        {
+            _record.EndReason = $"command {_record.Command} not supported";
+            await ReplyAsync(Socks5ReplyCode.CommandNotSupported, null, token).ConfigureAwait(false);
+            return null;
+        }
+
+        return new Socks5Request(Socks5Command.Connect, request.Destination);
+    }
+
+    /// <summary>Sends the request's reply in the client's dialect and logs the decision.</summary>
+    private async Task ReplyAsync(Socks5ReplyCode code, IPEndPoint? bound, CancellationToken token)
+    {
+        if (_version == SocksVersion.Socks4)
+        {
+            var socks4Code = code == Socks5ReplyCode.Succeeded ? Socks4ReplyCode.Granted : Socks4ReplyCode.RejectedOrFailed;
+            _record.ReplyCode = (int)socks4Code;
+            var reply = new Socks4Reply(socks4Code, bound?.Address ?? IPAddress.Any, (ushort)(bound?.Port ?? 0));
+            await SendAsync(buffer => reply.Write(buffer), token).ConfigureAwait(false);
+        }
+        else
+        {
+            _record.ReplyCode = (int)code;
+            var reply = bound is null ? Socks5Reply.Failure(code) : new Socks5Reply(code, SocksEndpoint.FromEndPoint(bound));
+            await SendAsync(buffer => reply.Write(buffer), token).ConfigureAwait(false);
+        }
+
+        _context.RequestLog.Write(RequestLogEvent.Request, _record);
+    }
+
+    private delegate int MessageWriter(Span<byte> buffer);
+
+    private async ValueTask SendAsync(MessageWriter write, CancellationToken token)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(SocksLimits.MaxSocks5RequestLength);
+        try
+        {
+            int length = write(buffer);
+            await _client.SendAsync(buffer.AsMemory(0, length), SocketFlags.None, token).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static string CommandName(Socks5Command command) => command switch
+    {
+        Socks5Command.Connect => "connect",
+        Socks5Command.Bind => "bind",
+        Socks5Command.UdpAssociate => "udp-associate",
+        Socks5Command.Resolve => "resolve",
+        Socks5Command.ResolvePtr => "resolve-ptr",
+        Socks5Command.Ping => "ping",
+        Socks5Command.Traceroute => "traceroute",
+        _ => $"0x{(byte)command:X2}",
+    };
+}

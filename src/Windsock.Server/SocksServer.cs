@@ -1,0 +1,186 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using Windsock.Server.Logging;
+using Windsock.Server.Sessions;
+
+namespace Windsock.Server;
+
+/// <summary>
+/// The listeners and the sessions they accept. SOCKS4, 4a and 5 share every listener; the first byte
+/// of each connection tells them apart. Stopping closes the listeners first, lets sessions drain for
+/// the grace time, then cuts the rest.
+/// </summary>
+public sealed class SocksServer : IAsyncDisposable
+{
+    private const int ListenBacklog = 1024;
+
+    private readonly SessionContext _context;
+    private readonly List<Socket> _listeners = [];
+    private readonly List<Task> _acceptLoops = [];
+    private readonly ConcurrentDictionary<long, Task> _sessions = new();
+    private readonly CancellationTokenSource _stopAccepting = new();
+    private readonly CancellationTokenSource _cutSessions = new();
+    private long _nextSessionId;
+    private int _stopped;
+
+    public SocksServer(SessionContext context)
+    {
+        _context = context;
+    }
+
+    /// <summary>The addresses actually bound (with the real port where port 0 was asked for).</summary>
+    public IReadOnlyList<IPEndPoint> LocalEndPoints { get; private set; } = [];
+
+    public int ActiveSessions => _sessions.Count;
+
+    /// <summary>Binds every listener, or none: a failure closes those already bound and throws with the address that failed.</summary>
+    public void Start()
+    {
+        var bound = new List<IPEndPoint>();
+        try
+        {
+            foreach (var endPoint in _context.Options.Listen)
+            {
+                var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+                _listeners.Add(socket);
+                if (endPoint.AddressFamily == AddressFamily.InterNetworkV6)
+                {
+                    // [::] means IPv6 only, so that 0.0.0.0 and [::] can be listed side by side on one port.
+                    socket.DualMode = false;
+                }
+
+                try
+                {
+                    socket.Bind(endPoint);
+                    socket.Listen(ListenBacklog);
+                }
+                catch (SocketException e)
+                {
+                    throw new ListenException(endPoint, e);
+                }
+
+                bound.Add((IPEndPoint)socket.LocalEndPoint!);
+            }
+        }
+        catch
+        {
+            foreach (var socket in _listeners)
+            {
+                socket.Dispose();
+            }
+
+            _listeners.Clear();
+            throw;
+        }
+
+        LocalEndPoints = bound;
+        for (int i = 0; i < _listeners.Count; i++)
+        {
+            ServerLog.Listening(_context.Logger, bound[i]);
+            var listener = _listeners[i];
+            var endPoint = bound[i];
+            _acceptLoops.Add(Task.Run(() => AcceptLoopAsync(listener, endPoint)));
+        }
+    }
+
+    private async Task AcceptLoopAsync(Socket listener, IPEndPoint endPoint)
+    {
+        var token = _stopAccepting.Token;
+        while (!token.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await listener.AcceptAsync(token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException e)
+            {
+                // Out of file descriptors or a connection reset while queued: keep serving the others.
+                ServerLog.AcceptFailed(_context.Logger, endPoint, e.SocketErrorCode.ToString());
+                try
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(50), _context.Time, token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            StartSession(client, endPoint);
+        }
+    }
+
+    private void StartSession(Socket client, IPEndPoint listener)
+    {
+        long id = Interlocked.Increment(ref _nextSessionId);
+        IPEndPoint remote;
+        try
+        {
+            client.NoDelay = true;
+            remote = (IPEndPoint)client.RemoteEndPoint!;
+        }
+        catch (SocketException)
+        {
+            client.Dispose();
+            return;
+        }
+
+        var record = new SessionRecord(id, remote, listener, _context.Time.GetUtcNow());
+        var session = new Session(client, record, _context);
+        var task = Task.Run(() => session.RunAsync(_cutSessions.Token));
+        _sessions[id] = task;
+        task.ContinueWith((_, state) => _sessions.TryRemove((long)state!, out Task? _), id, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    /// <summary>Stops accepting, waits up to <paramref name="grace"/> for sessions to finish, then closes the rest.</summary>
+    public async Task StopAsync(TimeSpan grace)
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) == 1)
+        {
+            return;
+        }
+
+        await _stopAccepting.CancelAsync().ConfigureAwait(false);
+        foreach (var listener in _listeners)
+        {
+            listener.Dispose();
+        }
+
+        await Task.WhenAll(_acceptLoops).ConfigureAwait(false);
+
+        var running = _sessions.Values.ToArray();
+        if (running.Length > 0)
+        {
+            ServerLog.Draining(_context.Logger, grace, running.Length);
+            try
+            {
+                await Task.WhenAll(running).WaitAsync(grace, _context.Time).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                ServerLog.DrainTimeout(_context.Logger, _sessions.Count);
+                await _cutSessions.CancelAsync().ConfigureAwait(false);
+                await Task.WhenAll(_sessions.Values.ToArray()).WaitAsync(TimeSpan.FromSeconds(5), _context.Time).ConfigureAwait(false);
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(TimeSpan.Zero).ConfigureAwait(false);
+        _stopAccepting.Dispose();
+        _cutSessions.Dispose();
+    }
+}
