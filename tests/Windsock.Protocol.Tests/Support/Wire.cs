@@ -52,24 +52,16 @@ public static class Wire
     /// <summary>The shape every ParseResult must have, whatever the input.</summary>
     public static void CheckShape(ParseResult result, int inputLength)
     {
-        switch (result.Status)
+        bool ok = result.Status switch
         {
-            case ParseStatus.NeedMore:
-                Assert.Equal(0, result.Consumed);
-                Assert.Equal(ProtocolError.None, result.Error);
-                break;
-            case ParseStatus.Done:
-                Assert.InRange(result.Consumed, 1, inputLength);
-                Assert.Equal(ProtocolError.None, result.Error);
-                break;
-            case ParseStatus.Error:
-                Assert.Equal(0, result.Consumed);
-                Assert.NotEqual(ProtocolError.None, result.Error);
-                Assert.True(Enum.IsDefined(result.Error), $"Undefined error {result.Error}");
-                break;
-            default:
-                Assert.Fail($"Undefined status {result.Status}");
-                break;
+            ParseStatus.NeedMore => result.Consumed == 0 && result.Error == ProtocolError.None,
+            ParseStatus.Done => result.Consumed >= 1 && result.Consumed <= inputLength && result.Error == ProtocolError.None,
+            ParseStatus.Error => result.Consumed == 0 && result.Error != ProtocolError.None && Enum.IsDefined(result.Error),
+            _ => false,
+        };
+        if (!ok)
+        {
+            Assert.Fail($"Malformed result {result} for {inputLength} input bytes.");
         }
     }
 
