@@ -120,6 +120,12 @@ public readonly record struct Socks4Request(Socks4Command Command, SocksEndpoint
             throw new InvalidOperationException("SOCKS4 cannot carry an IPv6 destination.");
         }
 
+        if (!IsSocks4a && Destination.Address!.GetAddressBytes() is [0, 0, 0, not 0])
+        {
+            // On the wire 0.0.0.x (x != 0) means "a SOCKS4a host name follows"; the server would wait for one.
+            throw new InvalidOperationException("SOCKS4 cannot carry 0.0.0.x (x != 0): it is the SOCKS4a marker.");
+        }
+
         if (UserId.Length > SocksLimits.MaxUserIdLength || UserId.Contains('\0', StringComparison.Ordinal))
         {
             throw new InvalidOperationException("A SOCKS4 user id is at most 255 bytes without NUL.");
