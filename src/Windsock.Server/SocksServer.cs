@@ -152,7 +152,8 @@ public sealed class SocksServer : IAsyncDisposable
             return;
         }
 
-        await _stopAccepting.CancelAsync().ConfigureAwait(false);
+        // Synchronously, so that no connection is accepted once StopAsync has been called.
+        _stopAccepting.Cancel();
         foreach (var listener in _listeners)
         {
             listener.Dispose();

@@ -1,0 +1,83 @@
+using System.Net;
+using System.Text.Json;
+using Windsock.Protocol;
+using Windsock.Server.Logging;
+using Windsock.Server.Sessions;
+using Xunit;
+
+namespace Windsock.Server.Tests.Logging;
+
+public class RequestLogFormatterTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 27, 12, 0, 0, TimeSpan.Zero);
+
+    private static SessionRecord Record(string? user = "alice")
+    {
+        var record = new SessionRecord(42, new IPEndPoint(IPAddress.Parse("10.1.2.3"), 40000), new IPEndPoint(IPAddress.Loopback, 1080), Now)
+        {
+            Version = "5",
+            AuthMethod = "username",
+            User = user,
+            Command = "connect",
+            Destination = SocksEndpoint.FromHost("example.org", 443),
+            Connected = new IPEndPoint(IPAddress.Parse("2001:db8::1"), 443),
+            ReplyCode = 0,
+            EndReason = "closed",
+        };
+        record.AddBytesUp(1234);
+        record.AddBytesDown(56789);
+        return record;
+    }
+
+    [Fact]
+    public void Text_request_line_has_every_field()
+    {
+        var line = RequestLogFormatter.FormatText(RequestLogEvent.Request, Record(), Now);
+        Assert.Equal(
+            "2026-11-27T12:00:00.000Z request session=42 client=10.1.2.3:40000 listener=127.0.0.1:1080 version=5 auth=username user=alice command=connect dest=example.org:443 connected=[2001:db8::1]:443 reply=0",
+            line);
+    }
+
+    [Fact]
+    public void Text_end_line_adds_bytes_duration_and_reason()
+    {
+        var line = RequestLogFormatter.FormatText(RequestLogEvent.End, Record(), Now);
+        Assert.Contains(" bytes_up=1234 bytes_down=56789 duration=", line, StringComparison.Ordinal);
+        Assert.EndsWith(" reason=closed", line, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("evil user=root", "user=\"evil user=root\"")]
+    [InlineData("a\"b", "user=\"a\\\"b\"")]
+    [InlineData("line\nbreak", "user=\"line\\x0abreak\"")]
+    [InlineData("", "user=\"\"")]
+    public void Hostile_values_cannot_forge_fields_or_lines(string user, string expected)
+    {
+        var line = RequestLogFormatter.FormatText(RequestLogEvent.Request, Record(user), Now);
+        Assert.Contains(expected, line, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', line);
+    }
+
+    [Fact]
+    public void Json_lines_parse_and_carry_typed_values()
+    {
+        var line = RequestLogFormatter.FormatJson(RequestLogEvent.End, Record("a\"b\n"), Now);
+        using var json = JsonDocument.Parse(line);
+        var root = json.RootElement;
+        Assert.Equal("end", root.GetProperty("event").GetString());
+        Assert.Equal(42, root.GetProperty("session").GetInt64());
+        Assert.Equal("a\"b\n", root.GetProperty("user").GetString());
+        Assert.Equal(1234, root.GetProperty("bytes_up").GetInt64());
+        Assert.Equal("[2001:db8::1]:443", root.GetProperty("connected").GetString());
+        Assert.DoesNotContain('\n', line);
+    }
+
+    [Fact]
+    public void Missing_values_are_dashes_in_text_and_null_in_json()
+    {
+        var record = new SessionRecord(1, new IPEndPoint(IPAddress.Loopback, 1), new IPEndPoint(IPAddress.Loopback, 2), Now);
+        Assert.Contains(" user=- command=- dest=- connected=- reply=-", RequestLogFormatter.FormatText(RequestLogEvent.Request, record, Now), StringComparison.Ordinal);
+        using var json = JsonDocument.Parse(RequestLogFormatter.FormatJson(RequestLogEvent.Request, record, Now));
+        Assert.Equal(JsonValueKind.Null, json.RootElement.GetProperty("user").ValueKind);
+    }
+}
