@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.RegularExpressions;
 using Xunit;
@@ -186,9 +187,17 @@ public sealed partial class WindsockProcess : IAsyncDisposable
     /// <summary>Sends SIGTERM, as systemd or a terminal would.</summary>
     public void Terminate()
     {
-        using var kill = Process.Start(ProcessRunner.StartInfo("kill", ["-TERM", Pid.ToString(CultureInfo.InvariantCulture)]));
-        kill?.WaitForExit(5000);
+        // libc kill(2) directly: a bare Debian image has no /bin/kill (procps).
+        if (Kill(Pid, SigTerm) != 0 && !_process.HasExited)
+        {
+            throw new InvalidOperationException($"kill({Pid}, SIGTERM) failed: errno {Marshal.GetLastPInvokeError()}");
+        }
     }
+
+    private const int SigTerm = 15;
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
 
     /// <summary>Waits (bounded) for the process to exit and both its streams to drain; returns the exit code.</summary>
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
