@@ -1,0 +1,26 @@
+namespace Windsock.Interop.Tests.Infrastructure;
+
+/// <summary>Where the programs under test live. test.sh installs the Debian packages.</summary>
+public static class Tools
+{
+    /// <summary>The `windsock` command built next to this assembly (project reference to Windsock.Cli).</summary>
+    public static string WindsockDll { get; } = Path.Combine(AppContext.BaseDirectory, "windsock.dll");
+
+    /// <summary>The muxer that runs windsock.dll: the one running `dotnet test` when it tells us.</summary>
+    public static string Dotnet { get; } = FirstExisting(
+        Environment.GetEnvironmentVariable("DOTNET_HOST_PATH"),
+        "/usr/bin/dotnet",
+        "/usr/share/dotnet/dotnet",
+        "/usr/lib/dotnet/dotnet") ?? "dotnet";
+
+    public const string Curl = "/usr/bin/curl";
+    public const string Ncat = "/usr/bin/ncat";
+
+    /// <summary>Debian's python3, which has python3-socks; a pyenv python3 on PATH may not.</summary>
+    public const string Python = "/usr/bin/python3";
+
+    public const string Unshare = "/usr/bin/unshare";
+
+    private static string? FirstExisting(params string?[] candidates) =>
+        candidates.FirstOrDefault(c => !string.IsNullOrEmpty(c) && File.Exists(c));
+}

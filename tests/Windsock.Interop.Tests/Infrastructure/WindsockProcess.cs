@@ -1,0 +1,288 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.RegularExpressions;
+using Xunit;
+
+namespace Windsock.Interop.Tests.Infrastructure;
+
+/// <summary>
+/// A real `windsock serve` process. Starts it, waits (bounded) for one "listening on" line per
+/// --listen, records every stdout and stderr line, lets tests await a line, and stops it with
+/// SIGTERM (then SIGKILL) on dispose. Assertion messages carry <see cref="Transcript"/>.
+/// </summary>
+public sealed partial class WindsockProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly string _command;
+    private readonly object _gate = new();
+    private readonly List<string> _stdout = [];
+    private readonly List<string> _transcript = [];
+    private readonly List<Waiter> _waiters = [];
+    private readonly TaskCompletionSource _stdoutClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _stderrClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _disposed;
+
+    private WindsockProcess(ProcessStartInfo psi)
+    {
+        _command = ProcessRunner.Render(psi);
+        _process = new Process { StartInfo = psi };
+        _process.OutputDataReceived += (_, e) => OnLine(e.Data, isStdout: true);
+        _process.ErrorDataReceived += (_, e) => OnLine(e.Data, isStdout: false);
+    }
+
+    /// <summary>The listeners in the order their lines appeared.</summary>
+    public IReadOnlyList<IPEndPoint> Endpoints { get; private set; } = [];
+
+    public IPEndPoint IPv4 => Endpoints.FirstOrDefault(e => e.AddressFamily == AddressFamily.InterNetwork)
+        ?? throw new InvalidOperationException("no IPv4 listener\n" + Transcript());
+
+    public IPEndPoint IPv6 => Endpoints.FirstOrDefault(e => e.AddressFamily == AddressFamily.InterNetworkV6)
+        ?? throw new InvalidOperationException("no IPv6 listener\n" + Transcript());
+
+    public int Pid => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>A snapshot of stdout lines so far.</summary>
+    public IReadOnlyList<string> StdoutLines
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _stdout];
+            }
+        }
+    }
+
+    /// <summary>`windsock serve ARGS`.</summary>
+    public static Task<WindsockProcess> StartAsync(params string[] serveArgs) =>
+        StartAsync(serveArgs, hostsFile: null);
+
+    /// <summary>
+    /// `windsock serve ARGS`, optionally in a private mount namespace whose /etc/hosts is
+    /// <paramref name="hostsFile"/>, so names resolve for the server and for nobody else.
+    /// </summary>
+    public static async Task<WindsockProcess> StartAsync(IReadOnlyList<string> serveArgs, string? hostsFile)
+    {
+        string[] windsock = [Tools.Dotnet, Tools.WindsockDll, "serve", .. serveArgs];
+        var psi = hostsFile is null
+            ? ProcessRunner.StartInfo(windsock[0], windsock[1..])
+            : ProcessRunner.StartInfo(Tools.Unshare,
+                ["--mount", "sh", "-c", "mount --bind \"$0\" /etc/hosts && exec \"$@\"", hostsFile, .. windsock]);
+        psi.Environment["DOTNET_NOLOGO"] = "1";
+
+        var server = new WindsockProcess(psi);
+        server.Start();
+        var expected = Math.Max(1, serveArgs.Count(a => a == "--listen"));
+        try
+        {
+            await server.WaitUntilAsync(
+                lines => lines.Count(l => ListeningLine().IsMatch(l)) >= expected,
+                Timeouts.Start,
+                $"{expected} 'listening on' line(s)");
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+        server.Endpoints = server.StdoutLines
+            .Select(l => ListeningLine().Match(l))
+            .Where(m => m.Success)
+            .Select(m => new IPEndPoint(IPAddress.Parse(m.Groups["host"].Value), int.Parse(m.Groups["port"].Value, CultureInfo.InvariantCulture)))
+            .ToList();
+        return server;
+    }
+
+    private void Start()
+    {
+        if (!File.Exists(Tools.WindsockDll))
+        {
+            throw new FileNotFoundException("windsock.dll is not next to the tests", Tools.WindsockDll);
+        }
+        _process.Start();
+        _process.StandardInput.Close();
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    /// <summary>Waits (bounded) for a stdout line matching <paramref name="predicate"/> and returns the first one.</summary>
+    public async Task<string> WaitForLineAsync(Func<string, bool> predicate, string description, TimeSpan? timeout = null)
+    {
+        await WaitUntilAsync(lines => lines.Any(predicate), timeout ?? Timeouts.LogLine, description);
+        return StdoutLines.First(predicate);
+    }
+
+    /// <summary>Waits (bounded) until the stdout lines so far satisfy <paramref name="condition"/>.</summary>
+    public async Task WaitUntilAsync(Func<IReadOnlyList<string>, bool> condition, TimeSpan timeout, string description)
+    {
+        var waiter = new Waiter(condition);
+        lock (_gate)
+        {
+            if (condition(_stdout))
+            {
+                return;
+            }
+            if (_stdoutClosed.Task.IsCompleted)
+            {
+                throw new InvalidOperationException($"windsock's stdout closed before {description}\n{TranscriptLocked()}");
+            }
+            _waiters.Add(waiter);
+        }
+        try
+        {
+            await waiter.Done.Task.WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"no {description} within {timeout.TotalSeconds:0}s\n{Transcript()}");
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _waiters.Remove(waiter);
+            }
+        }
+    }
+
+    private void OnLine(string? line, bool isStdout)
+    {
+        lock (_gate)
+        {
+            if (line is null)
+            {
+                (isStdout ? _stdoutClosed : _stderrClosed).TrySetResult();
+                if (isStdout)
+                {
+                    foreach (var w in _waiters)
+                    {
+                        w.Done.TrySetException(new InvalidOperationException(
+                            $"windsock's stdout closed while waiting\n{TranscriptLocked()}"));
+                    }
+                }
+                return;
+            }
+            _transcript.Add((isStdout ? "out| " : "err| ") + line);
+            if (!isStdout)
+            {
+                return;
+            }
+            _stdout.Add(line);
+            foreach (var w in _waiters)
+            {
+                if (w.Condition(_stdout))
+                {
+                    w.Done.TrySetResult();
+                }
+            }
+        }
+    }
+
+    /// <summary>Sends SIGTERM, as systemd or a terminal would.</summary>
+    public void Terminate()
+    {
+        // libc kill(2) directly: a bare Debian image has no /bin/kill (procps).
+        if (Kill(Pid, SigTerm) != 0 && !_process.HasExited)
+        {
+            throw new InvalidOperationException($"kill({Pid}, SIGTERM) failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    private const int SigTerm = 15;
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+
+    /// <summary>Waits (bounded) for the process to exit and both its streams to drain; returns the exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        try
+        {
+            await _process.WaitForExitAsync().WaitAsync(timeout);
+            await Task.WhenAll(_stdoutClosed.Task, _stderrClosed.Task).WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"windsock did not exit within {timeout.TotalSeconds:0}s\n{Transcript()}");
+        }
+        return _process.ExitCode;
+    }
+
+    /// <summary>Everything the process printed so far, with the command line that started it.</summary>
+    public string Transcript()
+    {
+        lock (_gate)
+        {
+            return TranscriptLocked();
+        }
+    }
+
+    private string TranscriptLocked()
+    {
+        var sb = new StringBuilder();
+        sb.Append("--- windsock: ").Append(_command).Append('\n');
+        const int Shown = 200;
+        if (_transcript.Count > Shown)
+        {
+            sb.Append("(").Append(_transcript.Count - Shown).Append(" earlier lines)\n");
+        }
+        foreach (var line in _transcript.Skip(Math.Max(0, _transcript.Count - Shown)))
+        {
+            sb.Append(line).Append('\n');
+        }
+        if (_process.HasExited)
+        {
+            sb.Append("(exited with ").Append(_process.ExitCode).Append(")\n");
+        }
+        return sb.Append("---").ToString();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
+        try
+        {
+            if (!_process.HasExited)
+            {
+                Terminate();
+                try
+                {
+                    await _process.WaitForExitAsync().WaitAsync(Timeouts.Stop);
+                }
+                catch (TimeoutException)
+                {
+                    _process.Kill(entireProcessTree: true);
+                    await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+                }
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Never started or already reaped.
+        }
+        finally
+        {
+            TestContext.Current.TestOutputHelper?.WriteLine(Transcript());
+            _process.Dispose();
+        }
+    }
+
+    [GeneratedRegex(@"listening on (?:\[(?<host>[0-9A-Fa-f:.]+)\]|(?<host>\d+\.\d+\.\d+\.\d+)):(?<port>\d+)")]
+    private static partial Regex ListeningLine();
+
+    private sealed class Waiter(Func<IReadOnlyList<string>, bool> condition)
+    {
+        public Func<IReadOnlyList<string>, bool> Condition { get; } = condition;
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}
