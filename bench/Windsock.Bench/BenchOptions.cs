@@ -36,6 +36,7 @@ public sealed class BenchOptions
         usage:
           windsock-bench throughput (--proxy HOST:PORT | --direct) [--streams N] [--seconds S] [options]
           windsock-bench connrate   (--proxy HOST:PORT | --direct) [--concurrency C] [--seconds S] [options]
+          windsock-bench freeport   (print a free TCP port on 127.0.0.1)
 
         options:
           --proxy IP:PORT      SOCKS5 proxy to go through (IPv4 or [IPv6]:port; loopback only)

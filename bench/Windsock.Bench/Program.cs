@@ -1,5 +1,11 @@
 using Windsock.Bench;
 
+if (args is ["freeport"])
+{
+    Console.WriteLine(FreePort.Find().ToString(System.Globalization.CultureInfo.InvariantCulture));
+    return 0;
+}
+
 BenchOptions options;
 try
 {
