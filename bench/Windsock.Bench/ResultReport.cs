@@ -64,16 +64,17 @@ public sealed class ResultReport(TextWriter output)
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(result);
         LatencyHistogram h = result.Latency;
+        string Latency(long us) => h.Count == 0 ? "-" : Micros(us);
         WriteRows(options, [
             ("concurrency", Str($"{result.Concurrency}")),
             ("measured", Str($"{result.Seconds:F2} s")),
             ("connections", Str($"{result.Succeeded:N0} ok, {result.Failed:N0} failed")),
             ("rate", Str($"{result.ConnectionsPerSecond:F0} conn/s")),
-            ("latency p50", Micros(h.Percentile(50))),
-            ("latency p90", Micros(h.Percentile(90))),
-            ("latency p99", Micros(h.Percentile(99))),
-            ("latency p99.9", Micros(h.Percentile(99.9))),
-            ("latency max", Micros(h.MaxMicroseconds)),
+            ("latency p50", Latency(h.Percentile(50))),
+            ("latency p90", Latency(h.Percentile(90))),
+            ("latency p99", Latency(h.Percentile(99))),
+            ("latency p99.9", Latency(h.Percentile(99.9))),
+            ("latency max", Latency(h.MaxMicroseconds)),
             ("first error", result.FirstError ?? "-"),
         ]);
     }
