@@ -76,6 +76,11 @@ public sealed class LatencyHistogram
             seen += _counts[i];
             if (seen >= rank)
             {
+                if (i == BucketCount - 1)
+                {
+                    return MaxMicroseconds;   // the overflow bucket has no useful edge
+                }
+
                 // Report the bucket's upper edge, clamped to what was really seen.
                 return Math.Clamp(UpperBoundOf(i), MinMicroseconds, MaxMicroseconds);
             }
