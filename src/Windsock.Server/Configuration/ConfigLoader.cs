@@ -39,12 +39,15 @@ public static class ConfigLoader
         {
             if (diagnostic.Kind == DiagnosticMessageKind.Error)
             {
+                // Tomlyn shows a line break as U+2424, which many terminals cannot draw.
+                string message = diagnostic.Message.Replace("\u2424", "end of line", StringComparison.Ordinal).TrimEnd('.');
+                bool duplicate = message.Contains("already defined", StringComparison.Ordinal);
                 throw new ConfigException(
                     fileName,
                     diagnostic.Span.Start.Line + 1,
                     diagnostic.Span.Start.Column + 1,
-                    $"invalid TOML: {diagnostic.Message.Replace('\u2424', ' ').TrimEnd('.')}",
-                    TomlSyntaxFix);
+                    duplicate ? message : $"invalid TOML: {message}",
+                    duplicate ? "remove one of the two definitions, or merge them" : TomlSyntaxFix);
             }
         }
 

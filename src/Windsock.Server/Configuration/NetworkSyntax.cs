@@ -30,7 +30,7 @@ internal static class NetworkSyntax
             return false;
         }
 
-        if (address.ScopeId != 0)
+        if (address.AddressFamily == AddressFamily.InterNetworkV6 && address.ScopeId != 0)
         {
             problem = new ValueProblem($"network \"{text}\" has a scope id", "leave out the %interface part");
             return false;

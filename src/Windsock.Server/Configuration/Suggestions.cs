@@ -3,6 +3,7 @@ namespace Windsock.Server.Configuration;
 /// <summary>
 /// "Did you mean" for misspelt keys and values. Optimal string alignment distance, so a swapped
 /// pair of letters ("lsiten") counts as one mistake, and '-' equals '_' because both are common.
+/// A shortened or extended word ("idle", "listen_on") also suggests the key it starts like.
 /// </summary>
 internal static class Suggestions
 {
@@ -10,9 +11,17 @@ internal static class Suggestions
     {
         string? best = null;
         int bestDistance = int.MaxValue;
+        string normalizedInput = Normalize(input);
         foreach (string candidate in candidates)
         {
-            int distance = Distance(Normalize(input), Normalize(candidate));
+            string normalizedCandidate = Normalize(candidate);
+            int distance = Distance(normalizedInput, normalizedCandidate);
+            if (Math.Min(normalizedInput.Length, normalizedCandidate.Length) >= 4
+                && (normalizedInput.StartsWith(normalizedCandidate, StringComparison.Ordinal) || normalizedCandidate.StartsWith(normalizedInput, StringComparison.Ordinal)))
+            {
+                distance = Math.Min(distance, 1);
+            }
+
             // A third of the word may be wrong; beyond that the suggestion is more confusing than helpful.
             int allowed = Math.Max(1, candidate.Length / 3);
             if (distance <= allowed && distance < bestDistance)
