@@ -65,6 +65,12 @@ public static class UserFile
         ThrowIfInvalid(CredentialRules.CheckUserName(userName), nameof(userName));
         ThrowIfInvalid(CredentialRules.CheckPassword(password), nameof(password));
 
+        string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (folder is not null && !Directory.Exists(folder))
+        {
+            throw new ConfigException(path, "the folder of the users file does not exist", $"create it first (mkdir -p {folder})");
+        }
+
         List<string> lines = ReadForEdit(path);
         string entry = $"{userName}:{(hasher ?? PasswordHasher.Default).Hash(password)}";
         int index = FindUser(lines, path, userName);

@@ -202,6 +202,17 @@ public sealed class UserFileTests
     }
 
     [Fact]
+    public void Setting_a_password_in_a_missing_folder_is_an_error()
+    {
+        using var temp = new TempDirectory();
+
+        ConfigException error = Assert.Throws<ConfigException>(() => UserFile.SetPassword(temp.File("no/users"), "alice", "a", _hasher));
+
+        Assert.Contains("folder", error.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFileSystemEntries(temp.Path));
+    }
+
+    [Fact]
     public void Removing_from_a_missing_file_is_an_error()
     {
         using var temp = new TempDirectory();
