@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using Tomlyn;
 using Tomlyn.Parsing;
 using Tomlyn.Syntax;
 
@@ -34,7 +35,28 @@ public static class ConfigLoader
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(fileName);
 
-        DocumentSyntax document = SyntaxParser.Parse(text, fileName, validate: true);
+        ThrowIfNotUnicode(text, fileName);
+        DocumentSyntax document;
+        try
+        {
+            // Tomlyn 2.10.2 crashes formatting the error for a backslash right before the end of
+            // the text (char32.ToString of end-of-file); a final newline means the same TOML and
+            // keeps every position, and avoids it.
+            document = SyntaxParser.Parse(text.EndsWith('\n') ? text : text + "\n", fileName, validate: true);
+        }
+        catch (TomlException e)
+        {
+            // Tomlyn throws rather than reports for a few limits, such as nesting deeper than 64.
+            throw new ConfigException(fileName, Math.Max(1, e.Line ?? 1), Math.Max(1, e.Column ?? 1), $"invalid TOML: {e.Message.TrimEnd('.')}", TomlSyntaxFix, e);
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            // The same family of Tomlyn bug in a form we have not met: still a located refusal,
+            // never a crash. Such errors have all been at the end of the text.
+            int lastLine = text.Count(c => c == '\n') + 1;
+            throw new ConfigException(fileName, lastLine, 1, "invalid TOML near the end of the file (the parser failed without a position)", TomlSyntaxFix, e);
+        }
+
         foreach (DiagnosticMessage diagnostic in document.Diagnostics)
         {
             if (diagnostic.Kind == DiagnosticMessageKind.Error)
@@ -66,6 +88,35 @@ public static class ConfigLoader
 
         reader.ThrowFirstProblem();
         return options with { Origins = reader.Origins };
+    }
+
+    /// <summary>
+    /// Text read from a file is already valid (the reader decodes strict UTF-8), but a caller may
+    /// pass any string, and Tomlyn throws on unpaired surrogates instead of reporting them.
+    /// </summary>
+    private static void ThrowIfNotUnicode(string text, string fileName)
+    {
+        int line = 1;
+        int column = 1;
+        for (int i = 0; i < text.Length; i++)
+        {
+            char c = text[i];
+            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(c))
+            {
+                throw new ConfigException(fileName, line, column, "the text contains an unpaired UTF-16 surrogate", "save the file as valid UTF-8");
+            }
+            else if (c == '\n')
+            {
+                line++;
+                column = 0;
+            }
+
+            column++;
+        }
     }
 
     /// <summary>Holds what one parse learns: the problems found so far and where each key came from.</summary>
