@@ -1,0 +1,60 @@
+namespace Windsock.Server.Configuration;
+
+/// <summary>
+/// The sections and keys the configuration file may contain, and the limits on their values.
+/// Everything not listed here is an error: a misspelt key silently keeping its default is how
+/// a proxy ends up more open than its administrator believes. docs/configuration.md mirrors this.
+/// </summary>
+internal static class ConfigSchema
+{
+    public const string Server = "server";
+    public const string Auth = "auth";
+
+    public static readonly IReadOnlyList<string> Sections = [Server, Auth];
+
+    public static readonly IReadOnlyDictionary<string, IReadOnlyList<string>> Keys = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal)
+    {
+        [Server] =
+        [
+            "listen",
+            "allowed_clients",
+            "log_format",
+            "negotiation_timeout",
+            "connect_timeout",
+            "idle_timeout",
+            "shutdown_grace",
+            "relay_buffer_size",
+            "allow_open_proxy",
+        ],
+        [Auth] = ["users_file"],
+    };
+
+    public const int MinRelayBufferSize = 4096;
+    public const int MaxRelayBufferSize = 1024 * 1024;
+
+    /// <summary>
+    /// Bounds per duration key. Zero is refused where it would mean "fail at once"; an upper bound
+    /// exists so a unit slip ("10h" for "10s") is caught rather than holding sockets for hours.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, (TimeSpan Min, TimeSpan Max)> DurationLimits = new Dictionary<string, (TimeSpan, TimeSpan)>(StringComparer.Ordinal)
+    {
+        ["negotiation_timeout"] = (TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10)),
+        ["connect_timeout"] = (TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10)),
+        ["idle_timeout"] = (TimeSpan.FromSeconds(1), TimeSpan.FromDays(7)),
+        ["shutdown_grace"] = (TimeSpan.Zero, TimeSpan.FromHours(1)),
+    };
+
+    /// <summary>The section a key belongs to, for "users_file belongs in [auth]" hints.</summary>
+    public static string? SectionOf(string key)
+    {
+        foreach ((string section, IReadOnlyList<string> keys) in Keys)
+        {
+            if (keys.Contains(key))
+            {
+                return section;
+            }
+        }
+
+        return null;
+    }
+}

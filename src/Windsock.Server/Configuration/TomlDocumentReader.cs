@@ -1,0 +1,84 @@
+using Tomlyn.Syntax;
+
+namespace Windsock.Server.Configuration;
+
+/// <summary>
+/// Flattens Tomlyn's lossless syntax tree into <see cref="TomlEntry"/> paths. We read the syntax
+/// tree rather than Tomlyn's object model because only the tree keeps the positions our errors
+/// need; Tomlyn has already validated TOML semantics (duplicate keys, redefined tables) by then.
+/// </summary>
+internal static class TomlDocumentReader
+{
+    public static (List<TomlTableHeader> Tables, List<TomlEntry> Entries) Read(DocumentSyntax document)
+    {
+        var tables = new List<TomlTableHeader>();
+        var entries = new List<TomlEntry>();
+        foreach (KeyValueSyntax keyValue in document.KeyValues)
+        {
+            AddEntry(entries, [], keyValue);
+        }
+
+        foreach (TableSyntaxBase table in document.Tables)
+        {
+            List<string> prefix = table.Name is null ? [] : KeyPath(table.Name);
+            tables.Add(new TomlTableHeader(prefix, table, table is TableArraySyntax));
+            foreach (KeyValueSyntax keyValue in table.Items)
+            {
+                AddEntry(entries, prefix, keyValue);
+            }
+        }
+
+        return (tables, entries);
+    }
+
+    private static void AddEntry(List<TomlEntry> entries, List<string> prefix, KeyValueSyntax keyValue)
+    {
+        if (keyValue.Key is null || keyValue.Value is null)
+        {
+            // Only possible in a tree with syntax errors, which the loader rejects before reading.
+            return;
+        }
+
+        List<string> path = [.. prefix, .. KeyPath(keyValue.Key)];
+        if (keyValue.Value is InlineTableSyntax inline)
+        {
+            foreach (InlineTableItemSyntax item in inline.Items)
+            {
+                if (item.KeyValue is not null)
+                {
+                    AddEntry(entries, path, item.KeyValue);
+                }
+            }
+
+            return;
+        }
+
+        entries.Add(new TomlEntry(path, keyValue, keyValue.Value));
+    }
+
+    private static List<string> KeyPath(KeySyntax key)
+    {
+        var path = new List<string>();
+        if (key.Key is not null)
+        {
+            path.Add(KeyName(key.Key));
+        }
+
+        foreach (DottedKeyItemSyntax dotted in key.DotKeys)
+        {
+            if (dotted.Key is not null)
+            {
+                path.Add(KeyName(dotted.Key));
+            }
+        }
+
+        return path;
+    }
+
+    private static string KeyName(BareKeyOrStringValueSyntax key) => key switch
+    {
+        BareKeySyntax bare => bare.Key?.Text ?? "",
+        StringValueSyntax quoted => quoted.Value ?? "",
+        _ => key.ToString() ?? "",
+    };
+}
