@@ -4,6 +4,7 @@ using Windsock.Cli;
 var root = new RootCommand("Windsock: a SOCKS4, SOCKS4a and SOCKS5 server and client tools.")
 {
     ServeCommand.Create(),
+    PasswdCommand.Create(),
 };
 
 var parse = root.Parse(args);

@@ -15,8 +15,8 @@ namespace Windsock.Cli;
 /// <summary>`windsock serve`: run the SOCKS server until SIGTERM or Ctrl-C.</summary>
 internal static class ServeCommand
 {
-    /// <summary>Upper bound of the drain on shutdown; the configuration cannot ask for more.</summary>
-    public static TimeSpan MaxShutdownTime { get; } = TimeSpan.FromMinutes(6);
+    /// <summary>How long the process waits after SIGTERM: above the largest shutdown_grace the configuration accepts (1 h).</summary>
+    public static TimeSpan MaxShutdownTime { get; } = TimeSpan.FromHours(1) + TimeSpan.FromSeconds(30);
 
     private static readonly Option<FileInfo?> ConfigOption = new("--config", "-c")
     {
@@ -65,7 +65,7 @@ internal static class ServeCommand
                 parse.GetValue(ListenOption),
                 parse.GetValue(UsersOption)?.FullName,
                 parse.GetValue(LogFormatOption));
-            credentials = ServeOptionsBuilder.LoadCredentials(options);
+            credentials = ServeOptionsBuilder.LoadCredentials(options, TimeProvider.System);
         }
         catch (StartupException e)
         {

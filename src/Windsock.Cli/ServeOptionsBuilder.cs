@@ -4,22 +4,33 @@ using Windsock.Server.Configuration;
 
 namespace Windsock.Cli;
 
-/// <summary>Combines the configuration file (or the embedded default) with the command-line flags, which win.</summary>
+/// <summary>
+/// Combines the configuration file (or the embedded default) with the command-line flags, which win,
+/// then applies the checks that need the combined result (the open-proxy guard, the user file).
+/// </summary>
 internal static class ServeOptionsBuilder
 {
     public static ServerOptions Build(string? configPath, string[]? listen, string? usersFile, string? logFormat)
     {
-        var options = ServerOptions.Default;
-        var origins = new Dictionary<string, string>(options.Origins);
+        ServerOptions options;
+        try
+        {
+            options = configPath is null ? ServerOptions.Default : ConfigLoader.Load(configPath);
+        }
+        catch (ConfigException e)
+        {
+            throw new StartupException(e.ToString(), e);
+        }
 
+        var origins = new Dictionary<string, string>(options.Origins);
         if (listen is { Length: > 0 })
         {
             var endPoints = new List<IPEndPoint>();
             foreach (var text in listen)
             {
-                if (!EndPointParser.TryParse(text, out var endPoint, out var error))
+                if (!EndpointSyntax.TryParse(text, out var endPoint, out var problem))
                 {
-                    throw new StartupException($"--listen: {error}");
+                    throw new StartupException($"--listen: {problem.Message}. fix: {problem.Fix}");
                 }
 
                 endPoints.Add(endPoint);
@@ -38,11 +49,35 @@ internal static class ServeOptionsBuilder
         if (logFormat is not null)
         {
             options = options with { LogFormat = logFormat == "json" ? LogFormat.Json : LogFormat.Text };
+            origins["server.log_format"] = "--log-format";
         }
 
-        _ = configPath;
-        return options with { Origins = origins };
+        options = options with { Origins = origins };
+        if (OpenProxyGuard.Check(options) is { } refusal)
+        {
+            throw new StartupException(refusal.ToString(), refusal);
+        }
+
+        return options;
     }
 
-    public static ICredentialVerifier? LoadCredentials(ServerOptions options) => options.UsersFile is null ? null : throw new StartupException("user files are not supported yet");
+    /// <summary>Loads the user file when one is configured; errors name the file and line, and where the setting came from.</summary>
+    public static ICredentialVerifier? LoadCredentials(ServerOptions options, TimeProvider time)
+    {
+        if (options.UsersFile is not { } path)
+        {
+            return null;
+        }
+
+        try
+        {
+            var store = UserFile.Load(path);
+            return new VerifiedCredentialCache(store, time);
+        }
+        catch (ConfigException e)
+        {
+            var origin = options.Origins.TryGetValue("auth.users_file", out var where) ? $" (users file set by {where})" : string.Empty;
+            throw new StartupException(e + origin, e);
+        }
+    }
 }

@@ -4,7 +4,7 @@ namespace Windsock.Server.Authentication;
 /// The users loaded from a users file: an immutable snapshot, replaced as a whole on reload.
 /// Names are case-sensitive, as RFC 1929 compares bytes.
 /// </summary>
-public sealed class UserStore
+public sealed class UserStore : ICredentialVerifier
 {
     private readonly Dictionary<string, string> _hashes;
     private readonly PasswordHasher _hasher;

@@ -9,7 +9,7 @@ namespace Windsock.Server.Configuration;
 /// Listen addresses: "ADDR:PORT" with IPv6 in brackets ("[::1]:1080"). Host names are refused:
 /// a listener bound to whatever "localhost" resolves to today is not something to audit.
 /// </summary>
-internal static class EndpointSyntax
+public static class EndpointSyntax
 {
     public static bool TryParse(string text, [NotNullWhen(true)] out IPEndPoint? endpoint, out ValueProblem problem)
     {

@@ -4,4 +4,4 @@ namespace Windsock.Server.Configuration;
 /// Why a value was rejected and what to write instead. Value parsers return this rather than
 /// throwing because only the loader knows the file and position to report it at.
 /// </summary>
-internal readonly record struct ValueProblem(string Message, string Fix);
+public readonly record struct ValueProblem(string Message, string Fix);
