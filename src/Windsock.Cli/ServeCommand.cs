@@ -77,6 +77,11 @@ internal static class ServeCommand
         var logger = loggerFactory.CreateLogger("Windsock");
         var stdout = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false)) { AutoFlush = false };
         await using var requestLog = new RequestLog(stdout, options.LogFormat, TimeProvider.System);
+        if (options.AllowOpenProxy && options.UsersFile is null)
+        {
+            CliLog.OpenProxy(logger, string.Join(", ", options.AllowedClients));
+        }
+
         var context = new SessionContext(options, credentials, requestLog, logger, TimeProvider.System);
         await using var server = new SocksServer(context);
         try

@@ -53,6 +53,12 @@ internal static class ServeOptionsBuilder
         }
 
         options = options with { Origins = origins };
+        if (options.AllowOpenProxy && !origins.ContainsKey("server.allowed_clients"))
+        {
+            // Consent to an open proxy with no client list means what it says: every client.
+            options = options with { AllowedClients = [IPNetwork.Parse("0.0.0.0/0"), IPNetwork.Parse("::/0")] };
+        }
+
         if (OpenProxyGuard.Check(options) is { } refusal)
         {
             throw new StartupException(refusal.ToString(), refusal);

@@ -38,13 +38,5 @@ public sealed class NetworkSet
         return false;
     }
 
-    /// <summary>True when every network lies inside loopback (127.0.0.0/8 or ::1).</summary>
-    public bool IsLoopbackOnly => _networks.All(IsLoopbackNetwork);
-
-    public static bool IsLoopbackNetwork(IPNetwork network) =>
-        network.BaseAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork
-            ? network.PrefixLength >= 8 && IPNetwork.Parse("127.0.0.0/8").Contains(network.BaseAddress)
-            : network.PrefixLength == 128 && IPAddress.IsLoopback(network.BaseAddress);
-
     public override string ToString() => string.Join(", ", _networks);
 }

@@ -13,31 +13,36 @@ public sealed class OpenProxyGuardTests
     private const string Lan = "192.0.2.10:1080";
     private const string Mapped = "[::ffff:127.0.0.1]:1080";
 
-    public static TheoryData<string[], string[], bool, bool, bool> Cases => new()
+    public static TheoryData<string[], string[], bool, bool, bool, bool> Cases => new()
     {
-        // listen, allowed_clients, users file?, allow_open_proxy, refused?
-        { [Loopback4, Loopback6], ["127.0.0.0/8", "::1/128"], false, false, false },
-        { [Loopback4], ["0.0.0.0/0"], false, false, false },                  // only local programs can reach it
-        { [Mapped], ["0.0.0.0/0"], false, false, false },
-        { [Any4], ["127.0.0.0/8", "::1/128"], false, false, false },          // pointless but safe
-        { [Any4], ["127.0.0.1/32"], false, false, false },
-        { [Any6], ["::1/128", "::ffff:127.0.0.0/104"], false, false, false },
-        { [Any4], ["0.0.0.0/0"], false, false, true },
-        { [Any6], ["::/0"], false, false, true },
-        { [Lan], ["10.0.0.0/8"], false, false, true },
-        { [Loopback4, Lan], ["127.0.0.0/8", "192.0.2.0/24"], false, false, true },
-        { [Any4], ["127.0.0.0/7"], false, false, true },                      // /7 reaches beyond 127/8
-        { [Any4], ["::/0"], false, false, true },
-        { [Any4], ["::ffff:0.0.0.0/96"], false, false, true },
-        { [Any6], ["::/127"], false, false, true },                           // :: and ::1
-        { [Any4], ["0.0.0.0/0"], true, false, false },                        // passwords required
-        { [Any4], ["0.0.0.0/0"], false, true, false },                        // consent given
-        { [Any4], ["0.0.0.0/0"], true, true, false },
+        // listen, allowed_clients, explicitly configured?, users file?, allow_open_proxy, refused?
+        { [Loopback4, Loopback6], ["127.0.0.0/8", "::1/128"], false, false, false, false },
+        { [Loopback4], ["0.0.0.0/0"], true, false, false, false },                  // only local programs can reach it
+        { [Mapped], ["0.0.0.0/0"], true, false, false, false },
+        { [Any4], ["127.0.0.0/8", "::1/128"], false, false, false, true },          // defaults: everyone else turned away
+        { [Any4], ["127.0.0.0/8", "::1/128"], true, false, false, false },          // said on purpose: pointless but safe
+        { [Any4], ["127.0.0.1/32"], true, false, false, false },
+        { [Any6], ["::1/128", "::ffff:127.0.0.0/104"], true, false, false, false },
+        { [Any4], ["0.0.0.0/0"], true, false, false, true },
+        { [Any6], ["::/0"], true, false, false, true },
+        { [Lan], ["10.0.0.0/8"], true, false, false, false },                       // the classic site proxy
+        { [Lan], ["10.0.0.0/8"], false, false, false, true },
+        { [Loopback4, Lan], ["127.0.0.0/8", "192.0.2.0/24"], true, false, false, false },
+        { [Any4], ["127.0.0.0/7"], true, false, false, true },                      // /7 reaches beyond 127/8
+        { [Any4], ["0.0.0.0/1"], true, false, false, true },
+        { [Any4], ["::/0"], true, false, false, true },
+        { [Any4], ["::ffff:0.0.0.0/96"], true, false, false, true },                // all of IPv4, mapped
+        { [Any6], ["2001:db8::/32"], true, false, false, false },
+        { [Any6], ["2000::/3"], true, false, false, true },
+        { [Any4], ["0.0.0.0/0"], true, true, false, false },                        // passwords required
+        { [Any4], ["0.0.0.0/0"], true, false, true, false },                        // consent given
+        { [Any4], ["127.0.0.0/8"], false, false, true, false },
+        { [Any4], ["0.0.0.0/0"], true, true, true, false },
     };
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Refuses_only_the_open_combination(string[] listen, string[] clients, bool usersFile, bool allowOpenProxy, bool refused)
+    public void Refuses_only_the_open_combination(string[] listen, string[] clients, bool clientsExplicit, bool usersFile, bool allowOpenProxy, bool refused)
     {
         var options = new ServerOptions
         {
@@ -45,11 +50,25 @@ public sealed class OpenProxyGuardTests
             AllowedClients = [.. clients.Select(c => IPNetwork.Parse(c))],
             UsersFile = usersFile ? "/etc/windsock/users" : null,
             AllowOpenProxy = allowOpenProxy,
+            Origins = clientsExplicit ? new Dictionary<string, string> { ["server.allowed_clients"] = "w.toml:2:1" } : new Dictionary<string, string>(),
         };
 
         ConfigException? error = OpenProxyGuard.Check(options);
 
         Assert.Equal(refused, error is not null);
+    }
+
+    [Fact]
+    public void Defaults_on_a_public_listener_explain_how_to_name_the_clients()
+    {
+        var options = new ServerOptions { Listen = [IPEndPoint.Parse(Any4)], Origins = new Dictionary<string, string> { ["server.listen"] = "--listen" } };
+
+        ConfigException error = Assert.IsType<ConfigException>(OpenProxyGuard.Check(options));
+
+        Assert.Contains("server.allowed_clients is not configured", error.Message, StringComparison.Ordinal);
+        Assert.Contains("10.0.0.0/8", error.Fix, StringComparison.Ordinal);
+        Assert.Contains("--users", error.Fix, StringComparison.Ordinal);
+        Assert.Contains("server.allow_open_proxy = true", error.Fix, StringComparison.Ordinal);
     }
 
     [Fact]
