@@ -1,12 +1,10 @@
-using System.Buffers;
-using System.Net;
 using System.Net.Sockets;
 using Windsock.Protocol;
 using Windsock.Protocol.Socks4;
 using Windsock.Protocol.Socks5;
 using Windsock.Protocol.UsernamePassword;
 using Windsock.Server.Logging;
-using Windsock.Server.Relay;
+using Windsock.Server.Commands;
 
 namespace Windsock.Server.Sessions;
 
@@ -17,21 +15,19 @@ namespace Windsock.Server.Sessions;
 /// </summary>
 internal sealed class Session
 {
-    private readonly Socket _client;
+    private readonly ClientConnection _client;
     private readonly SessionRecord _record;
     private readonly SessionContext _context;
-    private SocksVersion _version;
 
     public Session(Socket client, SessionRecord record, SessionContext context)
     {
-        _client = client;
+        _client = new ClientConnection(client, record, context);
         _record = record;
         _context = context;
     }
 
     public async Task RunAsync(CancellationToken shutdown)
     {
-        Socket? destination = null;
         try
         {
             if (!_context.AllowedClients.Contains(_record.Client.Address))
@@ -40,43 +36,26 @@ internal sealed class Session
                 return;
             }
 
-            using var reader = new HandshakeReader(_client);
+            using var reader = new HandshakeReader(_client.Socket);
             var request = await NegotiateAsync(reader, shutdown).ConfigureAwait(false);
             if (request is not { } accepted)
             {
                 return;
             }
 
-            var result = await _context.Connector.ConnectAsync(accepted.Destination, shutdown).ConfigureAwait(false);
-            if (!result.Succeeded)
+            // The one place a decided request is handed to its command.
+            switch (accepted.Command)
             {
-                _record.EndReason = result.FailureReason;
-                await ReplyAsync(result.Code, null, shutdown).ConfigureAwait(false);
-                return;
+                case Socks5Command.Connect:
+                    var pipelined = reader.Leftover.ToArray();
+                    reader.Dispose(); // no handshake buffer held for the life of the relay
+                    await ConnectCommand.RunAsync(_client, accepted.Destination, pipelined, shutdown).ConfigureAwait(false);
+                    break;
+                default:
+                    _record.EndReason = $"command {_record.Command} not supported";
+                    await _client.ReplyAsync(Socks5ReplyCode.CommandNotSupported, null, shutdown).ConfigureAwait(false);
+                    break;
             }
-
-            destination = result.Socket!;
-            _record.Connected = result.Connected;
-            await ReplyAsync(Socks5ReplyCode.Succeeded, (IPEndPoint)destination.LocalEndPoint!, shutdown).ConfigureAwait(false);
-
-            // Data the client sent right behind its request goes out before anything else.
-            if (!reader.Leftover.IsEmpty)
-            {
-                await destination.SendAsync(reader.Leftover, SocketFlags.None, shutdown).ConfigureAwait(false);
-                _record.AddBytesUp(reader.Leftover.Length);
-            }
-
-            reader.Dispose();
-            var relay = new TcpRelay(_client, destination, _record, _context.Options.RelayBufferSize, _context.Options.IdleTimeout, _context.Time);
-            var end = await relay.RunAsync(shutdown).ConfigureAwait(false);
-            _record.EndReason = end switch
-            {
-                RelayEnd.Closed => "closed",
-                RelayEnd.IdleTimeout => "idle timeout",
-                RelayEnd.Shutdown => "server shutdown",
-                RelayEnd.ClientError => "client connection failed",
-                _ => "destination connection failed",
-            };
         }
         catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
         {
@@ -93,8 +72,7 @@ internal sealed class Session
         }
         finally
         {
-            destination?.Dispose();
-            _client.Dispose();
+            _client.Socket.Dispose();
             _context.RequestLog.Write(RequestLogEvent.End, _record);
         }
     }
@@ -111,11 +89,11 @@ internal sealed class Session
             switch (SocksVersionDetector.Detect(first))
             {
                 case SocksVersion.Socks5:
-                    _version = SocksVersion.Socks5;
+                    _client.Version = SocksVersion.Socks5;
                     _record.Version = "5";
                     return await NegotiateSocks5Async(reader, token).ConfigureAwait(false);
                 case SocksVersion.Socks4:
-                    _version = SocksVersion.Socks4;
+                    _client.Version = SocksVersion.Socks4;
                     _record.Version = "4";
                     return await NegotiateSocks4Async(reader, token).ConfigureAwait(false);
                 default:
@@ -151,12 +129,12 @@ internal sealed class Session
         var wanted = _context.Credentials is null ? AuthMethod.None : AuthMethod.UsernamePassword;
         if (!greeting.Methods.Contains(wanted))
         {
-            await SendAsync(buffer => Socks5MethodSelection.Write(buffer, AuthMethod.NoAcceptableMethods), token).ConfigureAwait(false);
+            await _client.SendAsync(buffer => Socks5MethodSelection.Write(buffer, AuthMethod.NoAcceptableMethods), token).ConfigureAwait(false);
             _record.EndReason = $"no acceptable authentication method (offered {(greeting.Methods.IsEmpty ? "none" : greeting.Methods.ToString())})";
             return null;
         }
 
-        await SendAsync(buffer => Socks5MethodSelection.Write(buffer, wanted), token).ConfigureAwait(false);
+        await _client.SendAsync(buffer => Socks5MethodSelection.Write(buffer, wanted), token).ConfigureAwait(false);
         if (wanted == AuthMethod.UsernamePassword)
         {
             _record.AuthMethod = "username";
@@ -186,7 +164,7 @@ internal sealed class Session
             };
             if (code is { } reply)
             {
-                await ReplyAsync(reply, null, token).ConfigureAwait(false);
+                await _client.ReplyAsync(reply, null, token).ConfigureAwait(false);
             }
 
             return null;
@@ -194,13 +172,6 @@ internal sealed class Session
 
         _record.Destination = request.Destination;
         _record.Command = CommandName(request.Command);
-        if (request.Command != Socks5Command.Connect)
-        {
-            _record.EndReason = $"command {_record.Command} not supported";
-            await ReplyAsync(Socks5ReplyCode.CommandNotSupported, null, token).ConfigureAwait(false);
-            return null;
-        }
-
         return request;
     }
 
@@ -213,14 +184,14 @@ internal sealed class Session
         }
         catch (SocksProtocolException e)
         {
-            await SendAsync(buffer => UsernamePasswordReply.Write(buffer, success: false), token).ConfigureAwait(false);
+            await _client.SendAsync(buffer => UsernamePasswordReply.Write(buffer, success: false), token).ConfigureAwait(false);
             _record.EndReason = $"bad username/password message: {e.Error}";
             return false;
         }
 
         _record.User = credentials.UserName;
         bool ok = _context.Credentials!.Verify(credentials.UserName, credentials.Password);
-        await SendAsync(buffer => UsernamePasswordReply.Write(buffer, ok), token).ConfigureAwait(false);
+        await _client.SendAsync(buffer => UsernamePasswordReply.Write(buffer, ok), token).ConfigureAwait(false);
         if (!ok)
         {
             _record.EndReason = "authentication failed";
@@ -240,7 +211,7 @@ internal sealed class Session
         catch (SocksProtocolException e)
         {
             _record.EndReason = $"bad request: {e.Error}";
-            await ReplyAsync(Socks5ReplyCode.GeneralFailure, null, token).ConfigureAwait(false);
+            await _client.ReplyAsync(Socks5ReplyCode.GeneralFailure, null, token).ConfigureAwait(false);
             return null;
         }
 
@@ -253,54 +224,12 @@ internal sealed class Session
         if (_context.Credentials is not null)
         {
             _record.EndReason = "SOCKS4 refused: the server requires username/password";
-            await ReplyAsync(Socks5ReplyCode.NotAllowedByRuleset, null, token).ConfigureAwait(false);
+            await _client.ReplyAsync(Socks5ReplyCode.NotAllowedByRuleset, null, token).ConfigureAwait(false);
             return null;
         }
 
-        if (request.Command != Socks4Command.Connect)
-        {
-            _record.EndReason = $"command {_record.Command} not supported";
-            await ReplyAsync(Socks5ReplyCode.CommandNotSupported, null, token).ConfigureAwait(false);
-            return null;
-        }
-
-        return new Socks5Request(Socks5Command.Connect, request.Destination);
-    }
-
-    /// <summary>Sends the request's reply in the client's dialect and logs the decision.</summary>
-    private async Task ReplyAsync(Socks5ReplyCode code, IPEndPoint? bound, CancellationToken token)
-    {
-        if (_version == SocksVersion.Socks4)
-        {
-            var socks4Code = code == Socks5ReplyCode.Succeeded ? Socks4ReplyCode.Granted : Socks4ReplyCode.RejectedOrFailed;
-            _record.ReplyCode = (int)socks4Code;
-            var reply = new Socks4Reply(socks4Code, bound?.Address ?? IPAddress.Any, (ushort)(bound?.Port ?? 0));
-            await SendAsync(buffer => reply.Write(buffer), token).ConfigureAwait(false);
-        }
-        else
-        {
-            _record.ReplyCode = (int)code;
-            var reply = bound is null ? Socks5Reply.Failure(code) : new Socks5Reply(code, SocksEndpoint.FromEndPoint(bound));
-            await SendAsync(buffer => reply.Write(buffer), token).ConfigureAwait(false);
-        }
-
-        _context.RequestLog.Write(RequestLogEvent.Request, _record);
-    }
-
-    private delegate int MessageWriter(Span<byte> buffer);
-
-    private async ValueTask SendAsync(MessageWriter write, CancellationToken token)
-    {
-        var buffer = ArrayPool<byte>.Shared.Rent(SocksLimits.MaxSocks5RequestLength);
-        try
-        {
-            int length = write(buffer);
-            await _client.SendAsync(buffer.AsMemory(0, length), SocketFlags.None, token).ConfigureAwait(false);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        // SOCKS4's commands are SOCKS5's first two; one dispatch serves both dialects.
+        return new Socks5Request(request.Command == Socks4Command.Connect ? Socks5Command.Connect : Socks5Command.Bind, request.Destination);
     }
 
     private static string CommandName(Socks5Command command) => command switch

@@ -1,0 +1,54 @@
+using System.Net;
+using System.Net.Sockets;
+using Windsock.Protocol;
+using Windsock.Protocol.Socks5;
+using Windsock.Server.Relay;
+using Windsock.Server.Sessions;
+
+namespace Windsock.Server.Commands;
+
+/// <summary>CONNECT: open the outbound connection, reply with its local address, relay until both sides are done.</summary>
+internal static class ConnectCommand
+{
+    public static async Task RunAsync(ClientConnection client, SocksEndpoint destination, ReadOnlyMemory<byte> pipelined, CancellationToken cancellationToken)
+    {
+        var context = client.Context;
+        var record = client.Record;
+        var result = await context.Connector.ConnectAsync(destination, cancellationToken).ConfigureAwait(false);
+        if (!result.Succeeded)
+        {
+            record.EndReason = result.FailureReason;
+            await client.ReplyAsync(result.Code, null, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        using var outbound = result.Socket!;
+        record.Connected = result.Connected;
+        await client.ReplyAsync(Socks5ReplyCode.Succeeded, (IPEndPoint)outbound.LocalEndPoint!, cancellationToken).ConfigureAwait(false);
+
+        // Data the client sent right behind its request goes out before anything else.
+        if (!pipelined.IsEmpty)
+        {
+            await outbound.SendAsync(pipelined, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            record.AddBytesUp(pipelined.Length);
+        }
+
+        record.EndReason = await RelayAsync(client, outbound, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Relays between the client and a connected peer; returns the end reason for the log. BIND shares it.</summary>
+    public static async Task<string> RelayAsync(ClientConnection client, Socket peer, CancellationToken cancellationToken)
+    {
+        var options = client.Context.Options;
+        var relay = new TcpRelay(client.Socket, peer, client.Record, options.RelayBufferSize, options.IdleTimeout, client.Context.Time);
+        var end = await relay.RunAsync(cancellationToken).ConfigureAwait(false);
+        return end switch
+        {
+            RelayEnd.Closed => "closed",
+            RelayEnd.IdleTimeout => "idle timeout",
+            RelayEnd.Shutdown => "server shutdown",
+            RelayEnd.ClientError => "client connection failed",
+            _ => "destination connection failed",
+        };
+    }
+}

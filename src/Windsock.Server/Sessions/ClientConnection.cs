@@ -1,0 +1,85 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using Windsock.Protocol;
+using Windsock.Protocol.Socks4;
+using Windsock.Protocol.Socks5;
+using Windsock.Server.Logging;
+
+namespace Windsock.Server.Sessions;
+
+/// <summary>
+/// The client side of a session as the command handlers see it: the socket, the dialect it speaks
+/// (replies are written in SOCKS4 or SOCKS5 form), the record to fill in, and what the server shares.
+/// </summary>
+public sealed class ClientConnection
+{
+    internal ClientConnection(Socket socket, SessionRecord record, SessionContext context)
+    {
+        Socket = socket;
+        Record = record;
+        Context = context;
+    }
+
+    public Socket Socket { get; }
+
+    public SessionRecord Record { get; }
+
+    public SessionContext Context { get; }
+
+    /// <summary>The dialect of the request; replies are written in it.</summary>
+    public SocksVersion Version { get; internal set; }
+
+    /// <summary>The listener address the client reached (the address it can reach the server on).</summary>
+    public IPEndPoint LocalEndPoint => Record.Server;
+
+    /// <summary>
+    /// Sends a reply in the client's dialect (SOCKS4: any failure becomes 91) and logs the decision.
+    /// The first reply of a session is the decision; later ones (BIND's second reply) are not logged again.
+    /// </summary>
+    public async Task ReplyAsync(Socks5ReplyCode code, IPEndPoint? bound, CancellationToken cancellationToken)
+    {
+        bool first = Record.ReplyCode is null;
+        if (Version == SocksVersion.Socks4)
+        {
+            var socks4Code = code == Socks5ReplyCode.Succeeded ? Socks4ReplyCode.Granted : Socks4ReplyCode.RejectedOrFailed;
+            await ReplySocks4Async(socks4Code, bound, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            Record.ReplyCode = (int)code;
+            var reply = bound is null ? Socks5Reply.Failure(code) : new Socks5Reply(code, SocksEndpoint.FromEndPoint(bound));
+            await SendAsync(buffer => reply.Write(buffer), cancellationToken).ConfigureAwait(false);
+        }
+
+        if (first)
+        {
+            Context.RequestLog.Write(RequestLogEvent.Request, Record);
+        }
+    }
+
+    /// <summary>Sends a SOCKS4 reply with a specific code (92 and 93 answer ident failures).</summary>
+    public async Task ReplySocks4Async(Socks4ReplyCode code, IPEndPoint? bound, CancellationToken cancellationToken)
+    {
+        Record.ReplyCode = (int)code;
+        var reply = new Socks4Reply(code, bound?.Address ?? IPAddress.Any, (ushort)(bound?.Port ?? 0));
+        await SendAsync(buffer => reply.Write(buffer), cancellationToken).ConfigureAwait(false);
+    }
+
+    public delegate int MessageWriter(Span<byte> buffer);
+
+    /// <summary>Writes a small protocol message (at most 262 bytes) and sends it whole.</summary>
+    public async ValueTask SendAsync(MessageWriter write, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(SocksLimits.MaxSocks5RequestLength);
+        try
+        {
+            int length = write(buffer);
+            await Socket.SendAsync(buffer.AsMemory(0, length), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+}
