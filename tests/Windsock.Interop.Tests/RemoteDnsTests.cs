@@ -14,6 +14,9 @@ public sealed class RemoteDnsFixture : IAsyncLifetime
 {
     public const string Name = "windsock-only.test";
 
+    /// <summary>Resolves to ::1 first (RFC 6724 prefers it) and then 127.0.0.1.</summary>
+    public const string TwoAddressName = "two-addresses.test";
+
     private readonly TempDirectory _dir = new();
     private WindsockProcess? _server;
 
@@ -24,7 +27,7 @@ public sealed class RemoteDnsFixture : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         var hosts = Path.Combine(_dir.Path, "hosts");
-        await File.WriteAllTextAsync(hosts, $"127.0.0.1 localhost\n::1 localhost ip6-localhost\n127.0.0.1 {Name}\n");
+        await File.WriteAllTextAsync(hosts, $"127.0.0.1 localhost\n::1 localhost ip6-localhost\n127.0.0.1 {Name}\n::1 {TwoAddressName}\n127.0.0.1 {TwoAddressName}\n");
 
         var probe = await ProcessRunner.RunAsync(Tools.Unshare,
             ["--mount", "sh", "-c", "mount --bind \"$0\" /etc/hosts && getent hosts " + Name, hosts],
@@ -99,4 +102,28 @@ public sealed class RemoteDnsTests(LoopbackTargets targets, RemoteDnsFixture fix
     [Fact]
     public async Task HttpClient_socks5_resolves_on_the_server() =>
         await HttpClientProbe.AssertFetchAsync(new WebProxy($"socks5://{Clients.HostPort(Server.IPv4)}"), Url, Http, Server);
+
+    [Fact]
+    public async Task Each_address_of_a_name_is_tried_in_turn()
+    {
+        // A target on 127.0.0.1 only: the first address (::1) is refused, the second must be tried.
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var serving = Task.Run(async () =>
+        {
+            using var peer = await listener.AcceptTcpClientAsync(TestContext.Current.CancellationToken);
+            var stream = peer.GetStream();
+            var request = new byte[4096];
+            _ = await stream.ReadAsync(request, TestContext.Current.CancellationToken);
+            await stream.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 11\r\nConnection: close\r\n\r\nsecond-addr"u8.ToArray(), TestContext.Current.CancellationToken);
+        });
+
+        var curl = await Clients.CurlAsync($"http://{RemoteDnsFixture.TwoAddressName}:{port}/", "--socks5-hostname", Clients.HostPort(Server.IPv4));
+
+        Assert.True(curl.ExitCode == 0, curl.Describe() + "\n" + Server.Transcript());
+        Assert.Equal("second-addr", curl.StdoutText);
+        await serving.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        await Server.WaitForLineAsync(l => l.Contains($"connected=127.0.0.1:{port}", StringComparison.Ordinal), "the session connected to the second address");
+    }
 }
