@@ -17,6 +17,7 @@ declare -A needs=(
   [util-linux]=/usr/bin/unshare
   [mount]=/bin/mount
   [iproute2]=/sbin/ip
+  [oidentd]=/usr/sbin/oidentd
 )
 missing=()
 for pkg in "${!needs[@]}"; do

@@ -34,4 +34,7 @@ public enum ProtocolError
 
     /// <summary>A SOCKS5 reply whose RSV byte is not zero, or a UDP header whose RSV field is not zero.</summary>
     ReservedNotZero,
+
+    /// <summary>An RFC 1413 (ident) response line that is not USERID or ERROR in the RFC's form, or longer than 1000 bytes.</summary>
+    InvalidIdentReply,
 }

@@ -3,6 +3,7 @@ using System.Net;
 using Tomlyn;
 using Tomlyn.Parsing;
 using Tomlyn.Syntax;
+using Windsock.Server.Ident;
 
 namespace Windsock.Server.Configuration;
 
@@ -268,6 +269,18 @@ public static class ConfigLoader
                     string? usersFile = ReadUsersFile(key, value);
                     return usersFile is null ? null : options with { UsersFile = usersFile };
 
+                case "ident.mode":
+                    IdentMode? mode = ReadIdentMode(key, value);
+                    return mode is null ? null : options with { IdentMode = mode.Value };
+
+                case "ident.timeout":
+                    TimeSpan? identTimeout = ReadDuration(key, name, value);
+                    return identTimeout is null ? null : options with { IdentTimeout = identTimeout.Value };
+
+                case "ident.port":
+                    long? identPort = ReadInteger(key, value, 1, 65535, "a TCP port, normally 113");
+                    return identPort is null ? null : options with { IdentPort = (int)identPort.Value };
+
                 default:
                     // ConfigSchema lists a key this switch does not handle: a bug here, not in the file.
                     throw new InvalidOperationException($"configuration key {key} has no reader");
@@ -343,6 +356,30 @@ public static class ConfigLoader
             return ok ? result : null;
         }
 
+        private IdentMode? ReadIdentMode(string key, ValueSyntax value)
+        {
+            string[] modes = ["off", "check", "require"];
+            if (value is not StringValueSyntax text)
+            {
+                WrongType(key, value, "\"off\", \"check\" or \"require\"");
+                return null;
+            }
+
+            switch (text.Value)
+            {
+                case "off":
+                    return IdentMode.Off;
+                case "check":
+                    return IdentMode.Check;
+                case "require":
+                    return IdentMode.Require;
+                default:
+                    string? close = Suggestions.Closest(text.Value ?? "", modes);
+                    Problem(value, $"unknown {key} \"{text.Value}\"", close is null ? "use \"off\", \"check\" or \"require\"" : $"did you mean \"{close}\"? use \"off\", \"check\" or \"require\"");
+                    return null;
+            }
+        }
+
         private LogFormat? ReadLogFormat(string key, ValueSyntax value)
         {
             if (value is not StringValueSyntax text)
@@ -394,7 +431,7 @@ public static class ConfigLoader
                     return null;
             }
 
-            (TimeSpan min, TimeSpan max) = ConfigSchema.DurationLimits[name];
+            (TimeSpan min, TimeSpan max) = ConfigSchema.DurationLimits[key];
             if (duration < min || duration > max)
             {
                 Problem(value, $"{key} must be between {DurationSyntax.Format(min)} and {DurationSyntax.Format(max)}", $"write a duration in that range, e.g. \"{DurationSyntax.Format(DefaultDuration(name))}\" (the default)");

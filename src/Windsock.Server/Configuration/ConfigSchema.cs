@@ -9,8 +9,9 @@ internal static class ConfigSchema
 {
     public const string Server = "server";
     public const string Auth = "auth";
+    public const string Ident = "ident";
 
-    public static readonly IReadOnlyList<string> Sections = [Server, Auth];
+    public static readonly IReadOnlyList<string> Sections = [Server, Auth, Ident];
 
     public static readonly IReadOnlyDictionary<string, IReadOnlyList<string>> Keys = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal)
     {
@@ -27,21 +28,23 @@ internal static class ConfigSchema
             "allow_open_proxy",
         ],
         [Auth] = ["users_file"],
+        [Ident] = ["mode", "timeout", "port"],
     };
 
     public const int MinRelayBufferSize = 4096;
     public const int MaxRelayBufferSize = 1024 * 1024;
 
     /// <summary>
-    /// Bounds per duration key. Zero is refused where it would mean "fail at once"; an upper bound
+    /// Bounds per duration key (section.key). Zero is refused where it would mean "fail at once"; an upper bound
     /// exists so a unit slip ("10h" for "10s") is caught rather than holding sockets for hours.
     /// </summary>
     public static readonly IReadOnlyDictionary<string, (TimeSpan Min, TimeSpan Max)> DurationLimits = new Dictionary<string, (TimeSpan, TimeSpan)>(StringComparer.Ordinal)
     {
-        ["negotiation_timeout"] = (TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10)),
-        ["connect_timeout"] = (TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10)),
-        ["idle_timeout"] = (TimeSpan.FromSeconds(1), TimeSpan.FromDays(7)),
-        ["shutdown_grace"] = (TimeSpan.Zero, TimeSpan.FromHours(1)),
+        ["server.negotiation_timeout"] = (TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10)),
+        ["server.connect_timeout"] = (TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10)),
+        ["server.idle_timeout"] = (TimeSpan.FromSeconds(1), TimeSpan.FromDays(7)),
+        ["server.shutdown_grace"] = (TimeSpan.Zero, TimeSpan.FromHours(1)),
+        ["ident.timeout"] = (TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(60)),
     };
 
     /// <summary>The section a key belongs to, for "users_file belongs in [auth]" hints.</summary>

@@ -1,4 +1,5 @@
 using System.Net;
+using Windsock.Server.Ident;
 
 namespace Windsock.Server.Configuration;
 
@@ -46,6 +47,15 @@ public sealed record ServerOptions
     /// (`allow_open_proxy = true`). Without it such a configuration refuses to start.
     /// </summary>
     public bool AllowOpenProxy { get; init; }
+
+    /// <summary>RFC 1413 lookups for SOCKS4 requests: off, check (refuse on contradiction) or require (also refuse when no answer).</summary>
+    public IdentMode IdentMode { get; init; } = IdentMode.Off;
+
+    /// <summary>How long to wait for the client host's identd.</summary>
+    public TimeSpan IdentTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The identd port on client hosts: 113 everywhere but in tests.</summary>
+    public int IdentPort { get; init; } = IdentClient.DefaultPort;
 
     /// <summary>Where each setting came from, for error messages ("windsock.toml:4:1" or "--listen").</summary>
     public IReadOnlyDictionary<string, string> Origins { get; init; } = new Dictionary<string, string>();

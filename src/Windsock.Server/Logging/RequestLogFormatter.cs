@@ -77,6 +77,7 @@ public static class RequestLogFormatter
         yield return ("version", record.Version);
         yield return ("auth", record.AuthMethod);
         yield return ("user", record.User);
+        yield return ("ident", record.IdentUser);
         yield return ("command", record.Command);
         yield return ("dest", record.Destination?.ToString());
         yield return ("connected", record.Connected?.ToString());

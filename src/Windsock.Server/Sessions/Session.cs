@@ -5,6 +5,7 @@ using Windsock.Protocol.Socks5;
 using Windsock.Protocol.UsernamePassword;
 using Windsock.Server.Logging;
 using Windsock.Server.Commands;
+using Windsock.Server.Ident;
 
 namespace Windsock.Server.Sessions;
 
@@ -172,6 +173,12 @@ internal sealed class Session
 
         _record.Destination = request.Destination;
         _record.Command = CommandName(request.Command);
+        if (_context.Ident is { } ident)
+        {
+            // SOCKS5 has no user id to compare with: the answer is recorded for the log (and rules), never a refusal.
+            _record.IdentUser = (await ident.LookupAsync(_record.Client, _record.Server, token).ConfigureAwait(false)).UserId;
+        }
+
         return request;
     }
 
@@ -226,6 +233,19 @@ internal sealed class Session
             _record.EndReason = "SOCKS4 refused: the server requires username/password";
             await _client.ReplyAsync(Socks5ReplyCode.NotAllowedByRuleset, null, token).ConfigureAwait(false);
             return null;
+        }
+
+        if (_context.Ident is { } ident)
+        {
+            var answer = await ident.LookupAsync(_record.Client, _record.Server, token).ConfigureAwait(false);
+            _record.IdentUser = answer.UserId;
+            if (IdentVerdict.Evaluate(_context.Options.IdentMode, answer, request.UserId) is { } refusal)
+            {
+                _record.EndReason = refusal.Reason;
+                await _client.ReplySocks4Async(refusal.Code, null, token).ConfigureAwait(false);
+                _context.RequestLog.Write(RequestLogEvent.Request, _record);
+                return null;
+            }
         }
 
         // SOCKS4's commands are SOCKS5's first two; one dispatch serves both dialects.

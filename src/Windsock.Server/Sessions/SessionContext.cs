@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Windsock.Policy;
 using Windsock.Server.Authentication;
 using Windsock.Server.Configuration;
+using Windsock.Server.Ident;
 using Windsock.Server.Logging;
 using Windsock.Server.Outbound;
 
@@ -19,7 +20,11 @@ public sealed class SessionContext
         Time = time;
         AllowedClients = new NetworkSet(options.AllowedClients);
         Connector = new OutboundConnector(options.ConnectTimeout, time);
+        Ident = options.IdentMode == IdentMode.Off ? null : new IdentClient(options.IdentTimeout, options.IdentPort, time);
     }
+
+    /// <summary>Set when ident lookups are on (SOCKS4 user ids are checked against the client host's identd).</summary>
+    public IdentClient? Ident { get; }
 
     public ServerOptions Options { get; }
 

@@ -40,6 +40,9 @@ public sealed class SessionRecord
 
     public string? User { get; set; }
 
+    /// <summary>What the client host's identd (RFC 1413) said the user is, when asked and answered.</summary>
+    public string? IdentUser { get; set; }
+
     /// <summary>"connect", "bind", "udp-associate", or the unknown command's number.</summary>
     public string? Command { get; set; }
 

@@ -34,7 +34,7 @@ public class RequestLogFormatterTests
     {
         var line = RequestLogFormatter.FormatText(RequestLogEvent.Request, Record(), Now);
         Assert.Equal(
-            "2026-11-27T12:00:00.000Z request session=42 client=10.1.2.3:40000 listener=127.0.0.1:1080 version=5 auth=username user=alice command=connect dest=example.org:443 connected=[2001:db8::1]:443 reply=0",
+            "2026-11-27T12:00:00.000Z request session=42 client=10.1.2.3:40000 listener=127.0.0.1:1080 version=5 auth=username user=alice ident=- command=connect dest=example.org:443 connected=[2001:db8::1]:443 reply=0",
             line);
     }
 
@@ -76,7 +76,7 @@ public class RequestLogFormatterTests
     public void Missing_values_are_dashes_in_text_and_null_in_json()
     {
         var record = new SessionRecord(1, new IPEndPoint(IPAddress.Loopback, 1), new IPEndPoint(IPAddress.Loopback, 2), Now);
-        Assert.Contains(" user=- command=- dest=- connected=- reply=-", RequestLogFormatter.FormatText(RequestLogEvent.Request, record, Now), StringComparison.Ordinal);
+        Assert.Contains(" user=- ident=- command=- dest=- connected=- reply=-", RequestLogFormatter.FormatText(RequestLogEvent.Request, record, Now), StringComparison.Ordinal);
         using var json = JsonDocument.Parse(RequestLogFormatter.FormatJson(RequestLogEvent.Request, record, Now));
         Assert.Equal(JsonValueKind.Null, json.RootElement.GetProperty("user").ValueKind);
     }
