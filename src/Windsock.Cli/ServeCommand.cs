@@ -82,7 +82,7 @@ internal static class ServeCommand
             CliLog.OpenProxy(logger, string.Join(", ", options.AllowedClients));
         }
 
-        var context = new SessionContext(options, credentials, requestLog, logger, TimeProvider.System);
+        await using var context = new SessionContext(options, credentials, requestLog, logger, TimeProvider.System);
         await using var server = new SocksServer(context);
         try
         {

@@ -3,6 +3,7 @@ using System.Net;
 using Tomlyn;
 using Tomlyn.Parsing;
 using Tomlyn.Syntax;
+using Windsock.Server.Hooks;
 using Windsock.Server.Ident;
 
 namespace Windsock.Server.Configuration;
@@ -277,6 +278,14 @@ public static class ConfigLoader
                     TimeSpan? identTimeout = ReadDuration(key, name, value);
                     return identTimeout is null ? null : options with { IdentTimeout = identTimeout.Value };
 
+                case "ident.on_unreachable":
+                    HookCommand? onUnreachable = ReadHook(key, value);
+                    return onUnreachable is null ? null : options with { IdentUnreachableHook = onUnreachable };
+
+                case "ident.on_mismatch":
+                    HookCommand? onMismatch = ReadHook(key, value);
+                    return onMismatch is null ? null : options with { IdentMismatchHook = onMismatch };
+
                 case "ident.port":
                     long? identPort = ReadInteger(key, value, 1, 65535, "a TCP port, normally 113");
                     return identPort is null ? null : options with { IdentPort = (int)identPort.Value };
@@ -354,6 +363,23 @@ public static class ConfigLoader
             }
 
             return ok ? result : null;
+        }
+
+        private HookCommand? ReadHook(string key, ValueSyntax value)
+        {
+            if (value is not StringValueSyntax text)
+            {
+                WrongType(key, value, "a command line, e.g. \"/usr/bin/logger -t windsock '%u on %A'\"");
+                return null;
+            }
+
+            if (!HookCommand.TryParse(text.Value ?? "", out HookCommand? command, out string? error))
+            {
+                Problem(value, $"{key}: {error}", "write the program's absolute path and its arguments; %-codes such as %u %A %Z are filled in per event");
+                return null;
+            }
+
+            return command;
         }
 
         private IdentMode? ReadIdentMode(string key, ValueSyntax value)

@@ -28,7 +28,7 @@ internal static class ConfigSchema
             "allow_open_proxy",
         ],
         [Auth] = ["users_file"],
-        [Ident] = ["mode", "timeout", "port"],
+        [Ident] = ["mode", "timeout", "port", "on_unreachable", "on_mismatch"],
     };
 
     public const int MinRelayBufferSize = 4096;

@@ -1,4 +1,5 @@
 using System.Net;
+using Windsock.Server.Hooks;
 using Windsock.Server.Ident;
 
 namespace Windsock.Server.Configuration;
@@ -56,6 +57,12 @@ public sealed record ServerOptions
 
     /// <summary>The identd port on client hosts: 113 everywhere but in tests.</summary>
     public int IdentPort { get; init; } = IdentClient.DefaultPort;
+
+    /// <summary>Run when ident finds no answer for a request (the old sockd's #NO_IDENTD line).</summary>
+    public HookCommand? IdentUnreachableHook { get; init; }
+
+    /// <summary>Run when the identd names another user than the request (the old sockd's #BAD_ID line).</summary>
+    public HookCommand? IdentMismatchHook { get; init; }
 
     /// <summary>Where each setting came from, for error messages ("windsock.toml:4:1" or "--listen").</summary>
     public IReadOnlyDictionary<string, string> Origins { get; init; } = new Dictionary<string, string>();

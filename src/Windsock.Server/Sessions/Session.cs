@@ -239,6 +239,15 @@ internal sealed class Session
         {
             var answer = await ident.LookupAsync(_record.Client, _record.Server, token).ConfigureAwait(false);
             _record.IdentUser = answer.UserId;
+            if (answer.Outcome != IdentOutcome.UserId)
+            {
+                _context.RunHook(_context.Options.IdentUnreachableHook, _record);
+            }
+            else if (!string.Equals(answer.UserId, request.UserId, StringComparison.Ordinal))
+            {
+                _context.RunHook(_context.Options.IdentMismatchHook, _record);
+            }
+
             if (IdentVerdict.Evaluate(_context.Options.IdentMode, answer, request.UserId) is { } refusal)
             {
                 _record.EndReason = refusal.Reason;

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Windsock.Policy;
 using Windsock.Server.Authentication;
 using Windsock.Server.Configuration;
+using Windsock.Server.Hooks;
 using Windsock.Server.Ident;
 using Windsock.Server.Logging;
 using Windsock.Server.Outbound;
@@ -9,7 +10,7 @@ using Windsock.Server.Outbound;
 namespace Windsock.Server.Sessions;
 
 /// <summary>What every session of one server shares: options, the user store, the connector and the logs.</summary>
-public sealed class SessionContext
+public sealed class SessionContext : IAsyncDisposable
 {
     public SessionContext(ServerOptions options, ICredentialVerifier? credentials, RequestLog requestLog, ILogger logger, TimeProvider time)
     {
@@ -20,8 +21,24 @@ public sealed class SessionContext
         Time = time;
         AllowedClients = new NetworkSet(options.AllowedClients);
         Connector = new OutboundConnector(options.ConnectTimeout, time);
+        Hooks = new HookRunner(TimeSpan.FromSeconds(10), maxPerMinute: 30, concurrency: 2, time);
+        Hooks.Completed += result => HookLog.Finished(logger, result);
         Ident = options.IdentMode == IdentMode.Off ? null : new IdentClient(options.IdentTimeout, options.IdentPort, time);
     }
+
+    /// <summary>Runs notify hooks off the session path (bounded queue, rate and time limits).</summary>
+    public HookRunner Hooks { get; }
+
+    /// <summary>Queues a hook for a session event, with the event's request-log line on the hook's standard input.</summary>
+    public void RunHook(HookCommand? command, SessionRecord record)
+    {
+        if (command is not null)
+        {
+            Hooks.TryQueue(command, SessionHookValues.From(record), RequestLogFormatter.FormatText(RequestLogEvent.Request, record, Time.GetUtcNow()));
+        }
+    }
+
+    public ValueTask DisposeAsync() => Hooks.DisposeAsync();
 
     /// <summary>Set when ident lookups are on (SOCKS4 user ids are checked against the client host's identd).</summary>
     public IdentClient? Ident { get; }

@@ -75,4 +75,22 @@ public class Socks4IdentTests
         Assert.Equal((2, 8), (error.Line, error.Column));
         Assert.Contains("require", error.Fix, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Ident_hooks_fire_with_the_sockd_codes()
+    {
+        var output = Path.Combine(Directory.CreateTempSubdirectory("windsock-ident-hook-").FullName, "mismatch");
+        Assert.True(Windsock.Server.Hooks.HookCommand.TryParse($"/bin/sh -c 'echo \"%U pretends to be %u on %A\" > {output}'", out var hook, out _));
+        await using var daemon = new ScriptedIdentd(q => ScriptedIdentd.UserReply(q, "mallory"));
+        await using var server = TestServer.Start(o => o with { IdentMode = IdentMode.Check, IdentPort = daemon.Port, IdentMismatchHook = hook });
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        server.Context.Hooks.Completed += _ => done.TrySetResult();
+        await using var echo = new EchoServer(IPAddress.Loopback);
+        using var client = await RawClient.ConnectAsync(server.EndPoint);
+
+        Assert.Equal(Socks4ReplyCode.IdentMismatch, (await client.ConnectSocks4Async(SocksEndpoint.FromEndPoint(echo.EndPoint), "alice")).Code);
+
+        await done.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal("mallory pretends to be alice on 127.0.0.1\n", await File.ReadAllTextAsync(output));
+    }
 }

@@ -24,13 +24,16 @@ internal sealed class TestServer : IAsyncDisposable
             _lines.Enqueue(line);
             _lineAdded.Release();
         };
-        Server = new SocksServer(new SessionContext(options, credentials, _log, NullLogger.Instance, time));
+        Context = new SessionContext(options, credentials, _log, NullLogger.Instance, time);
+        Server = new SocksServer(Context);
         Server.Start();
     }
 
     public ServerOptions Options { get; }
 
     public SocksServer Server { get; }
+
+    public SessionContext Context { get; }
 
     public IPEndPoint EndPoint => Server.LocalEndPoints[0];
 
@@ -73,6 +76,7 @@ internal sealed class TestServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Server.DisposeAsync();
+        await Context.DisposeAsync();
         await _log.DisposeAsync();
         _lineAdded.Dispose();
     }
