@@ -86,7 +86,10 @@ public static class NetworkSyntax
         return true;
     }
 
-    /// <summary>True when the text is meant as an address or network rather than a host name.</summary>
+    /// <summary>
+    /// True when the text is meant as an address or network rather than a host name: it has a ':' or
+    /// '/', or only digits and dots. No top-level domain is all digits, so no real name is lost.
+    /// </summary>
     internal static bool LooksLikeAddress(string text)
     {
         if (text.Contains(':', StringComparison.Ordinal) || text.Contains('/', StringComparison.Ordinal))
@@ -94,15 +97,20 @@ public static class NetworkSyntax
             return true;
         }
 
+        bool digit = false;
         foreach (char c in text)
         {
-            if (!char.IsAsciiDigit(c) && c != '.')
+            if (char.IsAsciiDigit(c))
+            {
+                digit = true;
+            }
+            else if (c != '.')
             {
                 return false;
             }
         }
 
-        return text.Length > 0;
+        return digit;
     }
 
     internal static IPAddress Mask(IPAddress address, int prefix)
