@@ -48,12 +48,21 @@ public sealed record AccessRequest
         init => _clientOnLoopback = value;
     }
 
+    /// <summary>
+    /// True for the UDP ASSOCIATE request itself, whose DST is the client's own address (often
+    /// 0.0.0.0:0), not a destination. Destinations are then decided datagram by datagram, so
+    /// destination conditions (<c>to</c>, <c>ports</c>) cannot fail an allow rule, a deny rule
+    /// that has them does not apply, and neither the safe default nor name resolution comes in.
+    /// </summary>
+    public bool AssociationSetup { get; init; }
+
     /// <summary>The addresses of the proxy host (its interfaces), protected by the safe default.</summary>
     public IReadOnlyCollection<IPAddress> ServerAddresses { get; init; } = [];
 
     /// <summary>The address that network conditions check: the resolved one, else the requested one, else null.</summary>
     public IPAddress? CheckedAddress =>
-        ResolvedAddress is { } resolved ? ProtectedDestinations.Normalize(resolved)
+        AssociationSetup ? null
+        : ResolvedAddress is { } resolved ? ProtectedDestinations.Normalize(resolved)
         : Destination.Address is { } requested ? ProtectedDestinations.Normalize(requested)
         : null;
 

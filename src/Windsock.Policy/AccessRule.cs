@@ -152,7 +152,17 @@ public sealed class AccessRule
             }
         }
 
-        if (To is not null)
+        if (request.AssociationSetup && (To is not null || Ports is not null))
+        {
+            if (Action == RuleAction.Deny)
+            {
+                notes?.Add("the rule's destination conditions apply to each datagram, not to setting up the association");
+                return RuleMatch.NotMatched;
+            }
+
+            passed?.Add("destination conditions are checked for each datagram");
+        }
+        else if (To is not null)
         {
             RuleMatch destination = To.Match(request, checkedAddress, explain, out string? note);
             if (explain)
@@ -167,7 +177,7 @@ public sealed class AccessRule
             undetermined = destination == RuleMatch.Undetermined;
         }
 
-        if (Ports is not null)
+        if (Ports is not null && !request.AssociationSetup)
         {
             bool ok = Ports.Contains(request.Destination.Port);
             if (!ok && !explain)

@@ -77,7 +77,7 @@ public sealed class PolicyEngine
             }
 
             AddNotReached(traces, i + 1);
-            if (undetermined || (address is null && rule.Action == RuleAction.Allow))
+            if (undetermined || (address is null && rule.Action == RuleAction.Allow && !request.AssociationSetup))
             {
                 return NeedsAddress(request);
             }

@@ -177,6 +177,28 @@ public class PolicyEngineTests
     }
 
     [Fact]
+    public void A_udp_association_is_allowed_when_some_datagram_could_be()
+    {
+        var engine = new PolicyEngine(new RuleSet(
+        [
+            Deny(commands: "udp", to: "10.0.0.0/8", line: 1),
+            Allow(commands: "udp", to: "192.0.2.53", ports: "domain", line: 2),
+            Deny(commands: "udp", line: 3),
+        ]));
+        var setup = Request("0.0.0.0:0", command: PolicyCommand.UdpAssociate) with { AssociationSetup = true };
+        var decision = engine.Decide(setup);
+        Assert.True(decision.IsAllowed);
+        Assert.Equal(2, decision.RuleNumber);
+
+        var explanation = engine.Explain(setup);
+        Assert.Equal("rule 1 (windsock.toml:1:1) did not match: the rule's destination conditions apply to each datagram, not to setting up the association", explanation.Rules[0].ToString());
+
+        // Without a rule that could allow a datagram, the association is refused up front.
+        var noUdp = new PolicyEngine(new RuleSet([Deny(commands: "udp"), Allow(commands: "connect")]));
+        Assert.False(noUdp.Decide(setup).IsAllowed);
+    }
+
+    [Fact]
     public void Loopback_only_default_policy()
     {
         var engine = new PolicyEngine(RuleSet.LoopbackOnly);
