@@ -1,10 +1,10 @@
 using System.Globalization;
 using System.Net;
-using Tomlyn;
 using Tomlyn.Parsing;
 using Tomlyn.Syntax;
+using Tomlyn;
+using Windsock.Policy;
 using Windsock.Server.Hooks;
-using Windsock.Server.Ident;
 
 namespace Windsock.Server.Configuration;
 

@@ -1,4 +1,5 @@
 using System.Net;
+using Windsock.Policy;
 using Windsock.Server.Hooks;
 using Windsock.Server.Ident;
 

@@ -1,3 +1,4 @@
+using Windsock.Policy;
 using Windsock.Protocol.Socks4;
 
 namespace Windsock.Server.Ident;

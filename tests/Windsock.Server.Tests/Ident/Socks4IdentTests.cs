@@ -1,8 +1,8 @@
 using System.Net;
-using Windsock.Protocol;
+using Windsock.Policy;
 using Windsock.Protocol.Socks4;
+using Windsock.Protocol;
 using Windsock.Server.Configuration;
-using Windsock.Server.Ident;
 using Windsock.Server.Tests.Support;
 using Xunit;
 
