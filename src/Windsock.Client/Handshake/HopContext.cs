@@ -1,0 +1,37 @@
+using System.Globalization;
+
+namespace Windsock.Client.Handshake;
+
+/// <summary>A hop and its place in the chain: everything an error about it needs to say.</summary>
+internal readonly record struct HopContext(int Index, int Count, ProxyHop Hop)
+{
+    private string Where => Count == 1
+        ? $"{Hop}"
+        : string.Create(CultureInfo.InvariantCulture, $"{Hop} (hop {Index + 1} of {Count})");
+
+    public SocksException Unreachable(Exception? inner) =>
+        new(SocksErrorKind.ProxyUnreachable, Index, Hop, null, null, null, $"Could not connect to the SOCKS proxy {Where}: {inner?.Message ?? "no address"}.", inner);
+
+    public SocksException CommandFailed(ProxyCommand command, string destination, byte code, string meaning) =>
+        new(SocksErrorKind.CommandFailed, Index, Hop, destination, code, meaning,
+            string.Create(CultureInfo.InvariantCulture, $"The SOCKS proxy {Where} refused {ProxyCommandNames.Of(command)} to {destination}: reply {code}, {meaning}."));
+
+    public SocksException AuthenticationFailed(byte status) =>
+        new(SocksErrorKind.AuthenticationFailed, Index, Hop, null, status, ReplyText.AuthenticationRejected,
+            string.Create(CultureInfo.InvariantCulture, $"The SOCKS proxy {Where} rejected user '{Hop.Credentials?.UserName}': status {status}, {ReplyText.AuthenticationRejected}."));
+
+    public SocksException NoAcceptableMethod() =>
+        new(SocksErrorKind.NoAcceptableAuthMethod, Index, Hop, null, 0xFF, ReplyText.NoAcceptableMethods,
+            Hop.Credentials is null
+                ? $"The SOCKS proxy {Where} requires authentication, and no credentials were given for it."
+                : $"The SOCKS proxy {Where} accepted neither username/password nor no authentication.");
+
+    public SocksException Violation(string what, string? destination = null) =>
+        new(SocksErrorKind.ProtocolViolation, Index, Hop, destination, null, null, $"The SOCKS proxy {Where} broke the protocol: {what}.");
+
+    public SocksException Closed(string during, Exception? inner = null) =>
+        new(SocksErrorKind.ConnectionClosed, Index, Hop, null, null, null, $"The SOCKS proxy {Where} closed the connection during {during}.", inner);
+
+    public SocksException AddressNotSupported(string destination, string why) =>
+        new(SocksErrorKind.AddressNotSupported, Index, Hop, destination, null, null, $"Cannot ask the SOCKS proxy {Where} for {destination}: {why}.");
+}

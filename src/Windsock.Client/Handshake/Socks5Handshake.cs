@@ -1,0 +1,159 @@
+using System.Net.Sockets;
+using Windsock.Protocol;
+using Windsock.Protocol.Socks5;
+using Windsock.Protocol.UsernamePassword;
+
+namespace Windsock.Client.Handshake;
+
+/// <summary>The client side of RFC 1928 with RFC 1929, one message at a time, codec from Windsock.Protocol.</summary>
+internal static class Socks5Handshake
+{
+    /// <summary>Greeting, authentication and request; returns the first reply's BND address.</summary>
+    public static async ValueTask<SocksEndpoint> RequestAsync(
+        Socket socket, HopContext hop, ProxyCommand command, SocksEndpoint destination, byte[] buffer, CancellationToken cancellationToken)
+    {
+        await NegotiateMethodAsync(socket, hop, buffer, cancellationToken).ConfigureAwait(false);
+
+        // +----+-----+-------+------+----------+----------+
+        // |VER | CMD |  RSV  | ATYP | DST.ADDR | DST.PORT |
+        // +----+-----+-------+------+----------+----------+
+        var request = new Socks5Request(ToSocks5(command), destination);
+        int length = request.Write(buffer);
+        await SocketIo.SendAllAsync(socket, buffer.AsMemory(0, length), hop, "the SOCKS5 request", cancellationToken).ConfigureAwait(false);
+        return await ReadReplyAsync(socket, hop, command, destination, buffer, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async ValueTask NegotiateMethodAsync(Socket socket, HopContext hop, byte[] buffer, CancellationToken cancellationToken)
+    {
+        // +----+----------+----------+
+        // |VER | NMETHODS | METHODS  |
+        // +----+----------+----------+
+        // With credentials, offer none as well: a proxy that wants no authentication must still work.
+        // (.NET's SocksHelper once offered only "none" when it had credentials, so they were never used.)
+        var credentials = hop.Hop.Credentials;
+        int length = credentials is null
+            ? Socks5Greeting.Write(buffer, [(byte)AuthMethod.None])
+            : Socks5Greeting.Write(buffer, [(byte)AuthMethod.None, (byte)AuthMethod.UsernamePassword]);
+        await SocketIo.SendAllAsync(socket, buffer.AsMemory(0, length), hop, "the SOCKS5 greeting", cancellationToken).ConfigureAwait(false);
+
+        // +----+--------+
+        // |VER | METHOD |
+        // +----+--------+
+        int read = await SocketIo.ReceiveExactlyAsync(socket, buffer.AsMemory(0, Socks5MethodSelection.Length), hop, "the SOCKS5 greeting", cancellationToken).ConfigureAwait(false);
+        if (read < Socks5MethodSelection.Length)
+        {
+            throw hop.Closed("the SOCKS5 greeting");
+        }
+
+        var parsed = Socks5MethodSelection.TryParse(buffer.AsSpan(0, read), out byte method);
+        if (parsed.IsError)
+        {
+            throw hop.Violation($"its answer to the greeting starts with 0x{buffer[0]:X2}, not version 5");
+        }
+
+        switch ((AuthMethod)method)
+        {
+            case AuthMethod.None:
+                return;
+            case AuthMethod.UsernamePassword when credentials is not null:
+                await AuthenticateAsync(socket, hop, credentials, buffer, cancellationToken).ConfigureAwait(false);
+                return;
+            case AuthMethod.NoAcceptableMethods:
+                throw hop.NoAcceptableMethod();
+            default:
+                throw hop.Violation($"it chose method 0x{method:X2}, which was not offered");
+        }
+    }
+
+    private static async ValueTask AuthenticateAsync(Socket socket, HopContext hop, SocksCredentials credentials, byte[] buffer, CancellationToken cancellationToken)
+    {
+        // +----+------+----------+------+----------+
+        // |VER | ULEN |  UNAME   | PLEN |  PASSWD  |
+        // +----+------+----------+------+----------+
+        // VER is the sub-negotiation's version 1, not SOCKS's 5 (another past bug of .NET's SocksHelper).
+        int length = new UsernamePasswordRequest(credentials.UserName, credentials.Password).Write(buffer);
+        await SocketIo.SendAllAsync(socket, buffer.AsMemory(0, length), hop, "username/password authentication", cancellationToken).ConfigureAwait(false);
+
+        // +----+--------+
+        // |VER | STATUS |
+        // +----+--------+
+        int read = await SocketIo.ReceiveExactlyAsync(socket, buffer.AsMemory(0, UsernamePasswordReply.Length), hop, "username/password authentication", cancellationToken).ConfigureAwait(false);
+        if (read < UsernamePasswordReply.Length)
+        {
+            throw hop.Closed("username/password authentication");
+        }
+
+        if (UsernamePasswordReply.TryParse(buffer.AsSpan(0, read), out bool success).IsError)
+        {
+            throw hop.Violation($"its username/password answer has version 0x{buffer[0]:X2}, not 1");
+        }
+
+        if (!success)
+        {
+            throw hop.AuthenticationFailed(buffer[1]);
+        }
+    }
+
+    /// <summary>
+    /// Reads one reply, exactly as long as its ATYP says: BIND sends two, and after CONNECT the next
+    /// bytes are the destination's. A failure code is reported even when the rest of the reply is junk.
+    /// </summary>
+    public static async ValueTask<SocksEndpoint> ReadReplyAsync(
+        Socket socket, HopContext hop, ProxyCommand command, SocksEndpoint destination, byte[] buffer, CancellationToken cancellationToken)
+    {
+        // +----+-----+-------+------+----------+----------+
+        // |VER | REP |  RSV  | ATYP | BND.ADDR | BND.PORT |
+        // +----+-----+-------+------+----------+----------+
+        // The first five bytes include the name length when ATYP is 3.
+        const int Head = 5;
+        string during = "the SOCKS5 reply";
+        int read = await SocketIo.ReceiveExactlyAsync(socket, buffer.AsMemory(0, Head), hop, during, cancellationToken).ConfigureAwait(false);
+        if (read >= 1 && buffer[0] != Socks5Greeting.Version)
+        {
+            throw hop.Violation($"its reply starts with 0x{buffer[0]:X2}, not version 5", destination.ToString());
+        }
+
+        ThrowIfFailed(hop, command, destination, buffer, read);
+        if (read < Head)
+        {
+            throw hop.Closed(during);
+        }
+
+        int rest = (AddressType)buffer[3] switch
+        {
+            AddressType.IPv4 => 4 - 1 + 2,
+            AddressType.IPv6 => 16 - 1 + 2,
+            AddressType.DomainName => buffer[4] + 2,
+            _ => throw hop.Violation($"its reply has address type 0x{buffer[3]:X2}", destination.ToString()),
+        };
+
+        read += await SocketIo.ReceiveExactlyAsync(socket, buffer.AsMemory(Head, rest), hop, during, cancellationToken).ConfigureAwait(false);
+        if (read < Head + rest)
+        {
+            throw hop.Closed(during);
+        }
+
+        var parsed = Socks5Reply.TryParse(buffer.AsSpan(0, read), out var reply);
+        if (!parsed.IsDone)
+        {
+            throw hop.Violation($"its reply is malformed ({parsed.Error})", destination.ToString());
+        }
+
+        return reply.Bound;
+    }
+
+    private static void ThrowIfFailed(HopContext hop, ProxyCommand command, SocksEndpoint destination, byte[] buffer, int read)
+    {
+        if (read >= 2 && buffer[1] != (byte)Socks5ReplyCode.Succeeded)
+        {
+            throw hop.CommandFailed(command, destination.ToString(), buffer[1], ReplyText.Socks5(buffer[1]));
+        }
+    }
+
+    private static Socks5Command ToSocks5(ProxyCommand command) => command switch
+    {
+        ProxyCommand.Connect => Socks5Command.Connect,
+        ProxyCommand.Bind => Socks5Command.Bind,
+        _ => Socks5Command.UdpAssociate,
+    };
+}

@@ -1,0 +1,134 @@
+using System.Globalization;
+using System.Net;
+using Windsock.Protocol;
+
+namespace Windsock.Client;
+
+/// <summary>One SOCKS proxy: where it is, which protocol it speaks, and how to authenticate to it.</summary>
+public sealed class ProxyHop
+{
+    private readonly string? _userId;
+
+    /// <summary>A hop at <paramref name="host"/>: an IP address, or a name that the previous hop resolves when it resolves names, otherwise resolved here.</summary>
+    public ProxyHop(string host, int port, SocksProtocol protocol = SocksProtocol.Socks5)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(host);
+        ArgumentOutOfRangeException.ThrowIfLessThan(port, IPEndPoint.MinPort);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(port, IPEndPoint.MaxPort);
+        if (!Enum.IsDefined(protocol))
+        {
+            throw new ArgumentOutOfRangeException(nameof(protocol));
+        }
+
+        Address = IPAddress.TryParse(host, out var address) ? address : null;
+        Host = Address?.ToString() ?? host;
+        Port = port;
+        Protocol = protocol;
+    }
+
+    public ProxyHop(IPEndPoint endPoint, SocksProtocol protocol = SocksProtocol.Socks5)
+        : this(endPoint?.Address.ToString() ?? throw new ArgumentNullException(nameof(endPoint)), endPoint.Port, protocol)
+    {
+    }
+
+    public string Host { get; }
+
+    public int Port { get; }
+
+    public SocksProtocol Protocol { get; }
+
+    /// <summary>Username/password for SOCKS5. When set, the greeting offers both username/password and none,
+    /// so a proxy that asks for no authentication still works.</summary>
+    public SocksCredentials? Credentials { get; init; }
+
+    /// <summary>The SOCKS4 USERID. Defaults to the user name of <see cref="Credentials"/>, else empty.</summary>
+    public string? UserId
+    {
+        get => _userId;
+        init
+        {
+            if (value is not null && (value.Length > SocksLimits.MaxUserIdLength || !value.All(c => c is >= (char)0x20 and <= (char)0x7E)))
+            {
+                throw new ArgumentException("A SOCKS4 user id is at most 255 printable ASCII characters.", nameof(value));
+            }
+
+            _userId = value;
+        }
+    }
+
+    /// <summary>Who resolves destination names given to this hop. SOCKS4 always resolves locally.</summary>
+    public NameResolution Resolution { get; init; } = NameResolution.Proxy;
+
+    /// <summary>The host as an address when it is one; null for a name.</summary>
+    internal IPAddress? Address { get; }
+
+    internal bool ResolvesNamesAtProxy => Protocol != SocksProtocol.Socks4 && Resolution == NameResolution.Proxy;
+
+    internal string Socks4UserId
+    {
+        get
+        {
+            if (_userId is not null)
+            {
+                return _userId;
+            }
+
+            // A user name that SOCKS4 cannot carry is simply not sent: it is only a hint there.
+            var name = Credentials?.UserName;
+            return name is not null && name.Length <= SocksLimits.MaxUserIdLength && name.All(c => c is >= (char)0x20 and <= (char)0x7E) ? name : "";
+        }
+    }
+
+    /// <summary>
+    /// A hop from a proxy URI as curl and ALL_PROXY write them: <c>socks4://</c>, <c>socks4a://</c>,
+    /// <c>socks5://</c> (names resolved here) and <c>socks5h://</c> (names resolved by the proxy), with an
+    /// optional percent-encoded <c>user:password@</c>. The port defaults to 1080.
+    /// </summary>
+    public static ProxyHop FromUri(Uri uri)
+    {
+        ArgumentNullException.ThrowIfNull(uri);
+        if (!uri.IsAbsoluteUri)
+        {
+            throw new ArgumentException("A proxy URI must be absolute, e.g. socks5h://127.0.0.1:1080.", nameof(uri));
+        }
+
+        (SocksProtocol protocol, NameResolution resolution) = uri.Scheme.ToUpperInvariant() switch
+        {
+            "SOCKS4" => (SocksProtocol.Socks4, NameResolution.Local),
+            "SOCKS4A" => (SocksProtocol.Socks4a, NameResolution.Proxy),
+            "SOCKS5" => (SocksProtocol.Socks5, NameResolution.Local),
+            "SOCKS5H" or "SOCKS" => (SocksProtocol.Socks5, NameResolution.Proxy),
+            _ => throw new ArgumentException($"'{uri.Scheme}' is not a SOCKS scheme (socks4, socks4a, socks5, socks5h).", nameof(uri)),
+        };
+
+        SocksCredentials? credentials = null;
+        if (uri.UserInfo.Length > 0)
+        {
+            int colon = uri.UserInfo.IndexOf(':', StringComparison.Ordinal);
+            credentials = colon < 0
+                ? throw new ArgumentException("Proxy URI user info must be user:password.", nameof(uri))
+                : new SocksCredentials(Uri.UnescapeDataString(uri.UserInfo[..colon]), Uri.UnescapeDataString(uri.UserInfo[(colon + 1)..]));
+        }
+
+        int port = uri.IsDefaultPort || uri.Port < 0 ? 1080 : uri.Port;
+        return new ProxyHop(uri.IdnHost, port, protocol)
+        {
+            Credentials = credentials,
+            Resolution = resolution,
+            UserId = protocol == SocksProtocol.Socks5 ? null : credentials?.UserName,
+        };
+    }
+
+    /// <summary>scheme://host:port, without credentials, as error messages show it.</summary>
+    public override string ToString()
+    {
+        string scheme = Protocol switch
+        {
+            SocksProtocol.Socks4 => "socks4",
+            SocksProtocol.Socks4a => "socks4a",
+            _ => Resolution == NameResolution.Proxy ? "socks5h" : "socks5",
+        };
+        string host = Address?.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{Host}]" : Host;
+        return string.Create(CultureInfo.InvariantCulture, $"{scheme}://{host}:{Port}");
+    }
+}

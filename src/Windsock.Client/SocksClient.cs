@@ -1,0 +1,166 @@
+using System.Net;
+using System.Net.Sockets;
+using Windsock.Client.Handshake;
+using Windsock.Protocol;
+
+namespace Windsock.Client;
+
+/// <summary>
+/// Opens connections through a SOCKS proxy or a chain of them: CONNECT (the modern Rconnect), BIND
+/// (Rbind/Raccept) and UDP ASSOCIATE. Stateless and thread-safe: every call builds its own path.
+/// Time limits come from the caller's <see cref="CancellationToken"/>.
+/// </summary>
+public sealed class SocksClient
+{
+    public SocksClient(ProxyChain chain)
+    {
+        ArgumentNullException.ThrowIfNull(chain);
+        Chain = chain;
+    }
+
+    public SocksClient(ProxyHop proxy)
+        : this(new ProxyChain(proxy ?? throw new ArgumentNullException(nameof(proxy))))
+    {
+    }
+
+    public ProxyChain Chain { get; }
+
+    private HopContext LastHop => new(Chain.Count - 1, Chain.Count, Chain[^1]);
+
+    /// <summary>Connects to <paramref name="host"/> (an address or a name) through the chain; the socket then carries the destination's bytes.</summary>
+    public Task<Socket> ConnectAsync(string host, int port, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(host);
+        return ConnectAsync(new DnsEndPoint(host, port), cancellationToken);
+    }
+
+    public Task<Socket> ConnectAsync(IPAddress address, int port, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        return ConnectAsync(new IPEndPoint(address, port), cancellationToken);
+    }
+
+    /// <summary>Connects to an <see cref="IPEndPoint"/> or a <see cref="DnsEndPoint"/> through the chain.</summary>
+    public async Task<Socket> ConnectAsync(EndPoint destination, CancellationToken cancellationToken = default)
+    {
+        var buffer = HandshakeBuffer.Rent();
+        try
+        {
+            var last = LastHop;
+            var candidates = await DestinationResolver.ResolveAsync(last, destination, cancellationToken).ConfigureAwait(false);
+            SocksException? firstFailure = null;
+            foreach (var target in candidates)
+            {
+                var socket = await Tunnel.OpenToLastHopAsync(Chain, buffer, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await HopHandshake.RequestAsync(socket, last, ProxyCommand.Connect, target, buffer, cancellationToken).ConfigureAwait(false);
+                    return socket;
+                }
+                catch (SocksException e) when (e.Kind == SocksErrorKind.CommandFailed && candidates.Length > 1)
+                {
+                    // A name resolved here may have addresses the destination does not listen on (::1 and 127.0.0.1):
+                    // try the next one, and report the first failure if none works.
+                    socket.Dispose();
+                    firstFailure ??= e;
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            }
+
+            throw firstFailure!;
+        }
+        finally
+        {
+            HandshakeBuffer.Return(buffer);
+        }
+    }
+
+    /// <summary>As <see cref="ConnectAsync(EndPoint, CancellationToken)"/>, wrapped in a stream that owns the socket.</summary>
+    public async Task<NetworkStream> ConnectStreamAsync(EndPoint destination, CancellationToken cancellationToken = default)
+    {
+        var socket = await ConnectAsync(destination, cancellationToken).ConfigureAwait(false);
+        return new NetworkStream(socket, ownsSocket: true);
+    }
+
+    /// <summary>
+    /// Asks the last hop to listen for one connection from <paramref name="expectedPeer"/> (the
+    /// application server that will connect back; many proxies only accept a connection from that address).
+    /// Tell the peer <see cref="SocksBind.Announced"/>, then call <see cref="SocksBind.AcceptAsync"/>.
+    /// </summary>
+    public async Task<SocksBind> BindAsync(EndPoint expectedPeer, CancellationToken cancellationToken = default)
+    {
+        var buffer = HandshakeBuffer.Rent();
+        try
+        {
+            var last = LastHop;
+            var target = (await DestinationResolver.ResolveAsync(last, expectedPeer, cancellationToken).ConfigureAwait(false))[0];
+            var socket = await Tunnel.OpenToLastHopAsync(Chain, buffer, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var bound = await HopHandshake.RequestAsync(socket, last, ProxyCommand.Bind, target, buffer, cancellationToken).ConfigureAwait(false);
+                var announced = await ProxyAddress.ResolveAsync(socket, last, bound, cancellationToken).ConfigureAwait(false);
+                return new SocksBind(socket, last, target, announced);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        }
+        finally
+        {
+            HandshakeBuffer.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// Opens a UDP association with a single SOCKS5 proxy. Datagrams go straight to the proxy's relay,
+    /// so a chain of more than one hop cannot carry them.
+    /// </summary>
+    public async Task<SocksUdpClient> AssociateUdpAsync(CancellationToken cancellationToken = default)
+    {
+        if (Chain.Count != 1)
+        {
+            throw new NotSupportedException("UDP ASSOCIATE works with a single proxy: datagrams cannot pass through a chain of TCP tunnels.");
+        }
+
+        if (Chain[0].Protocol != SocksProtocol.Socks5)
+        {
+            throw new NotSupportedException("UDP ASSOCIATE needs a SOCKS5 proxy.");
+        }
+
+        var buffer = HandshakeBuffer.Rent();
+        try
+        {
+            var hop = LastHop;
+            var control = await Tunnel.OpenToLastHopAsync(Chain, buffer, cancellationToken).ConfigureAwait(false);
+            Socket? udp = null;
+            try
+            {
+                // Send from the address the control connection uses, and tell the proxy exactly where from:
+                // relays drop datagrams from anywhere else.
+                var local = (IPEndPoint)control.LocalEndPoint!;
+                udp = new Socket(local.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+                udp.Bind(new IPEndPoint(local.Address, 0));
+                var source = SocksEndpoint.FromEndPoint((IPEndPoint)udp.LocalEndPoint!);
+                var bound = await HopHandshake.RequestAsync(control, hop, ProxyCommand.UdpAssociate, source, buffer, cancellationToken).ConfigureAwait(false);
+                var relay = await ProxyAddress.ResolveAsync(control, hop, bound, cancellationToken).ConfigureAwait(false);
+                return new SocksUdpClient(control, udp, hop, relay);
+            }
+            catch
+            {
+                udp?.Dispose();
+                control.Dispose();
+                throw;
+            }
+        }
+        finally
+        {
+            HandshakeBuffer.Return(buffer);
+        }
+    }
+}

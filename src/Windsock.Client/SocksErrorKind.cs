@@ -1,0 +1,26 @@
+namespace Windsock.Client;
+
+/// <summary>Which step of talking to a proxy went wrong.</summary>
+public enum SocksErrorKind
+{
+    /// <summary>No TCP connection to the first hop (its name did not resolve, or every address refused or timed out).</summary>
+    ProxyUnreachable,
+
+    /// <summary>The proxy accepted none of the offered methods (SOCKS5 method X'FF').</summary>
+    NoAcceptableAuthMethod,
+
+    /// <summary>The proxy rejected the user name or password (RFC 1929 STATUS, in <see cref="SocksException.ReplyCode"/>).</summary>
+    AuthenticationFailed,
+
+    /// <summary>The proxy refused or failed the request (SOCKS5 REP or SOCKS4 CD, in <see cref="SocksException.ReplyCode"/>).</summary>
+    CommandFailed,
+
+    /// <summary>The proxy sent bytes that are not a valid answer, or chose a method that was not offered.</summary>
+    ProtocolViolation,
+
+    /// <summary>The proxy closed or reset the connection in the middle of a handshake.</summary>
+    ConnectionClosed,
+
+    /// <summary>The destination cannot be expressed in this hop's protocol (IPv6 or 0.0.0.x over SOCKS4, an over-long name).</summary>
+    AddressNotSupported,
+}

@@ -1,0 +1,182 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using Windsock.Client.Handshake;
+using Windsock.Client.Udp;
+using Windsock.Protocol;
+
+namespace Windsock.Client;
+
+/// <summary>
+/// A UDP association through a SOCKS5 proxy. The control connection stays open for the association's
+/// lifetime (RFC 1928: the association ends when it closes); disposing closes both sockets, and a
+/// proxy closing the control connection fails pending and later receives.
+/// One receive at a time; sends may overlap.
+/// </summary>
+public sealed class SocksUdpClient : IDisposable, IAsyncDisposable
+{
+    /// <summary>The largest datagram IPv4 can carry; the header travels inside it.</summary>
+    private const int MaxDatagramSize = 65535;
+
+    private readonly Socket _control;
+    private readonly Socket _udp;
+    private readonly HopContext _hop;
+
+    // Allocated once: each receive lands here and only the payload is copied to the caller.
+    private readonly byte[] _receiveBuffer = GC.AllocateUninitializedArray<byte>(MaxDatagramSize);
+    private readonly Task _watchControl;
+    private int _receiving;
+    private int _disposed;
+    private volatile bool _controlClosed;
+
+    internal SocksUdpClient(Socket control, Socket udp, HopContext hop, IPEndPoint relay)
+    {
+        _control = control;
+        _udp = udp;
+        _hop = hop;
+        RelayEndPoint = relay;
+
+        // Connected: the kernel drops datagrams from anyone but the relay, and sends need no address.
+        _udp.Connect(relay);
+        _watchControl = WatchControlAsync();
+    }
+
+    /// <summary>The proxy's UDP relay, where datagrams are sent.</summary>
+    public IPEndPoint RelayEndPoint { get; }
+
+    /// <summary>This side's UDP address, as announced to the proxy.</summary>
+    public IPEndPoint LocalEndPoint => (IPEndPoint)_udp.LocalEndPoint!;
+
+    public ProxyHop Proxy => _hop.Hop;
+
+    /// <summary>Sends one datagram to <paramref name="destination"/> (an <see cref="IPEndPoint"/> or <see cref="DnsEndPoint"/>) through the relay.</summary>
+    public async ValueTask SendAsync(ReadOnlyMemory<byte> payload, EndPoint destination, CancellationToken cancellationToken = default)
+    {
+        var target = destination is IPEndPoint ip
+            ? SocksEndpoint.FromEndPoint(ip)
+            : (await DestinationResolver.ResolveAsync(_hop, destination, cancellationToken).ConfigureAwait(false))[0];
+        int headerLength = UdpHeader.LengthFor(target);
+        if (headerLength + payload.Length > MaxDatagramSize)
+        {
+            throw new ArgumentException($"A payload of {payload.Length} bytes does not fit one datagram with its {headerLength}-byte SOCKS header.", nameof(payload));
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(headerLength + payload.Length);
+        try
+        {
+            UdpHeader.Write(buffer, target);
+            payload.Span.CopyTo(buffer.AsSpan(headerLength));
+            await _udp.SendAsync(buffer.AsMemory(0, headerLength + payload.Length), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (_controlClosed && e is SocketException or ObjectDisposedException)
+        {
+            throw _hop.Closed("the UDP association", e);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    public ValueTask SendAsync(ReadOnlyMemory<byte> payload, string host, int port, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(host);
+        return SendAsync(payload, IPAddress.TryParse(host, out var address) ? new IPEndPoint(address, port) : new DnsEndPoint(host, port), cancellationToken);
+    }
+
+    /// <summary>
+    /// Waits for the next datagram from the relay and copies its payload to the start of <paramref name="buffer"/>.
+    /// Datagrams with a malformed header or FRAG != 0 are dropped. A payload larger than the buffer
+    /// fails with <see cref="SocketError.MessageSize"/>, as a plain UDP socket does.
+    /// </summary>
+    public async ValueTask<SocksUdpReceiveResult> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _receiving, 1) == 1)
+        {
+            throw new InvalidOperationException("Another ReceiveAsync is already waiting on this association.");
+        }
+
+        try
+        {
+            while (true)
+            {
+                int received = await _udp.ReceiveAsync(_receiveBuffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                if (!UdpHeader.TryRead(_receiveBuffer.AsSpan(0, received), out var sender, out int headerLength))
+                {
+                    continue;
+                }
+
+                int length = received - headerLength;
+                if (length > buffer.Length)
+                {
+                    throw new SocketException((int)SocketError.MessageSize);
+                }
+
+                _receiveBuffer.AsSpan(headerLength, length).CopyTo(buffer.Span);
+                EndPoint from = sender.Address is { } address ? new IPEndPoint(address, sender.Port) : new DnsEndPoint(sender.Host!, sender.Port);
+                return new SocksUdpReceiveResult(length, from);
+            }
+        }
+        catch (Exception e) when (_controlClosed && e is SocketException or ObjectDisposedException)
+        {
+            throw _hop.Closed("the UDP association", e);
+        }
+        finally
+        {
+            Volatile.Write(ref _receiving, 0);
+        }
+    }
+
+    /// <summary>Receives the next datagram into a new array of its exact size.</summary>
+    public async ValueTask<SocksUdpDatagram> ReceiveAsync(CancellationToken cancellationToken = default)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(MaxDatagramSize);
+        try
+        {
+            var result = await ReceiveAsync(buffer, cancellationToken).ConfigureAwait(false);
+            return new SocksUdpDatagram(buffer.AsSpan(0, result.ReceivedBytes).ToArray(), result.RemoteEndPoint);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private async Task WatchControlAsync()
+    {
+        // The proxy sends nothing on the control connection; reading only notices that it closed.
+        var probe = new byte[1];
+        try
+        {
+            while (await _control.ReceiveAsync(probe, SocketFlags.None).ConfigureAwait(false) > 0)
+            {
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+        }
+
+        if (Volatile.Read(ref _disposed) == 0)
+        {
+            _controlClosed = true;
+            _udp.Dispose();
+        }
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        _udp.Dispose();
+        _control.Dispose();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Dispose();
+        await _watchControl.ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,73 @@
+using System.Net;
+using Windsock.Client.Udp;
+using Windsock.Protocol;
+using Xunit;
+
+namespace Windsock.Client.Tests;
+
+/// <summary>The configuration types and the UDP header, without any network.</summary>
+public class ModelTests
+{
+    [Theory]
+    [InlineData("socks5h://127.0.0.1:1080", SocksProtocol.Socks5, NameResolution.Proxy, 1080)]
+    [InlineData("socks5://proxy.example", SocksProtocol.Socks5, NameResolution.Local, 1080)]
+    [InlineData("socks4a://proxy.example:9050", SocksProtocol.Socks4a, NameResolution.Proxy, 9050)]
+    [InlineData("socks4://[::1]:1081", SocksProtocol.Socks4, NameResolution.Local, 1081)]
+    public void FromUri_follows_curls_schemes(string uri, SocksProtocol protocol, NameResolution resolution, int port)
+    {
+        var hop = ProxyHop.FromUri(new Uri(uri));
+        Assert.Equal(protocol, hop.Protocol);
+        Assert.Equal(resolution, hop.Resolution);
+        Assert.Equal(port, hop.Port);
+    }
+
+    [Fact]
+    public void FromUri_reads_percent_encoded_credentials_and_ToString_hides_them()
+    {
+        var hop = ProxyHop.FromUri(new Uri("socks5h://al%40ice:p%3Ass@127.0.0.1:1080"));
+        Assert.Equal("al@ice", hop.Credentials!.UserName);
+        Assert.Equal("p:ss", hop.Credentials.Password);
+        Assert.Equal("socks5h://127.0.0.1:1080", hop.ToString());
+        Assert.Equal("al@ice:***", hop.Credentials.ToString());
+    }
+
+    [Fact]
+    public void FromUri_rejects_other_schemes()
+    {
+        Assert.Throws<ArgumentException>(() => ProxyHop.FromUri(new Uri("http://127.0.0.1:3128")));
+    }
+
+    [Fact]
+    public void Credentials_and_chains_are_checked_where_they_are_written()
+    {
+        Assert.Throws<ArgumentException>(() => new SocksCredentials("", "x"));
+        Assert.Throws<ArgumentException>(() => new SocksCredentials("u", new string('p', 256)));
+        Assert.Throws<ArgumentException>(() => new ProxyChain());
+        Assert.Throws<ArgumentException>(() => new ProxyHop("h", 1) { UserId = "bad\0id" });
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ProxyHop("h", 65536));
+    }
+
+    [Fact]
+    public void Ipv6_hop_prints_with_brackets()
+    {
+        Assert.Equal("socks4a://[::1]:1080", new ProxyHop(new IPEndPoint(IPAddress.IPv6Loopback, 1080), SocksProtocol.Socks4a).ToString());
+    }
+
+    [Fact]
+    public void Udp_header_round_trips_and_drops_fragments()
+    {
+        var target = SocksEndpoint.FromHost("example.org", 53);
+        var datagram = new byte[UdpHeader.LengthFor(target) + 3];
+        int header = UdpHeader.Write(datagram, target);
+        "abc"u8.CopyTo(datagram.AsSpan(header));
+
+        Assert.Equal([0, 0, 0, 3, 11, .. "example.org"u8, 0, 53, .. "abc"u8], datagram);
+        Assert.True(UdpHeader.TryRead(datagram, out var sender, out int length));
+        Assert.Equal(target, sender);
+        Assert.Equal(header, length);
+
+        datagram[2] = 1; // FRAG
+        Assert.False(UdpHeader.TryRead(datagram, out _, out _));
+        Assert.False(UdpHeader.TryRead([0, 0], out _, out _));
+    }
+}

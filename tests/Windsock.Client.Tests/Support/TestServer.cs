@@ -1,0 +1,80 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Microsoft.Extensions.Logging.Abstractions;
+using Windsock.Server;
+using Windsock.Server.Authentication;
+using Windsock.Server.Configuration;
+using Windsock.Server.Logging;
+using Windsock.Server.Sessions;
+
+namespace Windsock.Client.Tests.Support;
+
+/// <summary>(Copied from Windsock.Server.Tests.) A real SocksServer on 127.0.0.1:0 and [::1]:0 in this process, with its request log captured.</summary>
+internal sealed class TestServer : IAsyncDisposable
+{
+    private readonly ConcurrentQueue<string> _lines = new();
+    private readonly SemaphoreSlim _lineAdded = new(0);
+    private readonly RequestLog _log;
+
+    private TestServer(ServerOptions options, ICredentialVerifier? credentials, TimeProvider time)
+    {
+        Options = options;
+        _log = new RequestLog(TextWriter.Null, options.LogFormat, time);
+        _log.LineWritten += line =>
+        {
+            _lines.Enqueue(line);
+            _lineAdded.Release();
+        };
+        Server = new SocksServer(new SessionContext(options, credentials, _log, NullLogger.Instance, time));
+        Server.Start();
+    }
+
+    public ServerOptions Options { get; }
+
+    public SocksServer Server { get; }
+
+    public IPEndPoint EndPoint => Server.LocalEndPoints[0];
+
+    public IPEndPoint EndPointV6 => Server.LocalEndPoints[1];
+
+    public IReadOnlyCollection<string> Lines => _lines;
+
+    public static TestServer Start(Func<ServerOptions, ServerOptions>? configure = null, ICredentialVerifier? credentials = null, TimeProvider? time = null)
+    {
+        var options = ServerOptions.Default with
+        {
+            Listen = [new IPEndPoint(IPAddress.Loopback, 0), new IPEndPoint(IPAddress.IPv6Loopback, 0)],
+        };
+        return new TestServer(configure?.Invoke(options) ?? options, credentials, time ?? TimeProvider.System);
+    }
+
+    /// <summary>Waits (bounded) for a request-log line that satisfies the predicate.</summary>
+    public async Task<string> WaitForLineAsync(Func<string, bool> predicate, TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(10));
+        while (true)
+        {
+            var match = _lines.FirstOrDefault(predicate);
+            if (match is not null)
+            {
+                return match;
+            }
+
+            try
+            {
+                await _lineAdded.WaitAsync(cts.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException("No matching log line. Lines:\n" + string.Join('\n', _lines));
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Server.DisposeAsync();
+        await _log.DisposeAsync();
+        _lineAdded.Dispose();
+    }
+}
