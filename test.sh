@@ -18,6 +18,8 @@ declare -A needs=(
   [mount]=/bin/mount
   [iproute2]=/sbin/ip
   [oidentd]=/usr/sbin/oidentd
+  [dante-server]=/usr/sbin/danted
+  [microsocks]=/usr/bin/microsocks
 )
 missing=()
 for pkg in "${!needs[@]}"; do
