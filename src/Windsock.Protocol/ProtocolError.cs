@@ -34,4 +34,7 @@ public enum ProtocolError
 
     /// <summary>A SOCKS5 reply whose RSV byte is not zero, or a UDP header whose RSV field is not zero.</summary>
     ReservedNotZero,
+
+    /// <summary>A UDP datagram that ends before its SOCKS5 header does (a datagram is always whole; there is no "more").</summary>
+    TruncatedDatagram,
 }
