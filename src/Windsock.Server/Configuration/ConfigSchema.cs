@@ -9,8 +9,9 @@ internal static class ConfigSchema
 {
     public const string Server = "server";
     public const string Auth = "auth";
+    public const string Udp = "udp";
 
-    public static readonly IReadOnlyList<string> Sections = [Server, Auth];
+    public static readonly IReadOnlyList<string> Sections = [Server, Auth, Udp];
 
     public static readonly IReadOnlyDictionary<string, IReadOnlyList<string>> Keys = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal)
     {
@@ -27,6 +28,7 @@ internal static class ConfigSchema
             "allow_open_proxy",
         ],
         [Auth] = ["users_file"],
+        [Udp] = ["advertised_address", "idle_timeout", "port_range"],
     };
 
     public const int MinRelayBufferSize = 4096;
@@ -42,6 +44,9 @@ internal static class ConfigSchema
         ["connect_timeout"] = (TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10)),
         ["idle_timeout"] = (TimeSpan.FromSeconds(1), TimeSpan.FromDays(7)),
         ["shutdown_grace"] = (TimeSpan.Zero, TimeSpan.FromHours(1)),
+
+        // Keyed by the full path: [server] has an idle_timeout too, with other bounds.
+        ["udp.idle_timeout"] = (TimeSpan.FromSeconds(1), TimeSpan.FromDays(1)),
     };
 
     /// <summary>The section a key belongs to, for "users_file belongs in [auth]" hints.</summary>

@@ -4,6 +4,7 @@ using Windsock.Server.Authentication;
 using Windsock.Server.Configuration;
 using Windsock.Server.Logging;
 using Windsock.Server.Outbound;
+using Windsock.Server.Udp;
 
 namespace Windsock.Server.Sessions;
 
@@ -19,6 +20,7 @@ public sealed class SessionContext
         Time = time;
         AllowedClients = new NetworkSet(options.AllowedClients);
         Connector = new OutboundConnector(options.ConnectTimeout, time);
+        UdpNames = new UdpNameCache(time, options.ConnectTimeout);
     }
 
     public ServerOptions Options { get; }
@@ -35,4 +37,13 @@ public sealed class SessionContext
     public NetworkSet AllowedClients { get; }
 
     public OutboundConnector Connector { get; }
+
+    /// <summary>Destination names of UDP datagrams, resolved and kept briefly, shared by all associations.</summary>
+    public UdpNameCache UdpNames { get; }
+
+    /// <summary>
+    /// Where every UDP datagram's destination is decided. Allow-all until the policy engine sets its own;
+    /// set it before the server starts accepting.
+    /// </summary>
+    public IUdpDestinationFilter UdpDestinationFilter { get; set; } = AllowAllUdpDestinations.Instance;
 }
