@@ -24,13 +24,17 @@ internal sealed class TestServer : IAsyncDisposable
             _lines.Enqueue(line);
             _lineAdded.Release();
         };
-        Server = new SocksServer(new SessionContext(options, credentials, _log, NullLogger.Instance, time));
+        Context = new SessionContext(options, credentials, _log, NullLogger.Instance, time);
+        Server = new SocksServer(Context);
         Server.Start();
     }
 
     public ServerOptions Options { get; }
 
     public SocksServer Server { get; }
+
+    /// <summary>What the sessions share; tests may swap hooks such as the UDP destination filter.</summary>
+    public SessionContext Context { get; }
 
     public IPEndPoint EndPoint => Server.LocalEndPoints[0];
 
