@@ -20,6 +20,9 @@ declare -A needs=(
   [oidentd]=/usr/sbin/oidentd
   [dante-server]=/usr/sbin/danted
   [microsocks]=/usr/bin/microsocks
+  [dnsmasq-base]=/usr/sbin/dnsmasq
+  [nodejs]=/usr/bin/node
+  [npm]=/usr/bin/npm
 )
 missing=()
 for pkg in "${!needs[@]}"; do
@@ -32,6 +35,14 @@ if ((${#missing[@]})); then
   if ! { "${sudo[@]}" apt-get update -q && "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"; } </dev/null; then
     echo "test.sh: could not install ${missing[*]}; the interop tests that need them will fail" >&2
   fi
+fi
+
+# The node 'socks' client for the UDP ASSOCIATE interop tests, at the versions package-lock.json pins.
+node_udp=tests/Windsock.Interop.Tests/node-udp
+if [[ ! -d "$node_udp/node_modules" && -x /usr/bin/npm ]]; then
+  echo "test.sh: installing the node packages of $node_udp"
+  (cd "$node_udp" && npm ci --no-audit --no-fund --loglevel=error) </dev/null \
+    || echo "test.sh: npm ci in $node_udp failed; the node UDP interop tests will fail" >&2
 fi
 
 # A test project that has no tests yet (exit code 8, "zero tests ran") is not a failure;

@@ -37,4 +37,7 @@ public enum ProtocolError
 
     /// <summary>An RFC 1413 (ident) response line that is not USERID or ERROR in the RFC's form, or longer than 1000 bytes.</summary>
     InvalidIdentReply,
+
+    /// <summary>A UDP datagram that ends before its SOCKS5 header does (a datagram is always whole; there is no "more").</summary>
+    TruncatedDatagram,
 }

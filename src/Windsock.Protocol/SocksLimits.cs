@@ -21,6 +21,12 @@ public static class SocksLimits
     /// <summary>The largest SOCKS5 greeting: version, count and 255 methods.</summary>
     public const int MaxSocks5GreetingLength = 2 + 255;
 
+    /// <summary>The largest SOCKS5 UDP header: RSV(2), FRAG, ATYP, length byte, 255-byte name, port.</summary>
+    public const int MaxSocks5UdpHeaderLength = 2 + 1 + 1 + 1 + MaxHostNameLength + 2;
+
+    /// <summary>The smallest SOCKS5 UDP header: RSV(2), FRAG, ATYP and an IPv4 address and port.</summary>
+    public const int MinSocks5UdpHeaderLength = 2 + 1 + 1 + 4 + 2;
+
     /// <summary>The largest RFC 1929 request.</summary>
     public const int MaxUsernamePasswordRequestLength = 3 + (2 * MaxCredentialLength);
 }

@@ -290,6 +290,18 @@ public static class ConfigLoader
                     long? identPort = ReadInteger(key, value, 1, 65535, "a TCP port, normally 113");
                     return identPort is null ? null : options with { IdentPort = (int)identPort.Value };
 
+                case "udp.advertised_address":
+                    IPAddress? advertised = ReadAdvertisedAddress(key, value);
+                    return advertised is null ? null : options with { Udp = options.Udp with { AdvertisedAddress = advertised } };
+
+                case "udp.idle_timeout":
+                    TimeSpan? udpIdle = ReadDuration(key, name, value);
+                    return udpIdle is null ? null : options with { Udp = options.Udp with { IdleTimeout = udpIdle.Value } };
+
+                case "udp.port_range":
+                    PortRange? ports = ReadPortRange(key, value);
+                    return ports is null ? null : options with { Udp = options.Udp with { PortRange = ports } };
+
                 default:
                     // ConfigSchema lists a key this switch does not handle: a bug here, not in the file.
                     throw new InvalidOperationException($"configuration key {key} has no reader");
@@ -460,11 +472,57 @@ public static class ConfigLoader
             (TimeSpan min, TimeSpan max) = ConfigSchema.DurationLimits[key];
             if (duration < min || duration > max)
             {
-                Problem(value, $"{key} must be between {DurationSyntax.Format(min)} and {DurationSyntax.Format(max)}", $"write a duration in that range, e.g. \"{DurationSyntax.Format(DefaultDuration(name))}\" (the default)");
+                Problem(value, $"{key} must be between {DurationSyntax.Format(min)} and {DurationSyntax.Format(max)}", $"write a duration in that range, e.g. \"{DurationSyntax.Format(DefaultDuration(key))}\" (the default)");
                 return null;
             }
 
             return duration;
+        }
+
+        private IPAddress? ReadAdvertisedAddress(string key, ValueSyntax value)
+        {
+            if (value is not StringValueSyntax text)
+            {
+                WrongType(key, value, "an IP address in quotes, e.g. \"203.0.113.10\"");
+                return null;
+            }
+
+            if (!IPAddressSyntax.TryParse(text.Value ?? "", out IPAddress? address, out ValueProblem problem))
+            {
+                Problem(value, problem with { Message = $"{key}: {problem.Message}" });
+                return null;
+            }
+
+            if (address.IsIPv4MappedToIPv6)
+            {
+                address = address.MapToIPv4();
+            }
+
+            if (address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any))
+            {
+                // RFC 1928 lets a server send 0.0.0.0, but clients disagree on what it means; say the real address.
+                Problem(value, $"{key} is the unspecified address {address}, which clients cannot send to", "write the address clients reach this server on (the NAT's public address), or remove the line to advertise the address each client connected to");
+                return null;
+            }
+
+            return address;
+        }
+
+        private PortRange? ReadPortRange(string key, ValueSyntax value)
+        {
+            if (value is not StringValueSyntax text)
+            {
+                WrongType(key, value, "a port range in quotes, e.g. \"40000-40100\"");
+                return null;
+            }
+
+            if (!PortRange.TryParse(text.Value ?? "", out PortRange? range, out ValueProblem problem))
+            {
+                Problem(value, problem with { Message = $"{key}: {problem.Message}" });
+                return null;
+            }
+
+            return range;
         }
 
         private long? ReadInteger(string key, ValueSyntax value, long min, long max, string unitHint)
@@ -580,12 +638,13 @@ public static class ConfigLoader
             _ => "another kind of value",
         };
 
-        private static TimeSpan DefaultDuration(string name) => name switch
+        private static TimeSpan DefaultDuration(string key) => key switch
         {
-            "negotiation_timeout" => ServerOptions.Default.NegotiationTimeout,
-            "connect_timeout" => ServerOptions.Default.ConnectTimeout,
-            "idle_timeout" => ServerOptions.Default.IdleTimeout,
-            "shutdown_grace" => ServerOptions.Default.ShutdownGrace,
+            "server.negotiation_timeout" => ServerOptions.Default.NegotiationTimeout,
+            "server.connect_timeout" => ServerOptions.Default.ConnectTimeout,
+            "server.idle_timeout" => ServerOptions.Default.IdleTimeout,
+            "server.shutdown_grace" => ServerOptions.Default.ShutdownGrace,
+            "udp.idle_timeout" => ServerOptions.Default.Udp.IdleTimeout,
             _ => TimeSpan.FromSeconds(10),
         };
 

@@ -11,7 +11,9 @@ internal static class ConfigSchema
     public const string Auth = "auth";
     public const string Ident = "ident";
 
-    public static readonly IReadOnlyList<string> Sections = [Server, Auth, Ident];
+    public const string Udp = "udp";
+
+    public static readonly IReadOnlyList<string> Sections = [Server, Auth, Ident, Udp];
 
     public static readonly IReadOnlyDictionary<string, IReadOnlyList<string>> Keys = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal)
     {
@@ -29,6 +31,7 @@ internal static class ConfigSchema
         ],
         [Auth] = ["users_file"],
         [Ident] = ["mode", "timeout", "port", "on_unreachable", "on_mismatch"],
+        [Udp] = ["advertised_address", "idle_timeout", "port_range"],
     };
 
     public const int MinRelayBufferSize = 4096;
@@ -45,6 +48,7 @@ internal static class ConfigSchema
         ["server.idle_timeout"] = (TimeSpan.FromSeconds(1), TimeSpan.FromDays(7)),
         ["server.shutdown_grace"] = (TimeSpan.Zero, TimeSpan.FromHours(1)),
         ["ident.timeout"] = (TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(60)),
+        ["udp.idle_timeout"] = (TimeSpan.FromSeconds(1), TimeSpan.FromDays(1)),
     };
 
     /// <summary>The section a key belongs to, for "users_file belongs in [auth]" hints.</summary>

@@ -65,6 +65,9 @@ public sealed record ServerOptions
     /// <summary>Run when the identd names another user than the request (the old sockd's #BAD_ID line).</summary>
     public HookCommand? IdentMismatchHook { get; init; }
 
+    /// <summary>UDP ASSOCIATE: the advertised relay address, the association idle time, the relay ports.</summary>
+    public UdpOptions Udp { get; init; } = new();
+
     /// <summary>Where each setting came from, for error messages ("windsock.toml:4:1" or "--listen").</summary>
     public IReadOnlyDictionary<string, string> Origins { get; init; } = new Dictionary<string, string>();
 }

@@ -82,10 +82,24 @@ public static class RequestLogFormatter
         yield return ("dest", record.Destination?.ToString());
         yield return ("connected", record.Connected?.ToString());
         yield return ("reply", record.ReplyCode);
+        if (record.Udp is { } udp)
+        {
+            // Only UDP associations have these; TCP lines keep their shape.
+            yield return ("relay", udp.Relay.ToString());
+        }
+
         if (logEvent == RequestLogEvent.End)
         {
             yield return ("bytes_up", record.BytesUp);
             yield return ("bytes_down", record.BytesDown);
+            if (record.Udp is { } counts)
+            {
+                yield return ("datagrams_up", counts.DatagramsUp);
+                yield return ("datagrams_down", counts.DatagramsDown);
+                yield return ("dropped", counts.Dropped);
+                yield return ("drops", counts.DropSummary());
+            }
+
             yield return ("duration", Math.Round(record.Elapsed.TotalSeconds, 3));
             yield return ("reason", record.EndReason);
         }

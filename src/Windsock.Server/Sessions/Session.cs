@@ -52,6 +52,11 @@ internal sealed class Session
                     reader.Dispose(); // no handshake buffer held for the life of the relay
                     await ConnectCommand.RunAsync(_client, accepted.Destination, pipelined, shutdown).ConfigureAwait(false);
                     break;
+                case Socks5Command.UdpAssociate when _client.Version == SocksVersion.Socks5:
+                    bool controlHasData = !reader.Leftover.IsEmpty;
+                    reader.Dispose(); // the association may last hours; it holds no handshake buffer
+                    await UdpAssociateCommand.RunAsync(_client, accepted.Destination, controlHasData, shutdown).ConfigureAwait(false);
+                    break;
                 default:
                     _record.EndReason = $"command {_record.Command} not supported";
                     await _client.ReplyAsync(Socks5ReplyCode.CommandNotSupported, null, shutdown).ConfigureAwait(false);

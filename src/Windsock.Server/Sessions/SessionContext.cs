@@ -6,6 +6,7 @@ using Windsock.Server.Hooks;
 using Windsock.Server.Ident;
 using Windsock.Server.Logging;
 using Windsock.Server.Outbound;
+using Windsock.Server.Udp;
 
 namespace Windsock.Server.Sessions;
 
@@ -24,6 +25,7 @@ public sealed class SessionContext : IAsyncDisposable
         Hooks = new HookRunner(TimeSpan.FromSeconds(10), maxPerMinute: 30, concurrency: 2, time);
         Hooks.Completed += result => HookLog.Finished(logger, result);
         Ident = options.IdentMode == IdentMode.Off ? null : new IdentClient(options.IdentTimeout, options.IdentPort, time);
+        UdpNames = new UdpNameCache(time, options.ConnectTimeout);
     }
 
     /// <summary>Runs notify hooks off the session path (bounded queue, rate and time limits).</summary>
@@ -57,4 +59,13 @@ public sealed class SessionContext : IAsyncDisposable
     public NetworkSet AllowedClients { get; }
 
     public OutboundConnector Connector { get; }
+
+    /// <summary>Destination names of UDP datagrams, resolved and kept briefly, shared by all associations.</summary>
+    public UdpNameCache UdpNames { get; }
+
+    /// <summary>
+    /// Where every UDP datagram's destination is decided. Allow-all until the policy engine sets its own;
+    /// set it before the server starts accepting.
+    /// </summary>
+    public IUdpDestinationFilter UdpDestinationFilter { get; set; } = AllowAllUdpDestinations.Instance;
 }

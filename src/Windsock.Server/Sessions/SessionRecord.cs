@@ -58,10 +58,13 @@ public sealed class SessionRecord
     /// <summary>Why the session ended, in a few words.</summary>
     public string? EndReason { get; set; }
 
-    /// <summary>Bytes from the client to the destination.</summary>
+    /// <summary>For UDP ASSOCIATE: the relay address and datagram counts; null for other commands.</summary>
+    public UdpRecord? Udp { get; set; }
+
+    /// <summary>Bytes from the client to the destination (for UDP: payload bytes, headers not counted).</summary>
     public long BytesUp => Interlocked.Read(ref _bytesUp);
 
-    /// <summary>Bytes from the destination to the client.</summary>
+    /// <summary>Bytes from the destination to the client (for UDP: payload bytes, headers not counted).</summary>
     public long BytesDown => Interlocked.Read(ref _bytesDown);
 
     public void AddBytesUp(long count) => Interlocked.Add(ref _bytesUp, count);

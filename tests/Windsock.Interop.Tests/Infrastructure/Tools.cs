@@ -21,6 +21,9 @@ public static class Tools
 
     public const string Unshare = "/usr/bin/unshare";
 
+    /// <summary>Debian's node (nodejs), which runs the 'socks' package installed by test.sh.</summary>
+    public const string Node = "/usr/bin/node";
+
     private static string? FirstExisting(params string?[] candidates) =>
         candidates.FirstOrDefault(c => !string.IsNullOrEmpty(c) && File.Exists(c));
 }

@@ -33,6 +33,7 @@ internal sealed class TestServer : IAsyncDisposable
 
     public SocksServer Server { get; }
 
+    /// <summary>What the sessions share; tests may swap hooks such as the UDP destination filter.</summary>
     public SessionContext Context { get; }
 
     public IPEndPoint EndPoint => Server.LocalEndPoints[0];

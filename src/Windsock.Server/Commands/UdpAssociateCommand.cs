@@ -1,0 +1,77 @@
+using System.Net;
+using System.Net.Sockets;
+using Windsock.Protocol;
+using Windsock.Protocol.Socks5;
+using Windsock.Server.Sessions;
+using Windsock.Server.Udp;
+
+namespace Windsock.Server.Commands;
+
+/// <summary>
+/// UDP ASSOCIATE (RFC 1928 section 7): open a relay socket, tell the client where to send its
+/// datagrams, relay until the control connection closes or the association idles out.
+/// </summary>
+internal static class UdpAssociateCommand
+{
+    /// <param name="client">The control connection.</param>
+    /// <param name="stated">
+    /// The request's DST.ADDR/PORT: where the client says it will send from. Clients send zeros,
+    /// 0.0.0.0:0, the name "0", or their real address; the address is not trusted (behind NAT it is a
+    /// private one) and datagrams are accepted only from the control connection's address. A port
+    /// other than 0 pins the association to that source port from the start.
+    /// </param>
+    /// <param name="controlHasData">The client sent bytes behind its request, which ends the association at once.</param>
+    /// <param name="cancellationToken">Server shutdown.</param>
+    public static async Task RunAsync(ClientConnection client, SocksEndpoint stated, bool controlHasData, CancellationToken cancellationToken)
+    {
+        var context = client.Context;
+        var record = client.Record;
+        var options = context.Options.Udp;
+
+        Socket relay;
+        try
+        {
+            relay = UdpRelaySocket.Open(options.PortRange);
+        }
+        catch (Exception e) when (e is UdpPortsExhaustedException or SocketException)
+        {
+            record.EndReason = e is SocketException se ? $"cannot open a UDP relay socket: {se.SocketErrorCode}" : e.Message;
+            await client.ReplyAsync(Socks5ReplyCode.GeneralFailure, null, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        using (relay)
+        {
+            var advertised = new IPEndPoint(options.AdvertisedAddress ?? ReachedAddress(client), ((IPEndPoint)relay.LocalEndPoint!).Port);
+            record.Udp = new UdpRecord(advertised);
+            await client.ReplyAsync(Socks5ReplyCode.Succeeded, advertised, cancellationToken).ConfigureAwait(false);
+            if (controlHasData)
+            {
+                record.EndReason = "client sent data on the control connection";
+                return;
+            }
+
+            var association = new UdpAssociation(relay, client.Socket, record, context, record.Client.Address, stated.Port);
+            record.EndReason = await association.RunAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The address the client reached the server on: the control connection's local address, which is
+    /// right even when the listener is bound to 0.0.0.0 or [::] (the listener's own address is not).
+    /// </summary>
+    private static IPAddress ReachedAddress(ClientConnection client)
+    {
+        IPAddress address;
+        try
+        {
+            address = ((IPEndPoint)client.Socket.LocalEndPoint!).Address;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            address = client.LocalEndPoint.Address;
+        }
+
+        return address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+    }
+}

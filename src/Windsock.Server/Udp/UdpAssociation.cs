@@ -1,0 +1,326 @@
+using System.Buffers;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Windsock.Protocol;
+using Windsock.Protocol.Socks5;
+using Windsock.Server.Logging;
+using Windsock.Server.Sessions;
+
+namespace Windsock.Server.Udp;
+
+/// <summary>
+/// One UDP ASSOCIATE from the reply to its end. Three waits run side by side and the first to finish
+/// ends the association: the relay loop, a receive on the TCP control connection (RFC 1928: the
+/// association lives exactly as long as it; any byte or EOF ends it), and the idle timer.
+/// <para>
+/// Every datagram on the relay socket is one of: from the client (its address, and its port once
+/// known), parsed and sent on to the destination its header names; from a remote endpoint the client
+/// has sent to, wrapped in a header naming that sender and sent to the client; or anything else,
+/// dropped. Only remote endpoints the client has addressed may answer, so the relay does not open
+/// the client to the whole network the way a full-cone NAT would.
+/// </para>
+/// </summary>
+internal sealed class UdpAssociation
+{
+    /// <summary>Distinct remote endpoints one association may talk to; bounds the memory a client can make us hold.</summary>
+    public const int MaxPeers = 4096;
+
+    // The largest UDP payload (IPv6 jumbograms aside) plus room in front to write the SOCKS header of a
+    // reply in place, so a datagram is never copied.
+    private const int MaxDatagram = 65535;
+    private const int HeaderRoom = SocksLimits.MaxSocks5UdpHeaderLength;
+
+    // Errors from the relay socket in a row before the association gives up (guards against a spin).
+    private const int MaxConsecutiveErrors = 100;
+
+    private readonly Socket _relay;
+    private readonly Socket _control;
+    private readonly SessionRecord _record;
+    private readonly UdpRecord _counts;
+    private readonly SessionContext _context;
+    private readonly IPAddress _clientAddress;
+    private readonly HashSet<IPEndPoint> _peers = [];
+    private readonly bool _ipv6Usable;
+    private IPEndPoint? _clientEndPoint;
+    private int _clientPort;
+    private long _lastActivity;
+
+    /// <param name="relay">The association's bound relay socket.</param>
+    /// <param name="control">The TCP control connection.</param>
+    /// <param name="record">The session record, with its UDP part set.</param>
+    /// <param name="context">What the server shares.</param>
+    /// <param name="clientAddress">The control connection's remote address: the only address datagrams are taken from.</param>
+    /// <param name="clientPort">The client's UDP source port when the request named one; 0 to learn it from the first datagram.</param>
+    public UdpAssociation(Socket relay, Socket control, SessionRecord record, SessionContext context, IPAddress clientAddress, int clientPort)
+    {
+        _relay = relay;
+        _control = control;
+        _record = record;
+        _counts = record.Udp ?? throw new ArgumentException("The record has no UDP part.", nameof(record));
+        _context = context;
+        _clientAddress = Plain(clientAddress);
+        _clientPort = clientPort;
+        _ipv6Usable = UdpRelaySocket.CanSendIPv6(relay);
+        _lastActivity = context.Time.GetTimestamp();
+    }
+
+    /// <summary>Runs until the first end condition; returns the end reason for the request log.</summary>
+    public async Task<string> RunAsync(CancellationToken shutdown)
+    {
+        using var end = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
+        Task<string?>[] waits = [RelayAsync(end.Token), WatchControlAsync(end.Token), WatchIdleAsync(end.Token)];
+        var first = await Task.WhenAny(waits).ConfigureAwait(false);
+        await end.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(waits).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The others observed the end; their outcome does not matter.
+        }
+
+        return shutdown.IsCancellationRequested ? "server shutdown" : (first.IsCompletedSuccessfully ? first.Result : null) ?? "ended";
+    }
+
+    /// <summary>Any byte, EOF or error on the control connection ends the association.</summary>
+    private async Task<string?> WatchControlAsync(CancellationToken token)
+    {
+        // One byte is all it takes to see either; the handshake buffer was returned before we got here.
+        var one = new byte[1];
+        try
+        {
+            int read = await _control.ReceiveAsync(one, SocketFlags.None, token).ConfigureAwait(false);
+            return read == 0 ? "control connection closed" : "client sent data on the control connection";
+        }
+        catch (SocketException e)
+        {
+            return $"control connection failed: {e.SocketErrorCode}";
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
+    private async Task<string?> WatchIdleAsync(CancellationToken token)
+    {
+        var timeout = _context.Options.Udp.IdleTimeout;
+        var time = _context.Time;
+        try
+        {
+            while (true)
+            {
+                var remaining = timeout - time.GetElapsedTime(Volatile.Read(ref _lastActivity));
+                if (remaining <= TimeSpan.Zero)
+                {
+                    return string.Create(CultureInfo.InvariantCulture, $"idle timeout ({DescribeTimeout(timeout)})");
+                }
+
+                // Wakes at most once per timeout period of activity: cheap, and bounded by the association's life.
+                await Task.Delay(remaining, time, token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
+    private async Task<string?> RelayAsync(CancellationToken token)
+    {
+        EndPoint any = new IPEndPoint(_relay.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
+        int errors = 0;
+        try
+        {
+            while (true)
+            {
+                try
+                {
+                    // Wait for a datagram without a buffer: an idle association holds none (a peek of
+                    // zero bytes reports a queued datagram and leaves it queued).
+                    await _relay.ReceiveAsync(Memory<byte>.Empty, SocketFlags.Peek, token).ConfigureAwait(false);
+                    var buffer = ArrayPool<byte>.Shared.Rent(HeaderRoom + MaxDatagram);
+                    try
+                    {
+                        var received = await _relay.ReceiveFromAsync(buffer.AsMemory(HeaderRoom, MaxDatagram), SocketFlags.None, any, token).ConfigureAwait(false);
+                        await HandleAsync(buffer, received.ReceivedBytes, Plain((IPEndPoint)received.RemoteEndPoint), token).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                    }
+
+                    errors = 0;
+                }
+                catch (SocketException e)
+                {
+                    // An ICMP error reported on a later receive is not the association's end; an
+                    // endless run of errors is, or the loop would spin.
+                    if (++errors >= MaxConsecutiveErrors)
+                    {
+                        return $"relay socket failed: {e.SocketErrorCode}";
+                    }
+
+                    UdpLog.RelayError(_context.Logger, _record.Id, e.SocketErrorCode.ToString());
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
+    private async ValueTask HandleAsync(byte[] buffer, int length, IPEndPoint source, CancellationToken token)
+    {
+        if (IsClient(source))
+        {
+            await FromClientAsync(buffer, length, source, token).ConfigureAwait(false);
+        }
+        else if (_clientEndPoint is { } client && _peers.Contains(source))
+        {
+            await ToClientAsync(buffer, length, source, client, token).ConfigureAwait(false);
+        }
+        else
+        {
+            var reason = source.Address.Equals(_clientAddress) ? UdpDropReason.WrongSourcePort : UdpDropReason.UnknownSender;
+            Drop(reason, source, reason == UdpDropReason.WrongSourcePort ? $"the association is pinned to port {_clientPort}" : "not the client, and not a host the client has sent to");
+        }
+    }
+
+    private bool IsClient(IPEndPoint source) =>
+        source.Address.Equals(_clientAddress) && (_clientPort == 0 || source.Port == _clientPort);
+
+    private async ValueTask FromClientAsync(byte[] buffer, int length, IPEndPoint source, CancellationToken token)
+    {
+        var datagram = buffer.AsMemory(HeaderRoom, length);
+        var parsed = Socks5UdpHeader.TryParse(datagram.Span, out var header);
+        if (!parsed.IsDone)
+        {
+            Drop(UdpDropReason.Malformed, source, parsed.Error.ToString());
+            return;
+        }
+
+        if (!header.IsStandalone)
+        {
+            Drop(UdpDropReason.Fragmented, source, $"FRAG {header.Fragment}; fragments are not reassembled");
+            return;
+        }
+
+        // The first well-formed datagram tells the client's port; from then on only that port is the client.
+        if (_clientEndPoint is null)
+        {
+            _clientPort = source.Port;
+            _clientEndPoint = source;
+        }
+
+        Touch();
+        var destination = await ResolveAsync(header.Address, source, token).ConfigureAwait(false);
+        if (destination is null)
+        {
+            return;
+        }
+
+        if (!_context.UdpDestinationFilter.IsAllowed(_record, destination))
+        {
+            Drop(UdpDropReason.Denied, source, $"destination {destination} not allowed");
+            return;
+        }
+
+        if (!_peers.Contains(destination))
+        {
+            if (_peers.Count >= MaxPeers)
+            {
+                Drop(UdpDropReason.TooManyPeers, source, $"already {MaxPeers} destinations in this association");
+                return;
+            }
+
+            _peers.Add(destination);
+        }
+
+        var payload = datagram[parsed.Consumed..];
+        try
+        {
+            await _relay.SendToAsync(payload, SocketFlags.None, destination, token).ConfigureAwait(false);
+        }
+        catch (SocketException e)
+        {
+            Drop(UdpDropReason.SendFailed, source, $"to {destination}: {e.SocketErrorCode}");
+            return;
+        }
+
+        _counts.AddUp();
+        _record.AddBytesUp(payload.Length);
+    }
+
+    private async ValueTask<IPEndPoint?> ResolveAsync(SocksEndpoint address, IPEndPoint source, CancellationToken token)
+    {
+        if (address.Port == 0)
+        {
+            Drop(UdpDropReason.InvalidDestination, source, $"destination {address} has port 0");
+            return null;
+        }
+
+        IPAddress? target = address.Address;
+        if (target is null)
+        {
+            target = await _context.UdpNames.ResolveAsync(address.Host!, _ipv6Usable, token).ConfigureAwait(false);
+            if (target is null)
+            {
+                Drop(UdpDropReason.Unresolved, source, $"{address.Host} does not resolve");
+                return null;
+            }
+        }
+
+        if (target.Equals(IPAddress.Any) || target.Equals(IPAddress.IPv6Any)
+            || (!_ipv6Usable && target.AddressFamily == AddressFamily.InterNetworkV6))
+        {
+            Drop(UdpDropReason.InvalidDestination, source, $"cannot send to {address}");
+            return null;
+        }
+
+        return new IPEndPoint(Plain(target), address.Port);
+    }
+
+    private async ValueTask ToClientAsync(byte[] buffer, int length, IPEndPoint sender, IPEndPoint client, CancellationToken token)
+    {
+        // The header goes into the room left in front of the payload: one send, no copy.
+        var header = new Socks5UdpHeader(0, SocksEndpoint.FromEndPoint(sender));
+        int headerLength = header.EncodedLength;
+        int start = HeaderRoom - headerLength;
+        header.Write(buffer.AsSpan(start, headerLength));
+        try
+        {
+            await _relay.SendToAsync(buffer.AsMemory(start, headerLength + length), SocketFlags.None, client, token).ConfigureAwait(false);
+        }
+        catch (SocketException e)
+        {
+            Drop(UdpDropReason.SendFailed, sender, $"to the client {client}: {e.SocketErrorCode}");
+            return;
+        }
+
+        Touch();
+        _counts.AddDown();
+        _record.AddBytesDown(length);
+    }
+
+    private void Touch() => Volatile.Write(ref _lastActivity, _context.Time.GetTimestamp());
+
+    private void Drop(UdpDropReason reason, IPEndPoint source, string detail)
+    {
+        _counts.AddDrop(reason);
+        UdpLog.DatagramDropped(_context.Logger, _record.Id, source, UdpRecord.Name(reason), detail);
+    }
+
+    private static IPEndPoint Plain(IPEndPoint endPoint) =>
+        endPoint.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(endPoint.Address.MapToIPv4(), endPoint.Port) : endPoint;
+
+    private static IPAddress Plain(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+
+    private static string DescribeTimeout(TimeSpan timeout) =>
+        timeout.TotalSeconds >= 1 && timeout.Ticks % TimeSpan.TicksPerSecond == 0
+            ? string.Create(CultureInfo.InvariantCulture, $"{timeout.TotalSeconds:0}s")
+            : string.Create(CultureInfo.InvariantCulture, $"{timeout.TotalMilliseconds:0}ms");
+}

@@ -1,0 +1,32 @@
+namespace Windsock.Server.Udp;
+
+/// <summary>Why a relay dropped a datagram. Each is counted per association and shown in the request log's end line.</summary>
+public enum UdpDropReason
+{
+    /// <summary>From the client, but the SOCKS5 UDP header is malformed (short, RSV not zero, unknown ATYP, bad name).</summary>
+    Malformed,
+
+    /// <summary>From the client with FRAG ≠ 0: this relay does not reassemble, as RFC 1928 allows.</summary>
+    Fragmented,
+
+    /// <summary>From the client's address but not from the port the association is pinned to.</summary>
+    WrongSourcePort,
+
+    /// <summary>Neither from the client nor from a host the client has sent to.</summary>
+    UnknownSender,
+
+    /// <summary>The destination name did not resolve (or resolving it timed out).</summary>
+    Unresolved,
+
+    /// <summary>The destination filter (the policy) refused the destination.</summary>
+    Denied,
+
+    /// <summary>A destination no datagram can go to: port 0, an unspecified address, a family the relay lacks.</summary>
+    InvalidDestination,
+
+    /// <summary>The association already talks to the most distinct remote endpoints one association may.</summary>
+    TooManyPeers,
+
+    /// <summary>The operating system refused to send it (too large, no route, buffer full).</summary>
+    SendFailed,
+}
