@@ -9,8 +9,9 @@ internal static class ConfigSchema
 {
     public const string Server = "server";
     public const string Auth = "auth";
+    public const string Bind = "bind";
 
-    public static readonly IReadOnlyList<string> Sections = [Server, Auth];
+    public static readonly IReadOnlyList<string> Sections = [Server, Auth, Bind];
 
     public static readonly IReadOnlyDictionary<string, IReadOnlyList<string>> Keys = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal)
     {
@@ -27,6 +28,7 @@ internal static class ConfigSchema
             "allow_open_proxy",
         ],
         [Auth] = ["users_file"],
+        [Bind] = ["address", "port_range", "peer_check", "timeout"],
     };
 
     public const int MinRelayBufferSize = 4096;
@@ -42,6 +44,9 @@ internal static class ConfigSchema
         ["connect_timeout"] = (TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10)),
         ["idle_timeout"] = (TimeSpan.FromSeconds(1), TimeSpan.FromDays(7)),
         ["shutdown_grace"] = (TimeSpan.Zero, TimeSpan.FromHours(1)),
+        // bind.timeout: a peer (an FTP server opening its data connection) comes within seconds;
+        // a day would keep a port open in the firewall long after anyone cares.
+        ["timeout"] = (TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1)),
     };
 
     /// <summary>The section a key belongs to, for "users_file belongs in [auth]" hints.</summary>

@@ -47,6 +47,9 @@ public sealed record ServerOptions
     /// </summary>
     public bool AllowOpenProxy { get; init; }
 
+    /// <summary>BIND: listen address, port range, peer check and timeout (the <c>[bind]</c> section).</summary>
+    public BindOptions Bind { get; init; } = BindOptions.Default;
+
     /// <summary>Where each setting came from, for error messages ("windsock.toml:4:1" or "--listen").</summary>
     public IReadOnlyDictionary<string, string> Origins { get; init; } = new Dictionary<string, string>();
 }
