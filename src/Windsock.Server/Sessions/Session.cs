@@ -51,6 +51,11 @@ internal sealed class Session
                     reader.Dispose(); // no handshake buffer held for the life of the relay
                     await ConnectCommand.RunAsync(_client, accepted.Destination, pipelined, shutdown).ConfigureAwait(false);
                     break;
+                case Socks5Command.Bind:
+                    var early = reader.Leftover.ToArray();
+                    reader.Dispose();
+                    await BindCommand.RunAsync(_client, accepted.Destination, early, shutdown).ConfigureAwait(false);
+                    break;
                 default:
                     _record.EndReason = $"command {_record.Command} not supported";
                     await _client.ReplyAsync(Socks5ReplyCode.CommandNotSupported, null, shutdown).ConfigureAwait(false);
