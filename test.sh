@@ -17,6 +17,12 @@ declare -A needs=(
   [util-linux]=/usr/bin/unshare
   [mount]=/bin/mount
   [iproute2]=/sbin/ip
+  # BIND interop: the `socks` npm package (node), active-mode FTP through Dante's socksify.
+  [nodejs]=/usr/bin/node
+  [npm]=/usr/bin/npm
+  [python3-pyftpdlib]=/usr/lib/python3/dist-packages/pyftpdlib
+  [dante-client]=/usr/bin/socksify
+  [ftp]=/usr/bin/ftp
 )
 missing=()
 for pkg in "${!needs[@]}"; do
@@ -28,6 +34,16 @@ if ((${#missing[@]})); then
   ((EUID == 0)) || sudo=(sudo -n)
   if ! { "${sudo[@]}" apt-get update -q && "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"; } </dev/null; then
     echo "test.sh: could not install ${missing[*]}; the interop tests that need them will fail" >&2
+  fi
+fi
+
+# Node packages the interop tests drive, pinned by package-lock.json. Installed only when missing,
+# so a run without the npm registry still works once they are there.
+node_dir=tests/Windsock.Interop.Tests/node
+if [[ ! -d "$node_dir/node_modules" ]]; then
+  echo "test.sh: installing node packages in $node_dir"
+  if ! (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error) </dev/null; then
+    echo "test.sh: npm ci failed in $node_dir; the node interop tests will fail" >&2
   fi
 fi
 
