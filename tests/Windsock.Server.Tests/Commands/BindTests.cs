@@ -211,6 +211,21 @@ public class BindTests
     }
 
     [Fact]
+    public async Task Server_shutdown_while_waiting_closes_client_and_listener()
+    {
+        await using var server = TestServer.Start();
+        using var client = await Socks5BindAsync(server, default);
+        var announced = await FirstReplyAsync(client, SocksEndpoint.FromAddress(IPAddress.Loopback, 0));
+
+        await server.Server.StopAsync(TimeSpan.Zero).WaitAsync(TimeSpan.FromSeconds(15));
+
+        Assert.True(await client.IsClosedByServerAsync());
+        var end = await server.WaitForLineAsync(l => l.Contains(" end ", StringComparison.Ordinal));
+        Assert.Contains("reason=\"server shutdown\"", end, StringComparison.Ordinal);
+        await AssertRefusedAsync(announced);
+    }
+
+    [Fact]
     public async Task Bytes_sent_before_the_peer_arrives_reach_it_first()
     {
         await using var server = TestServer.Start();
