@@ -23,6 +23,9 @@ declare -A needs=(
   [dnsmasq-base]=/usr/sbin/dnsmasq
   [nodejs]=/usr/bin/node
   [npm]=/usr/bin/npm
+  [python3-pyftpdlib]=/usr/lib/python3/dist-packages/pyftpdlib
+  [dante-client]=/usr/bin/socksify
+  [ftp]=/usr/bin/ftp
 )
 missing=()
 for pkg in "${!needs[@]}"; do
@@ -37,13 +40,17 @@ if ((${#missing[@]})); then
   fi
 fi
 
-# The node 'socks' client for the UDP ASSOCIATE interop tests, at the versions package-lock.json pins.
-node_udp=tests/Windsock.Interop.Tests/node-udp
-if [[ ! -d "$node_udp/node_modules" && -x /usr/bin/npm ]]; then
-  echo "test.sh: installing the node packages of $node_udp"
-  (cd "$node_udp" && npm ci --no-audit --no-fund --loglevel=error) </dev/null \
-    || echo "test.sh: npm ci in $node_udp failed; the node UDP interop tests will fail" >&2
-fi
+# Node packages the interop tests drive (the 'socks' client for BIND and for UDP ASSOCIATE),
+# pinned by package-lock.json. Installed only when missing, so a run without the npm registry
+# still works once they are there.
+for node_dir in tests/Windsock.Interop.Tests/node tests/Windsock.Interop.Tests/node-udp; do
+  if [[ ! -d "$node_dir/node_modules" && -x /usr/bin/npm ]]; then
+    echo "test.sh: installing node packages in $node_dir"
+    if ! (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error) </dev/null; then
+      echo "test.sh: npm ci failed in $node_dir; the node interop tests will fail" >&2
+    fi
+  fi
+done
 
 # A test project that has no tests yet (exit code 8, "zero tests ran") is not a failure;
 # the closing line still shows what ran.

@@ -158,15 +158,16 @@ public class WindsockServerTests
     }
 
     [Fact]
-    public async Task Bind_is_refused_as_not_supported_until_the_server_has_it()
+    public async Task A_bind_whose_peer_never_comes_fails_with_the_servers_timeout_reply()
     {
-        // Documents today's server: the BIND client itself is proven against Dante (DanteTests).
         using var cts = Bounded.Cts();
-        await using var server = TestServer.Start();
+        await using var server = TestServer.Start(o => o with { Bind = o.Bind with { Timeout = TimeSpan.FromMilliseconds(300) } });
         var client = new SocksClient(new ProxyHop(server.EndPoint));
 
-        var e = await Assert.ThrowsAsync<SocksException>(() => client.BindAsync(new IPEndPoint(IPAddress.Loopback, 0), cts.Token));
-        Assert.Equal(7, e.ReplyCode);
-        Assert.Equal("command not supported", e.ReplyMeaning);
+        await using var bind = await client.BindAsync(new IPEndPoint(IPAddress.Loopback, 0), cts.Token);
+        var e = await Assert.ThrowsAsync<SocksException>(() => bind.AcceptAsync(cts.Token));
+
+        Assert.Equal(6, e.ReplyCode);
+        Assert.Equal("TTL expired", e.ReplyMeaning);
     }
 }

@@ -302,6 +302,22 @@ public static class ConfigLoader
                     PortRange? ports = ReadPortRange(key, value);
                     return ports is null ? null : options with { Udp = options.Udp with { PortRange = ports } };
 
+                case "bind.address":
+                    IPAddress? bindAddress = ReadAddress(key, value);
+                    return bindAddress is null ? null : options with { Bind = options.Bind with { Address = bindAddress } };
+
+                case "bind.port_range":
+                    PortRange? range = ReadPortRange(key, value);
+                    return range is null ? null : options with { Bind = options.Bind with { PortRange = range } };
+
+                case "bind.peer_check":
+                    PeerCheck? check = ReadPeerCheck(key, value);
+                    return check is null ? null : options with { Bind = options.Bind with { PeerCheck = check.Value } };
+
+                case "bind.timeout":
+                    TimeSpan? bindTimeout = ReadDuration(key, name, value);
+                    return bindTimeout is null ? null : options with { Bind = options.Bind with { Timeout = bindTimeout.Value } };
+
                 default:
                     // ConfigSchema lists a key this switch does not handle: a bug here, not in the file.
                     throw new InvalidOperationException($"configuration key {key} has no reader");
@@ -439,6 +455,61 @@ public static class ConfigLoader
             }
         }
 
+        private IPAddress? ReadAddress(string key, ValueSyntax value)
+        {
+            if (value is not StringValueSyntax text)
+            {
+                WrongType(key, value, "an IP address in quotes, e.g. \"192.0.2.10\"");
+                return null;
+            }
+
+            if (!IPAddressSyntax.TryParse(text.Value ?? "", out IPAddress? address, out ValueProblem problem))
+            {
+                Problem(value, problem with { Message = $"{key}: {problem.Message}" });
+                return null;
+            }
+
+            return address;
+        }
+
+        private PortRange? ReadPortRange(string key, ValueSyntax value)
+        {
+            if (value is not StringValueSyntax text)
+            {
+                WrongType(key, value, "a range in quotes, e.g. \"40000-40100\"");
+                return null;
+            }
+
+            if (!PortRangeSyntax.TryParse(text.Value ?? "", out PortRange range, out ValueProblem problem))
+            {
+                Problem(value, problem with { Message = $"{key}: {problem.Message}" });
+                return null;
+            }
+
+            return range;
+        }
+
+        private PeerCheck? ReadPeerCheck(string key, ValueSyntax value)
+        {
+            if (value is not StringValueSyntax text)
+            {
+                WrongType(key, value, "\"strict\" or \"loose\"");
+                return null;
+            }
+
+            switch (text.Value)
+            {
+                case "strict":
+                    return PeerCheck.Strict;
+                case "loose":
+                    return PeerCheck.Loose;
+                default:
+                    string? close = Suggestions.Closest(text.Value ?? "", ["strict", "loose"]);
+                    Problem(value, $"unknown {key} \"{text.Value}\"", close is null ? "use \"strict\" or \"loose\"" : $"did you mean \"{close}\"? use \"strict\" or \"loose\"");
+                    return null;
+            }
+        }
+
         private TimeSpan? ReadDuration(string key, string name, ValueSyntax value)
         {
             TimeSpan duration;
@@ -506,23 +577,6 @@ public static class ConfigLoader
             }
 
             return address;
-        }
-
-        private PortRange? ReadPortRange(string key, ValueSyntax value)
-        {
-            if (value is not StringValueSyntax text)
-            {
-                WrongType(key, value, "a port range in quotes, e.g. \"40000-40100\"");
-                return null;
-            }
-
-            if (!PortRange.TryParse(text.Value ?? "", out PortRange? range, out ValueProblem problem))
-            {
-                Problem(value, problem with { Message = $"{key}: {problem.Message}" });
-                return null;
-            }
-
-            return range;
         }
 
         private long? ReadInteger(string key, ValueSyntax value, long min, long max, string unitHint)
@@ -645,6 +699,7 @@ public static class ConfigLoader
             "server.idle_timeout" => ServerOptions.Default.IdleTimeout,
             "server.shutdown_grace" => ServerOptions.Default.ShutdownGrace,
             "udp.idle_timeout" => ServerOptions.Default.Udp.IdleTimeout,
+            "bind.timeout" => BindOptions.Default.Timeout,
             _ => TimeSpan.FromSeconds(10),
         };
 

@@ -13,7 +13,9 @@ internal static class ConfigSchema
 
     public const string Udp = "udp";
 
-    public static readonly IReadOnlyList<string> Sections = [Server, Auth, Ident, Udp];
+    public const string Bind = "bind";
+
+    public static readonly IReadOnlyList<string> Sections = [Server, Auth, Ident, Udp, Bind];
 
     public static readonly IReadOnlyDictionary<string, IReadOnlyList<string>> Keys = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal)
     {
@@ -32,6 +34,7 @@ internal static class ConfigSchema
         [Auth] = ["users_file"],
         [Ident] = ["mode", "timeout", "port", "on_unreachable", "on_mismatch"],
         [Udp] = ["advertised_address", "idle_timeout", "port_range"],
+        [Bind] = ["address", "port_range", "peer_check", "timeout"],
     };
 
     public const int MinRelayBufferSize = 4096;
@@ -49,6 +52,9 @@ internal static class ConfigSchema
         ["server.shutdown_grace"] = (TimeSpan.Zero, TimeSpan.FromHours(1)),
         ["ident.timeout"] = (TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(60)),
         ["udp.idle_timeout"] = (TimeSpan.FromSeconds(1), TimeSpan.FromDays(1)),
+        // bind.timeout: a peer (an FTP server opening its data connection) comes within seconds;
+        // a day would keep a port open in the firewall long after anyone cares.
+        ["bind.timeout"] = (TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1)),
     };
 
     /// <summary>The section a key belongs to, for "users_file belongs in [auth]" hints.</summary>

@@ -68,6 +68,9 @@ public sealed record ServerOptions
     /// <summary>UDP ASSOCIATE: the advertised relay address, the association idle time, the relay ports.</summary>
     public UdpOptions Udp { get; init; } = new();
 
+    /// <summary>BIND: listen address, port range, peer check and timeout (the <c>[bind]</c> section).</summary>
+    public BindOptions Bind { get; init; } = BindOptions.Default;
+
     /// <summary>Where each setting came from, for error messages ("windsock.toml:4:1" or "--listen").</summary>
     public IReadOnlyDictionary<string, string> Origins { get; init; } = new Dictionary<string, string>();
 }

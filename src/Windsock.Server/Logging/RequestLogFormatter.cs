@@ -81,6 +81,13 @@ public static class RequestLogFormatter
         yield return ("command", record.Command);
         yield return ("dest", record.Destination?.ToString());
         yield return ("connected", record.Connected?.ToString());
+        if (record.Command == "bind")
+        {
+            // Only BIND has them; other lines keep their shape for the parsers already reading them.
+            yield return ("announced", record.BindAnnounced?.ToString());
+            yield return ("peer", record.Peer?.ToString());
+        }
+
         yield return ("reply", record.ReplyCode);
         if (record.Udp is { } udp)
         {

@@ -26,4 +26,7 @@ internal static partial class ServerLog
 
     [LoggerMessage(7, LogLevel.Debug, "Session {Session}: {Detail}")]
     public static partial void SessionDetail(ILogger logger, long session, string detail);
+
+    [LoggerMessage(20, LogLevel.Warning, "Session {Session}: BIND peer {Peer} refused on {Announced}: the request named {Expected}; still waiting for it")]
+    public static partial void BindPeerRefused(ILogger logger, long session, IPEndPoint peer, IPEndPoint announced, string expected);
 }

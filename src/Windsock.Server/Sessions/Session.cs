@@ -57,6 +57,11 @@ internal sealed class Session
                     reader.Dispose(); // the association may last hours; it holds no handshake buffer
                     await UdpAssociateCommand.RunAsync(_client, accepted.Destination, controlHasData, shutdown).ConfigureAwait(false);
                     break;
+                case Socks5Command.Bind:
+                    var early = reader.Leftover.ToArray();
+                    reader.Dispose();
+                    await BindCommand.RunAsync(_client, accepted.Destination, early, shutdown).ConfigureAwait(false);
+                    break;
                 default:
                     _record.EndReason = $"command {_record.Command} not supported";
                     await _client.ReplyAsync(Socks5ReplyCode.CommandNotSupported, null, shutdown).ConfigureAwait(false);

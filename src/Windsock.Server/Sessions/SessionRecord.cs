@@ -52,6 +52,12 @@ public sealed class SessionRecord
     /// <summary>The address the server actually connected to.</summary>
     public IPEndPoint? Connected { get; set; }
 
+    /// <summary>BIND: the address and port the first reply announced for the peer to connect to.</summary>
+    public IPEndPoint? BindAnnounced { get; set; }
+
+    /// <summary>BIND: the peer that connected to the announced address and was accepted.</summary>
+    public IPEndPoint? Peer { get; set; }
+
     /// <summary>The reply code sent (SOCKS5 REP or SOCKS4 CD); null when no reply was sent.</summary>
     public int? ReplyCode { get; set; }
 

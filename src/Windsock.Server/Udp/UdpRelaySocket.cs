@@ -24,7 +24,7 @@ internal static class UdpRelaySocket
         int offset = Random.Shared.Next(range.Count);
         for (int i = 0; i < range.Count; i++)
         {
-            int port = range.Low + ((offset + i) % range.Count);
+            int port = range.First + ((offset + i) % range.Count);
             if (Bind(port) is { } socket)
             {
                 return socket;

@@ -47,9 +47,15 @@ public static class ProcessRunner
     public static string Render(ProcessStartInfo psi) =>
         string.Join(' ', psi.ArgumentList.Prepend(psi.FileName).Select(a => a.Length == 0 || a.Contains(' ') ? $"'{a}'" : a));
 
-    public static async Task<ProcessResult> RunAsync(string file, IEnumerable<string> args, byte[]? stdin = null, TimeSpan? timeout = null)
+    public static async Task<ProcessResult> RunAsync(
+        string file, IEnumerable<string> args, byte[]? stdin = null, TimeSpan? timeout = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = StartInfo(file, args);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            psi.Environment[name] = value;
+        }
+
         var command = Render(psi);
         using var process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {command}");
         using var cts = new CancellationTokenSource(timeout ?? Timeouts.Client);

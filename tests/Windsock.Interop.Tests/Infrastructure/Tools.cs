@@ -24,6 +24,29 @@ public static class Tools
     /// <summary>Debian's node (nodejs), which runs the 'socks' package installed by test.sh.</summary>
     public const string Node = "/usr/bin/node";
 
+    /// <summary>Dante's LD_PRELOAD wrapper (Debian's dante-client): runs a program with its sockets through SOCKS.</summary>
+    public const string Socksify = "/usr/bin/socksify";
+
+    /// <summary>A command-line FTP client (Debian's ftp, today tnftp).</summary>
+    public const string Ftp = "/usr/bin/ftp";
+
+    /// <summary>tests/Windsock.Interop.Tests/node in the source tree: scripts and the node_modules test.sh installs.</summary>
+    public static string NodeDirectory { get; } = Path.Combine(RepositoryRoot(), "tests", "Windsock.Interop.Tests", "node");
+
+    private static string RepositoryRoot()
+    {
+        // Bounded by the depth of the path: each pass goes one folder up.
+        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Windsock.slnx")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException($"no Windsock.slnx above {AppContext.BaseDirectory}");
+    }
+
     private static string? FirstExisting(params string?[] candidates) =>
         candidates.FirstOrDefault(c => !string.IsNullOrEmpty(c) && File.Exists(c));
 }

@@ -312,9 +312,10 @@ public sealed class ConfigLoaderTests
         ServerOptions options = ConfigLoader.Load(example);
 
         Assert.Null(OpenProxyGuard.Check(options));
-        // udp.advertised_address is shown commented out: no value is safe to copy (a wrong one breaks UDP).
-        Assert.Equal(ConfigSchema.Keys.Values.Sum(k => k.Count) - 1, options.Origins.Count);
-        Assert.DoesNotContain("udp.advertised_address", options.Origins.Keys);
+        // Addresses of this host are shown commented out: no value is safe to copy (a wrong one breaks UDP or BIND).
+        string[] commentedOut = ["udp.advertised_address", "bind.address"];
+        Assert.Equal(ConfigSchema.Keys.Values.Sum(k => k.Count) - commentedOut.Length, options.Origins.Count);
+        Assert.All(commentedOut, key => Assert.DoesNotContain(key, options.Origins.Keys));
     }
 
     private static string RepositoryRoot()

@@ -53,7 +53,7 @@ public sealed class UdpConfigTests
     [InlineData("[udp]\nadvertised_address = 1\n", 2, 22, "not an integer")]
     [InlineData("[udp]\nidle_timeout = \"0s\"\n", 2, 16, "between 1s and 24h")]
     [InlineData("[udp]\nidle_timeout = \"2d\"\n", 2, 16, "unknown unit")]
-    [InlineData("[udp]\nport_range = \"40100-40000\"\n", 2, 14, "starts above its end")]
+    [InlineData("[udp]\nport_range = \"40100-40000\"\n", 2, 14, "ends before it starts")]
     [InlineData("[udp]\nport_range = \"0-10\"\n", 2, 14, "not a port range")]
     [InlineData("[udp]\nport_range = \"40000-70000\"\n", 2, 14, "not a port range")]
     [InlineData("[udp]\nport_range = \"a-b\"\n", 2, 14, "not a port range")]

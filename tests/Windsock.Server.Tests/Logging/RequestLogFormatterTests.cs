@@ -80,4 +80,25 @@ public class RequestLogFormatterTests
         using var json = JsonDocument.Parse(RequestLogFormatter.FormatJson(RequestLogEvent.Request, record, Now));
         Assert.Equal(JsonValueKind.Null, json.RootElement.GetProperty("user").ValueKind);
     }
+
+    [Fact]
+    public void Bind_lines_name_the_announced_address_and_the_peer()
+    {
+        var record = Record();
+        record.Command = "bind";
+        record.Connected = null;
+        record.BindAnnounced = new IPEndPoint(IPAddress.Parse("192.0.2.1"), 40007);
+
+        Assert.Contains(" command=bind dest=example.org:443 connected=- announced=192.0.2.1:40007 peer=- reply=0", RequestLogFormatter.FormatText(RequestLogEvent.Request, record, Now), StringComparison.Ordinal);
+        record.Peer = new IPEndPoint(IPAddress.Parse("2001:db8::7"), 20);
+        using var json = JsonDocument.Parse(RequestLogFormatter.FormatJson(RequestLogEvent.End, record, Now));
+        Assert.Equal("192.0.2.1:40007", json.RootElement.GetProperty("announced").GetString());
+        Assert.Equal("[2001:db8::7]:20", json.RootElement.GetProperty("peer").GetString());
+    }
+
+    [Fact]
+    public void Other_commands_have_no_bind_fields()
+    {
+        Assert.DoesNotContain("announced=", RequestLogFormatter.FormatText(RequestLogEvent.End, Record(), Now), StringComparison.Ordinal);
+    }
 }

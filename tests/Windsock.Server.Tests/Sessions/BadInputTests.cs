@@ -40,7 +40,7 @@ public class BadInputTests
     }
 
     [Theory]
-    [InlineData(Socks5Command.Bind)]
+    [InlineData(Socks5Command.Resolve)]
     [InlineData((Socks5Command)0x99)]
     public async Task Unsupported_commands_get_reply_7(Socks5Command command)
     {
@@ -57,12 +57,18 @@ public class BadInputTests
     }
 
     [Fact]
-    public async Task Socks4_bind_gets_91()
+    public async Task Socks4_bind_over_ipv6_gets_91_since_socks4_cannot_announce_ipv6()
     {
         await using var server = TestServer.Start();
-        using var client = await RawClient.ConnectAsync(server.EndPoint);
-        await client.SendAsync(4, 2, 0, 80, 127, 0, 0, 1, 0);
-        Assert.Equal(new byte[] { 0, 91, 0, 0, 0, 0, 0, 0 }, await client.ReadExactlyAsync(8));
+        using (var client = await RawClient.ConnectAsync(server.EndPointV6))
+        {
+            await client.SendAsync(4, 2, 0, 80, 127, 0, 0, 1, 0);
+            Assert.Equal(new byte[] { 0, 91, 0, 0, 0, 0, 0, 0 }, await client.ReadExactlyAsync(8));
+            Assert.True(await client.IsClosedByServerAsync());
+        }
+
+        await server.WaitForLineAsync(l => l.Contains("SOCKS4 cannot announce", StringComparison.Ordinal));
+        await AssertStillServesAsync(server);
     }
 
     [Fact]

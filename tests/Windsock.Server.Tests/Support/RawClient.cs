@@ -24,9 +24,16 @@ internal sealed class RawClient : IDisposable
 
     public Socket Socket { get; }
 
-    public static async Task<RawClient> ConnectAsync(IPEndPoint server)
+    /// <param name="server">Where to connect.</param>
+    /// <param name="from">The local address to connect from (BIND tests play a peer at 127.0.0.2).</param>
+    public static async Task<RawClient> ConnectAsync(IPEndPoint server, IPAddress? from = null)
     {
         var socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        if (from is not null)
+        {
+            socket.Bind(new IPEndPoint(from, 0));
+        }
+
         using var cts = new CancellationTokenSource(Timeout);
         await socket.ConnectAsync(server, cts.Token);
         return new RawClient(socket);
@@ -139,6 +146,22 @@ internal sealed class RawClient : IDisposable
         request.Write(buffer);
         await SendAsync(buffer);
         Socks4Reply.TryParse(await ReadExactlyAsync(Socks4Reply.Length), out var reply);
+        return reply;
+    }
+
+    /// <summary>Sends a SOCKS4 request with any command and reads the (first) reply.</summary>
+    public async Task<Socks4Reply> RequestSocks4Async(Socks4Command command, SocksEndpoint destination, string userId = "")
+    {
+        var request = new Socks4Request(command, destination, userId);
+        var buffer = new byte[request.EncodedLength];
+        request.Write(buffer);
+        await SendAsync(buffer);
+        return await ReadSocks4ReplyAsync();
+    }
+
+    public async Task<Socks4Reply> ReadSocks4ReplyAsync()
+    {
+        Assert.True(Socks4Reply.TryParse(await ReadExactlyAsync(Socks4Reply.Length), out var reply).IsDone);
         return reply;
     }
 

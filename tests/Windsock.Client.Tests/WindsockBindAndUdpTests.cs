@@ -4,15 +4,12 @@ using Xunit;
 namespace Windsock.Client.Tests;
 
 /// <summary>
-/// The BIND and UDP scenarios that pass against Dante, aimed at the Windsock server. BIND is skipped until the
-/// server's BIND is merged: then remove the Skip (filter: Trait "Server" = "Windsock-pending").
+/// The BIND and UDP scenarios that pass against Dante, aimed at the Windsock server too.
 /// </summary>
-[Trait("Server", "Windsock-pending")]
-public class WindsockPendingTests
+[Trait("Server", "Windsock")]
+public class WindsockBindAndUdpTests
 {
-    private const string Pending = "Windsock server BIND is not merged yet; enable after the merge.";
-
-    [Theory(Skip = Pending)]
+    [Theory]
     [InlineData(SocksProtocol.Socks5)]
     [InlineData(SocksProtocol.Socks4)]
     public async Task Bind_accepts_one_peer(SocksProtocol protocol)

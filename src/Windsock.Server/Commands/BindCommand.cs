@@ -1,0 +1,159 @@
+using System.Net;
+using System.Net.Sockets;
+using Windsock.Protocol;
+using Windsock.Protocol.Socks5;
+using Windsock.Server.Logging;
+using Windsock.Server.Sessions;
+
+namespace Windsock.Server.Commands;
+
+/// <summary>
+/// BIND (SOCKS4 CD 2, SOCKS5 CMD 2): listen on the server's outside address, announce it in the
+/// first reply, accept exactly one peer that passes the peer check, announce the peer in the second
+/// reply, then relay as CONNECT does. The listener lives only while it is needed: it is closed when
+/// the peer is accepted, at the timeout, and as soon as the client goes away.
+/// </summary>
+internal static class BindCommand
+{
+    public static async Task RunAsync(ClientConnection client, SocksEndpoint destination, ReadOnlyMemory<byte> pipelined, CancellationToken cancellationToken)
+    {
+        var context = client.Context;
+        var record = client.Record;
+        var bind = context.Options.Bind;
+
+        // Resolve before listening: a name that fails is answered without opening anything.
+        var (filter, code, failure) = await BindPeerFilter.CreateAsync(bind.PeerCheck, destination, context.Options.ConnectTimeout, context.Time, cancellationToken).ConfigureAwait(false);
+        if (filter is null)
+        {
+            record.EndReason = failure;
+            await client.ReplyAsync(code, null, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (!BindListener.TryChoose(bind, client.LocalEndPoint.Address, client.Version, out var listenAddress, out var announceAddress, out failure))
+        {
+            record.EndReason = failure;
+            await client.ReplyAsync(Socks5ReplyCode.GeneralFailure, null, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        Socket? peer;
+        byte[] early;
+        using (var listener = BindListener.Open(listenAddress, bind.PortRange, out failure))
+        {
+            if (listener is null)
+            {
+                record.EndReason = failure;
+                await client.ReplyAsync(Socks5ReplyCode.GeneralFailure, null, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            var announced = new IPEndPoint(announceAddress, ((IPEndPoint)listener.LocalEndPoint!).Port);
+            record.BindAnnounced = announced;
+            await client.ReplyAsync(Socks5ReplyCode.Succeeded, announced, cancellationToken).ConfigureAwait(false);
+
+            (peer, early) = await WaitForPeerAsync(client, listener, announced, filter, cancellationToken).ConfigureAwait(false);
+        }
+
+        // The listener is closed from here on: exactly one peer per BIND.
+        if (peer is null)
+        {
+            return;
+        }
+
+        using (peer)
+        {
+            peer.NoDelay = true;
+            var peerEndPoint = (IPEndPoint)peer.RemoteEndPoint!;
+            record.Peer = peerEndPoint;
+            await client.ReplyAsync(Socks5ReplyCode.Succeeded, peerEndPoint, cancellationToken).ConfigureAwait(false);
+
+            // Bytes the client sent before the second reply go to the peer before anything else.
+            foreach (var bytes in new[] { pipelined, early })
+            {
+                if (!bytes.IsEmpty)
+                {
+                    await peer.SendAsync(bytes, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                    record.AddBytesUp(bytes.Length);
+                }
+            }
+
+            record.EndReason = await ConnectCommand.RelayAsync(client, peer, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Accepts until a peer passes the filter, the timeout passes or the client goes away. Returns the
+    /// peer and the bytes the client sent meanwhile, or no peer once the failure is answered and recorded.
+    /// </summary>
+    private static async Task<(Socket? Peer, byte[] Early)> WaitForPeerAsync(
+        ClientConnection client, Socket listener, IPEndPoint announced, BindPeerFilter filter, CancellationToken cancellationToken)
+    {
+        var context = client.Context;
+        var record = client.Record;
+        var timeout = context.Options.Bind.Timeout;
+        using var deadline = new CancellationTokenSource(timeout, context.Time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, cancellationToken);
+        await using var watch = ControlConnectionWatch.Start(client.Socket);
+
+        // Bounded by the deadline: every pass awaits an accept under it.
+        while (true)
+        {
+            var accept = listener.AcceptAsync(linked.Token).AsTask();
+            if (await Task.WhenAny(accept, watch.Ended).ConfigureAwait(false) == watch.Ended)
+            {
+                // The client is gone (or broke the early-bytes limit): nobody to hand a peer to.
+                record.EndReason = await watch.Ended.ConfigureAwait(false);
+                listener.Dispose();
+                await DiscardAsync(accept).ConfigureAwait(false);
+                return (null, []);
+            }
+
+            Socket peer;
+            try
+            {
+                peer = await accept.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                record.EndReason = $"no BIND peer within {timeout.TotalSeconds:0.###}s";
+                listener.Dispose(); // closed before the reply, so the client never sees a port still open
+                await watch.StopAsync().ConfigureAwait(false);
+                await client.ReplyAsync(Socks5ReplyCode.TtlExpired, null, cancellationToken).ConfigureAwait(false);
+                return (null, []);
+            }
+
+            var remote = (IPEndPoint)peer.RemoteEndPoint!;
+            if (filter.Accepts(remote.Address))
+            {
+                var early = await watch.StopAsync().ConfigureAwait(false);
+                if (await watch.Ended.ConfigureAwait(false) is { } gone)
+                {
+                    // The client left in the same moment the peer arrived.
+                    record.EndReason = gone;
+                    peer.Dispose();
+                    return (null, []);
+                }
+
+                return (peer, early);
+            }
+
+            // Dante's behaviour: refuse the stranger and keep waiting for the peer the client named.
+            ServerLog.BindPeerRefused(context.Logger, record.Id, remote, announced, filter.Describe());
+            peer.LingerState = new LingerOption(true, 0); // a reset says "not for you" at once
+            peer.Dispose();
+        }
+    }
+
+    private static async Task DiscardAsync(Task<Socket> accept)
+    {
+        try
+        {
+            (await accept.ConfigureAwait(false)).Dispose();
+        }
+        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+            // The listener was closed under it, which is the point.
+        }
+    }
+}

@@ -1,0 +1,104 @@
+using System.Net;
+using System.Net.Sockets;
+using Windsock.Protocol;
+using Windsock.Server.Configuration;
+
+namespace Windsock.Server.Commands;
+
+/// <summary>
+/// Chooses where a BIND listens and what it announces, and opens the listening socket, within the
+/// configured port range when there is one.
+/// </summary>
+internal static class BindListener
+{
+    // Room for a few wrong peers (refused in strict mode) queued in front of the right one.
+    private const int Backlog = 8;
+
+    /// <summary>
+    /// The address to listen on and the one to announce. The announced one is never a wildcard when
+    /// a concrete address is known: a client handing "0.0.0.0" to its peer (an FTP PORT command)
+    /// sends the peer nowhere.
+    /// </summary>
+    public static bool TryChoose(BindOptions bind, IPAddress clientReached, SocksVersion version,
+        out IPAddress listen, out IPAddress announce, out string? failure)
+    {
+        clientReached = Normalize(clientReached);
+        listen = bind.Address is { } configured ? Normalize(configured) : clientReached;
+        announce = listen;
+        failure = null;
+        if (listen.Equals(IPAddress.Any) || listen.Equals(IPAddress.IPv6Any))
+        {
+            if (clientReached.AddressFamily != listen.AddressFamily)
+            {
+                failure = $"bind.address {listen} listens on every {Family(listen)} address, but the client came over {Family(clientReached)}, so there is no concrete address to announce";
+                return false;
+            }
+
+            announce = clientReached;
+        }
+
+        if (version == SocksVersion.Socks4 && announce.AddressFamily != AddressFamily.InterNetwork)
+        {
+            failure = $"SOCKS4 cannot announce the IPv6 address {announce}; set bind.address to an IPv4 address or use SOCKS5";
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>Opens a listener on <paramref name="address"/>: any port, or the first free one of the range.</summary>
+    public static Socket? Open(IPAddress address, PortRange? range, out string? failure)
+    {
+        failure = null;
+        if (range is not { } ports)
+        {
+            return TryOpen(address, 0, out failure, out _);
+        }
+
+        // Start at a random port so concurrent BINDs do not all race for the first one; one pass over
+        // the range bounds the search.
+        int offset = Random.Shared.Next(ports.Count);
+        for (int i = 0; i < ports.Count; i++)
+        {
+            int port = ports.First + ((offset + i) % ports.Count);
+            var socket = TryOpen(address, port, out failure, out bool inUse);
+            if (socket is not null || !inUse)
+            {
+                return socket;
+            }
+        }
+
+        failure = $"no free port in bind.port_range {ports} on {address}";
+        return null;
+    }
+
+    private static Socket? TryOpen(IPAddress address, int port, out string? failure, out bool inUse)
+    {
+        failure = null;
+        inUse = false;
+        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            if (address.AddressFamily == AddressFamily.InterNetworkV6)
+            {
+                // "::" means every IPv6 address, as it does for the server's listeners.
+                socket.DualMode = false;
+            }
+
+            socket.Bind(new IPEndPoint(address, port));
+            socket.Listen(Backlog);
+            return socket;
+        }
+        catch (SocketException e)
+        {
+            socket.Dispose();
+            inUse = e.SocketErrorCode == SocketError.AddressAlreadyInUse;
+            failure = $"cannot listen on {new IPEndPoint(address, port)} for BIND: {e.SocketErrorCode}";
+            return null;
+        }
+    }
+
+    private static string Family(IPAddress address) => address.AddressFamily == AddressFamily.InterNetwork ? "IPv4" : "IPv6";
+
+    private static IPAddress Normalize(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+}
