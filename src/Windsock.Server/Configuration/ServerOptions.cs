@@ -71,6 +71,15 @@ public sealed record ServerOptions
     /// <summary>BIND: listen address, port range, peer check and timeout (the <c>[bind]</c> section).</summary>
     public BindOptions Bind { get; init; } = BindOptions.Default;
 
+    /// <summary>
+    /// The access rules ([[rule]] tables and [access]). Null when the file has none: then every client
+    /// that <see cref="AllowedClients"/> admits may go anywhere the safe default allows.
+    /// </summary>
+    public RuleSet? Rules { get; init; }
+
+    /// <summary>Group file (<c>group: user1, user2</c> lines) for rules that name groups.</summary>
+    public string? GroupsFile { get; init; }
+
     /// <summary>Where each setting came from, for error messages ("windsock.toml:4:1" or "--listen").</summary>
     public IReadOnlyDictionary<string, string> Origins { get; init; } = new Dictionary<string, string>();
 }
