@@ -40,4 +40,7 @@ public enum ProtocolError
 
     /// <summary>A UDP datagram that ends before its SOCKS5 header does (a datagram is always whole; there is no "more").</summary>
     TruncatedDatagram,
+
+    /// <summary>A denial reason message (Windsock's extension) longer than 1000 bytes.</summary>
+    ReasonTooLong,
 }

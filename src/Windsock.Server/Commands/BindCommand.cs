@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Windsock.Policy;
 using Windsock.Protocol;
 using Windsock.Protocol.Socks5;
 using Windsock.Server.Logging;
@@ -124,7 +125,7 @@ internal static class BindCommand
             }
 
             var remote = (IPEndPoint)peer.RemoteEndPoint!;
-            if (filter.Accepts(remote.Address))
+            if (filter.Accepts(remote.Address) && PeerAllowed(client, remote))
             {
                 var early = await watch.StopAsync().ConfigureAwait(false);
                 if (await watch.Ended.ConfigureAwait(false) is { } gone)
@@ -143,6 +144,14 @@ internal static class BindCommand
             peer.LingerState = new LingerOption(true, 0); // a reset says "not for you" at once
             peer.Dispose();
         }
+    }
+
+    /// <summary>The peer that connects is a destination too: the access rules decide it as <c>bind</c>.</summary>
+    private static bool PeerAllowed(ClientConnection client, IPEndPoint peer)
+    {
+        var gate = client.Context.Access;
+        var access = gate.Describe(client.Record, client.Version, PolicyCommand.Bind, SocksEndpoint.FromEndPoint(peer), peer.Address);
+        return gate.Decide(access).IsAllowed;
     }
 
     private static async Task DiscardAsync(Task<Socket> accept)

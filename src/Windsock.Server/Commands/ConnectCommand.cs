@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Windsock.Policy;
 using Windsock.Protocol;
 using Windsock.Protocol.Socks5;
 using Windsock.Server.Relay;
@@ -10,11 +11,39 @@ namespace Windsock.Server.Commands;
 /// <summary>CONNECT: open the outbound connection, reply with its local address, relay until both sides are done.</summary>
 internal static class ConnectCommand
 {
-    public static async Task RunAsync(ClientConnection client, SocksEndpoint destination, ReadOnlyMemory<byte> pipelined, CancellationToken cancellationToken)
+    /// <param name="client">The client side.</param>
+    /// <param name="destination">Where to connect.</param>
+    /// <param name="pipelined">Bytes the client sent behind its request.</param>
+    /// <param name="access">The request as the rules see it, when its decision waits for the resolved address.</param>
+    /// <param name="cancellationToken">Session shutdown.</param>
+    public static async Task RunAsync(ClientConnection client, SocksEndpoint destination, ReadOnlyMemory<byte> pipelined, AccessRequest? access, CancellationToken cancellationToken)
     {
         var context = client.Context;
         var record = client.Record;
-        var result = await context.Connector.ConnectAsync(destination, cancellationToken).ConfigureAwait(false);
+        Decision? allowed = null;
+        Func<IPAddress, Decision>? addressCheck = access is null ? null : address =>
+        {
+            var decision = context.Access.Decide(access with { ResolvedAddress = address });
+            if (decision.IsAllowed)
+            {
+                allowed = decision;
+            }
+
+            return decision;
+        };
+
+        var result = await context.Connector.ConnectAsync(destination, addressCheck, cancellationToken).ConfigureAwait(false);
+        if (result.Denial is { } denial)
+        {
+            await client.DenyAsync(denial, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (allowed is not null)
+        {
+            context.Access.Apply(allowed, record, context);
+        }
+
         if (!result.Succeeded)
         {
             record.EndReason = result.FailureReason;

@@ -89,6 +89,7 @@ public static class RequestLogFormatter
         }
 
         yield return ("reply", record.ReplyCode);
+        yield return ("rule", record.Rule);
         if (record.Udp is { } udp)
         {
             // Only UDP associations have these; TCP lines keep their shape.

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Windsock.Policy;
 using Windsock.Protocol;
 using Windsock.Protocol.Socks5;
 
@@ -21,7 +22,13 @@ public sealed class OutboundConnector
         _time = time;
     }
 
-    public async Task<ConnectResult> ConnectAsync(SocksEndpoint destination, CancellationToken cancellationToken)
+    /// <param name="destination">The address, or the name to resolve.</param>
+    /// <param name="addressCheck">
+    /// Asked for each address before connecting to it (the access rules decide on the address really
+    /// connected to, so a name cannot lead around a rule); a denied address is skipped.
+    /// </param>
+    /// <param name="cancellationToken">Session shutdown.</param>
+    public async Task<ConnectResult> ConnectAsync(SocksEndpoint destination, Func<IPAddress, Decision>? addressCheck, CancellationToken cancellationToken)
     {
         using var deadline = new CancellationTokenSource(_timeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, cancellationToken);
@@ -54,9 +61,18 @@ public sealed class OutboundConnector
         }
 
         var failure = ConnectResult.Failure(Socks5ReplyCode.GeneralFailure, "no address tried");
+        Decision? denial = null;
+        bool anyAllowed = false;
         foreach (var candidate in addresses)
         {
             var target = new IPEndPoint(candidate.IsIPv4MappedToIPv6 ? candidate.MapToIPv4() : candidate, destination.Port);
+            if (addressCheck?.Invoke(target.Address) is { IsAllowed: false } denied)
+            {
+                denial = denied;
+                continue;
+            }
+
+            anyAllowed = true;
             var socket = new Socket(target.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             try
             {
@@ -80,7 +96,7 @@ public sealed class OutboundConnector
             }
         }
 
-        return failure;
+        return anyAllowed || denial is null ? failure : ConnectResult.Denied(denial);
     }
 
     /// <summary>The RFC 1928 reply code that tells the client most truthfully what went wrong.</summary>

@@ -1,9 +1,11 @@
 using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
+using Windsock.Policy;
 using Windsock.Protocol;
 using Windsock.Protocol.Socks4;
 using Windsock.Protocol.Socks5;
+using Windsock.Server.Access;
 using Windsock.Server.Logging;
 
 namespace Windsock.Server.Sessions;
@@ -30,6 +32,9 @@ public sealed class ClientConnection
     /// <summary>The dialect of the request; replies are written in it.</summary>
     public SocksVersion Version { get; internal set; }
 
+    /// <summary>The client listed Windsock's reason method in its greeting: failures are followed by a reason text.</summary>
+    public bool WantsReason { get; internal set; }
+
     /// <summary>The listener address the client reached (the address it can reach the server on).</summary>
     public IPEndPoint LocalEndPoint => Record.Server;
 
@@ -55,6 +60,40 @@ public sealed class ClientConnection
         if (first)
         {
             Context.RequestLog.Write(RequestLogEvent.Request, Record);
+        }
+    }
+
+    /// <summary>
+    /// Answers a denial as its rule says (a reply code, or closing without a reply), records it, runs
+    /// the hooks, and tells a client that asked for it why (docs/protocol-extensions.md).
+    /// </summary>
+    public async Task DenyAsync(Decision decision, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(decision);
+        Record.EndReason = $"denied: {decision.Reason}";
+        Context.Access.Apply(decision, Record, Context);
+        AccessLog.Denied(Context.Logger, decision.LogLevel, Record.Id, Record.Client, decision.DecidedBy, decision.Reason);
+        if (decision.Reply.IsDrop)
+        {
+            // The old sockd's silent refusal: no reply at all. The decision is still logged.
+            Context.RequestLog.Write(RequestLogEvent.Request, Record);
+            return;
+        }
+
+        await ReplyAsync(decision.Reply.Socks5Code, null, cancellationToken).ConfigureAwait(false);
+        if (WantsReason && Version == SocksVersion.Socks5)
+        {
+            var reason = decision.Rule?.Reason ?? decision.Reason;
+            var buffer = ArrayPool<byte>.Shared.Rent(DenialReason.MaxLength);
+            try
+            {
+                int length = DenialReason.Write(buffer, reason);
+                await Socket.SendAsync(buffer.AsMemory(0, length), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
         }
     }
 

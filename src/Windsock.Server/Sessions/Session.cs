@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Windsock.Policy;
 using Windsock.Protocol;
 using Windsock.Protocol.Socks4;
 using Windsock.Protocol.Socks5;
@@ -44,13 +45,35 @@ internal sealed class Session
                 return;
             }
 
+            // The access rules decide every command they know; a name's decision may wait for its addresses.
+            AccessRequest? pending = null;
+            if (PolicyCommands.FromSocks5(accepted.Command) is { } command && IsServed(accepted.Command))
+            {
+                var access = _context.Access.Describe(_record, _client.Version, command, accepted.Destination, associationSetup: command == PolicyCommand.UdpAssociate);
+                var decision = _context.Access.Decide(access);
+                if (decision.Outcome == DecisionOutcome.Deny)
+                {
+                    await _client.DenyAsync(decision, shutdown).ConfigureAwait(false);
+                    return;
+                }
+
+                if (decision.Outcome == DecisionOutcome.NeedsAddress)
+                {
+                    pending = access;
+                }
+                else
+                {
+                    _context.Access.Apply(decision, _record, _context);
+                }
+            }
+
             // The one place a decided request is handed to its command.
             switch (accepted.Command)
             {
                 case Socks5Command.Connect:
                     var pipelined = reader.Leftover.ToArray();
                     reader.Dispose(); // no handshake buffer held for the life of the relay
-                    await ConnectCommand.RunAsync(_client, accepted.Destination, pipelined, shutdown).ConfigureAwait(false);
+                    await ConnectCommand.RunAsync(_client, accepted.Destination, pipelined, pending, shutdown).ConfigureAwait(false);
                     break;
                 case Socks5Command.UdpAssociate when _client.Version == SocksVersion.Socks5:
                     bool controlHasData = !reader.Leftover.IsEmpty;
@@ -87,6 +110,9 @@ internal sealed class Session
             _context.RequestLog.Write(RequestLogEvent.End, _record);
         }
     }
+
+    private bool IsServed(Socks5Command command) =>
+        command is Socks5Command.Connect or Socks5Command.Bind || (command == Socks5Command.UdpAssociate && _client.Version == SocksVersion.Socks5);
 
     /// <summary>The part under the negotiation timeout: from the first byte to an accepted request.</summary>
     private async Task<Socks5Request?> NegotiateAsync(HandshakeReader reader, CancellationToken shutdown)
@@ -137,6 +163,7 @@ internal sealed class Session
             return null;
         }
 
+        _client.WantsReason = greeting.Methods.Contains(DenialReason.MethodCode);
         var wanted = _context.Credentials is null ? AuthMethod.None : AuthMethod.UsernamePassword;
         if (!greeting.Methods.Contains(wanted))
         {

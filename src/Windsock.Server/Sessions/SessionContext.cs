@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Windsock.Policy;
+using Windsock.Server.Access;
 using Windsock.Server.Authentication;
 using Windsock.Server.Configuration;
 using Windsock.Server.Hooks;
@@ -13,8 +14,10 @@ namespace Windsock.Server.Sessions;
 /// <summary>What every session of one server shares: options, the user store, the connector and the logs.</summary>
 public sealed class SessionContext : IAsyncDisposable
 {
-    public SessionContext(ServerOptions options, ICredentialVerifier? credentials, RequestLog requestLog, ILogger logger, TimeProvider time)
+    public SessionContext(ServerOptions options, ICredentialVerifier? credentials, RequestLog requestLog, ILogger logger, TimeProvider time, IReadOnlyDictionary<string, IReadOnlyList<string>>? groups = null)
     {
+        Access = new AccessGate(AccessGate.EffectiveRules(options), groups ?? new Dictionary<string, IReadOnlyList<string>>(), AccessGate.LocalAddresses());
+        UdpDestinationFilter = new PolicyUdpFilter(this);
         Options = options;
         Credentials = credentials;
         RequestLog = requestLog;
@@ -67,5 +70,8 @@ public sealed class SessionContext : IAsyncDisposable
     /// Where every UDP datagram's destination is decided. Allow-all until the policy engine sets its own;
     /// set it before the server starts accepting.
     /// </summary>
-    public IUdpDestinationFilter UdpDestinationFilter { get; set; } = AllowAllUdpDestinations.Instance;
+    public IUdpDestinationFilter UdpDestinationFilter { get; set; }
+
+    /// <summary>The access policy: every request, resolved address, BIND peer and UDP datagram is decided here.</summary>
+    public AccessGate Access { get; }
 }

@@ -61,6 +61,9 @@ public sealed class SessionRecord
     /// <summary>The reply code sent (SOCKS5 REP or SOCKS4 CD); null when no reply was sent.</summary>
     public int? ReplyCode { get; set; }
 
+    /// <summary>What decided the request: "rule 3 \"web\" (windsock.toml:14:1)", "safe default", "no rule matched: default deny".</summary>
+    public string? Rule { get; set; }
+
     /// <summary>Why the session ended, in a few words.</summary>
     public string? EndReason { get; set; }
 

@@ -34,7 +34,7 @@ public class RequestLogFormatterTests
     {
         var line = RequestLogFormatter.FormatText(RequestLogEvent.Request, Record(), Now);
         Assert.Equal(
-            "2026-11-27T12:00:00.000Z request session=42 client=10.1.2.3:40000 listener=127.0.0.1:1080 version=5 auth=username user=alice ident=- command=connect dest=example.org:443 connected=[2001:db8::1]:443 reply=0",
+            "2026-11-27T12:00:00.000Z request session=42 client=10.1.2.3:40000 listener=127.0.0.1:1080 version=5 auth=username user=alice ident=- command=connect dest=example.org:443 connected=[2001:db8::1]:443 reply=0 rule=-",
             line);
     }
 

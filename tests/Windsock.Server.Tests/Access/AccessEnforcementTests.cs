@@ -1,0 +1,172 @@
+using System.Net;
+using Windsock.Policy;
+using Windsock.Protocol;
+using Windsock.Protocol.Socks4;
+using Windsock.Protocol.Socks5;
+using Windsock.Server.Authentication;
+using Windsock.Server.Tests.Support;
+using Xunit;
+
+namespace Windsock.Server.Tests.Access;
+
+/// <summary>The access rules enforced by the real server on real connections.</summary>
+public class AccessEnforcementTests
+{
+    private static DestinationSet To(string text)
+    {
+        Assert.True(DestinationSet.TryParse(text, out var set, out var error), error);
+        return set;
+    }
+
+    private static PortSet Ports(string text)
+    {
+        Assert.True(PortSet.TryParse(text, out var set, out var error), error);
+        return set;
+    }
+
+    private static DenyReply Reply(string text)
+    {
+        Assert.True(DenyReply.TryParse(text, out var reply, out var error), error);
+        return reply;
+    }
+
+    private static AccessRule Allow(string name = "everything") => new() { Action = RuleAction.Allow, Name = name };
+
+    private static TestServer Start(ICredentialVerifier? credentials = null, IEnumerable<string>? notifyDenied = null, params AccessRule[] rules) =>
+        TestServer.Start(o => o with { Rules = new RuleSet(rules) { NotifyOnDeny = [.. notifyDenied ?? []] } }, credentials);
+
+    [Fact]
+    public async Task A_denying_rule_answers_2_logs_the_rule_and_never_connects()
+    {
+        await using var echo = new EchoServer(IPAddress.Loopback);
+        await using var server = Start(null, null,
+            new AccessRule { Action = RuleAction.Deny, Name = "no echo", Ports = PortSet.Of((ushort)echo.EndPoint.Port), Reason = "echo is closed today" },
+            Allow());
+        using var client = await RawClient.ConnectAsync(server.EndPoint);
+
+        var reply = await client.ConnectSocks5Async(SocksEndpoint.FromEndPoint(echo.EndPoint));
+
+        Assert.Equal(Socks5ReplyCode.NotAllowedByRuleset, reply.Code);
+        Assert.True(echo.Peers.IsEmpty);
+        var end = await server.WaitForLineAsync(l => l.Contains(" end ", StringComparison.Ordinal));
+        Assert.Contains("rule=\"rule 1 \\\"no echo\\\"", end, StringComparison.Ordinal);
+        Assert.Contains("echo is closed today", end, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Socks4_denials_are_91()
+    {
+        await using var echo = new EchoServer(IPAddress.Loopback);
+        await using var server = Start(null, null, new AccessRule { Action = RuleAction.Deny, Name = "nothing" });
+        using var client = await RawClient.ConnectAsync(server.EndPoint);
+        Assert.Equal(Socks4ReplyCode.RejectedOrFailed, (await client.ConnectSocks4Async(SocksEndpoint.FromEndPoint(echo.EndPoint), "alice")).Code);
+    }
+
+    [Fact]
+    public async Task A_rule_can_choose_the_reply_code_or_drop_without_a_reply()
+    {
+        await using var echo = new EchoServer(IPAddress.Loopback);
+        await using (var server = Start(null, null, new AccessRule { Action = RuleAction.Deny, Reply = Reply("connection-refused") }))
+        {
+            using var client = await RawClient.ConnectAsync(server.EndPoint);
+            Assert.Equal(Socks5ReplyCode.ConnectionRefused, (await client.ConnectSocks5Async(SocksEndpoint.FromEndPoint(echo.EndPoint))).Code);
+        }
+
+        await using (var server = Start(null, null, new AccessRule { Action = RuleAction.Deny, Reply = DenyReply.Drop }))
+        {
+            using var client = await RawClient.ConnectAsync(server.EndPoint);
+            Assert.Equal((byte)AuthMethod.None, await client.GreetAsync(AuthMethod.None));
+            var request = new Socks5Request(Socks5Command.Connect, SocksEndpoint.FromEndPoint(echo.EndPoint));
+            var bytes = new byte[request.EncodedLength];
+            request.Write(bytes);
+            await client.SendAsync(bytes);
+            Assert.Empty(await client.ReadToEndAsync());
+        }
+    }
+
+    [Fact]
+    public async Task A_client_that_asks_is_told_why()
+    {
+        await using var echo = new EchoServer(IPAddress.Loopback);
+        await using var server = Start(null, null, new AccessRule { Action = RuleAction.Deny, Reason = "telnet is not allowed out; ask the helpdesk" });
+        using var client = await RawClient.ConnectAsync(server.EndPoint);
+
+        Assert.Equal((byte)AuthMethod.None, await client.GreetAsync(AuthMethod.None, (AuthMethod)DenialReason.MethodCode));
+        var reply = await client.RequestAsync(Socks5Command.Connect, SocksEndpoint.FromEndPoint(echo.EndPoint));
+        Assert.Equal(Socks5ReplyCode.NotAllowedByRuleset, reply.Code);
+
+        var rest = await client.ReadToEndAsync();
+        Assert.True(DenialReason.TryParse(rest, out var reason).IsDone);
+        Assert.Equal("telnet is not allowed out; ask the helpdesk", reason);
+    }
+
+    [Fact]
+    public async Task A_client_that_does_not_ask_gets_only_the_reply()
+    {
+        await using var echo = new EchoServer(IPAddress.Loopback);
+        await using var server = Start(null, null, new AccessRule { Action = RuleAction.Deny, Reason = "no" });
+        using var client = await RawClient.ConnectAsync(server.EndPoint);
+        Assert.Equal(Socks5ReplyCode.NotAllowedByRuleset, (await client.ConnectSocks5Async(SocksEndpoint.FromEndPoint(echo.EndPoint))).Code);
+        Assert.Empty(await client.ReadToEndAsync());
+    }
+
+    [Fact]
+    public async Task A_name_cannot_lead_around_a_rule_written_with_networks()
+    {
+        await using var echo = new EchoServer(IPAddress.Loopback);
+        await using var server = Start(null, null,
+            new AccessRule { Action = RuleAction.Deny, Name = "no 127.0.0.1", To = To("127.0.0.1") },
+            Allow());
+
+        using (var byName = await RawClient.ConnectAsync(server.EndPoint))
+        {
+            // No rule names "localhost"; it resolves into the denied network, and that is what is checked.
+            var reply = await byName.ConnectSocks5Async(SocksEndpoint.FromHost("localhost", (ushort)echo.EndPoint.Port));
+            Assert.Equal(Socks5ReplyCode.NotAllowedByRuleset, reply.Code);
+        }
+
+        Assert.True(echo.Peers.IsEmpty);
+        await server.WaitForLineAsync(l => l.Contains(" end ", StringComparison.Ordinal) && l.Contains("dest=localhost", StringComparison.Ordinal) && l.Contains("no 127.0.0.1", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Rules_match_authenticated_users()
+    {
+        var users = new Dictionary<string, string> { ["alice"] = "a-pass", ["bob"] = "b-pass" };
+        var verifier = new DictionaryVerifier(users);
+        Assert.True(UserSet.TryParse(["alice"], [], out var alice, out var error), error);
+        await using var echo = new EchoServer(IPAddress.Loopback);
+        await using var server = Start(verifier, null, new AccessRule { Action = RuleAction.Allow, Name = "alice only", Users = alice });
+
+        foreach (var (user, expected) in new[] { ("alice", Socks5ReplyCode.Succeeded), ("bob", Socks5ReplyCode.NotAllowedByRuleset) })
+        {
+            using var client = await RawClient.ConnectAsync(server.EndPoint);
+            await client.GreetAsync(AuthMethod.UsernamePassword);
+            Assert.True(await client.LoginAsync(user, users[user]));
+            Assert.Equal(expected, (await client.RequestAsync(Socks5Command.Connect, SocksEndpoint.FromEndPoint(echo.EndPoint))).Code);
+        }
+
+        await server.WaitForLineAsync(l => l.Contains("user=bob", StringComparison.Ordinal) && l.Contains("no rule matched", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Denials_run_the_notify_denied_hook()
+    {
+        var output = Path.Combine(Directory.CreateTempSubdirectory("windsock-deny-hook-").FullName, "denied");
+        await using var echo = new EchoServer(IPAddress.Loopback);
+        await using var server = Start(null, [$"/bin/sh -c 'echo \"%c %z %s\" > {output}'"], new AccessRule { Action = RuleAction.Deny });
+        var ran = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        server.Context.Hooks.Completed += _ => ran.TrySetResult();
+        using var client = await RawClient.ConnectAsync(server.EndPoint);
+
+        await client.ConnectSocks5Async(SocksEndpoint.FromEndPoint(echo.EndPoint));
+
+        await ran.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal($"connect 127.0.0.1 {echo.EndPoint.Port}\n", await File.ReadAllTextAsync(output));
+    }
+
+    private sealed class DictionaryVerifier(Dictionary<string, string> users) : ICredentialVerifier
+    {
+        public bool Verify(string userName, string password) => users.TryGetValue(userName, out var p) && p == password;
+    }
+}
