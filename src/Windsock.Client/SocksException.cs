@@ -23,9 +23,10 @@ public sealed class SocksException : IOException
     }
 
     internal SocksException(
-        SocksErrorKind kind, int hopIndex, ProxyHop hop, string? destination, int? replyCode, string? replyMeaning, string message, Exception? innerException = null)
+        SocksErrorKind kind, int hopIndex, ProxyHop hop, string? destination, int? replyCode, string? replyMeaning, string message, Exception? innerException = null, string? reason = null)
         : base(message, innerException)
     {
+        Reason = reason;
         Kind = kind;
         HopIndex = hopIndex;
         Hop = hop;

@@ -16,14 +16,14 @@ public class HandshakeBytesTests
     private static readonly byte[] Succeeded127 = [5, 0, 0, 1, 127, 0, 0, 1, 0x1F, 0x90];
 
     [Fact]
-    public async Task Socks5_with_credentials_offers_none_and_password_then_sends_rfc1929_version_1()
+    public async Task Socks5_with_credentials_offers_none_password_and_the_reason_method_then_sends_rfc1929_version_1()
     {
         using var cts = Bounded.Cts();
         await using var peer = new ScriptedPeer();
         var client = new SocksClient(new ProxyHop(peer.EndPoint) { Credentials = new SocksCredentials("alice", "s3cret") });
         var connecting = client.ConnectAsync(IPAddress.Parse("10.1.2.3"), 443, cts.Token);
 
-        await peer.ExpectAsync([5, 2, 0x00, 0x02], cts.Token);
+        await peer.ExpectAsync([5, 3, 0x00, 0x02, 0xE5], cts.Token);
         await peer.SendAsync([5, 2], cts.Token);
         await peer.ExpectAsync([1, 5, .. "alice"u8, 6, .. "s3cret"u8], cts.Token);
         await peer.SendAsync([1, 0], cts.Token);
@@ -41,7 +41,7 @@ public class HandshakeBytesTests
         var client = new SocksClient(new ProxyHop(peer.EndPoint) { Credentials = new SocksCredentials("alice", "s3cret") });
         var connecting = client.ConnectAsync("example.org", 80, cts.Token);
 
-        await peer.ExpectAsync([5, 2, 0x00, 0x02], cts.Token);
+        await peer.ExpectAsync([5, 3, 0x00, 0x02, 0xE5], cts.Token);
         await peer.SendAsync([5, 0], cts.Token);
         await peer.ExpectAsync([5, 1, 0, 3, 11, .. "example.org"u8, 0, 80], cts.Token);
         await peer.SendAsync(Succeeded127, cts.Token);
@@ -50,14 +50,14 @@ public class HandshakeBytesTests
     }
 
     [Fact]
-    public async Task Socks5_without_credentials_offers_only_none_and_sends_ipv6()
+    public async Task Socks5_without_credentials_offers_none_and_the_reason_method_and_sends_ipv6()
     {
         using var cts = Bounded.Cts();
         await using var peer = new ScriptedPeer();
         var client = new SocksClient(new ProxyHop(peer.EndPoint));
         var connecting = client.ConnectAsync(IPAddress.IPv6Loopback, 8080, cts.Token);
 
-        await peer.ExpectAsync([5, 1, 0x00], cts.Token);
+        await peer.ExpectAsync([5, 2, 0x00, 0xE5], cts.Token);
         await peer.SendAsync([5, 0], cts.Token);
         await peer.ExpectAsync([5, 1, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0x1F, 0x90], cts.Token);
         await peer.SendAsync(Succeeded127, cts.Token);
@@ -108,7 +108,7 @@ public class HandshakeBytesTests
         var client = new SocksClient(new ProxyHop(peer.EndPoint) { Credentials = new SocksCredentials(user, password) });
         var connecting = client.ConnectAsync(host, 1, cts.Token);
 
-        await peer.ExpectAsync([5, 2, 0, 2], cts.Token);
+        await peer.ExpectAsync([5, 3, 0, 2, 0xE5], cts.Token);
         await peer.SendAsync([5, 2], cts.Token);
         await peer.ExpectAsync([1, 255, .. Encoding.ASCII.GetBytes(user), 255, .. Encoding.ASCII.GetBytes(password)], cts.Token);
         await peer.SendAsync([1, 0], cts.Token);
@@ -141,7 +141,7 @@ public class HandshakeBytesTests
         var client = new SocksClient(new ProxyHop(peer.EndPoint));
         var connecting = client.ConnectAsync("example.org", 80, cts.Token);
 
-        await peer.ExpectAsync([5, 1, 0], cts.Token);
+        await peer.ExpectAsync([5, 2, 0, 0xE5], cts.Token);
         await peer.SendAsync([5, 0], cts.Token);
         await peer.ExpectAsync([5, 1, 0, 3, 11, .. "example.org"u8, 0, 80], cts.Token);
         // Reply with a name, and the destination's banner in the same segment.
@@ -159,7 +159,7 @@ public class HandshakeBytesTests
         var client = new SocksClient(new ProxyHop(peer.EndPoint));
         var connecting = client.ConnectAsync(IPAddress.Loopback, 9, cts.Token);
 
-        await peer.ExpectAsync([5, 1, 0], cts.Token);
+        await peer.ExpectAsync([5, 2, 0, 0xE5], cts.Token);
         await peer.SendAsync([5, 0], cts.Token);
         await peer.ExpectAsync([5, 1, 0, 1, 127, 0, 0, 1, 0, 9], cts.Token);
         await peer.SendAsync([5, 5, 0, 1, 0, 0, 0, 0, 0, 0], cts.Token);
@@ -182,7 +182,7 @@ public class HandshakeBytesTests
         var client = new SocksClient(new ProxyHop(peer.EndPoint));
         var connecting = client.ConnectAsync(IPAddress.Loopback, 9, cts.Token);
 
-        await peer.ExpectAsync([5, 1, 0], cts.Token);
+        await peer.ExpectAsync([5, 2, 0, 0xE5], cts.Token);
         await peer.SendAsync([5, 0], cts.Token);
         await peer.ExpectAsync([5, 1, 0, 1, 127, 0, 0, 1, 0, 9], cts.Token);
         await peer.SendAsync([5, 2], cts.Token);
@@ -218,7 +218,7 @@ public class HandshakeBytesTests
         var client = new SocksClient(new ProxyHop(peer.EndPoint));
         var connecting = client.ConnectAsync(IPAddress.Loopback, 9, cts.Token);
 
-        await peer.ExpectAsync([5, 1, 0], cts.Token);
+        await peer.ExpectAsync([5, 2, 0, 0xE5], cts.Token);
         await peer.SendAsync([5, 0xFF], cts.Token);
 
         var e = await Assert.ThrowsAsync<SocksException>(() => connecting);
@@ -235,7 +235,7 @@ public class HandshakeBytesTests
         var client = new SocksClient(new ProxyHop(peer.EndPoint));
         var connecting = client.ConnectAsync(IPAddress.Loopback, 9, cts.Token);
 
-        await peer.ExpectAsync([5, 1, 0], cts.Token);
+        await peer.ExpectAsync([5, 2, 0, 0xE5], cts.Token);
         await peer.SendAsync([5, 2], cts.Token);
 
         var e = await Assert.ThrowsAsync<SocksException>(() => connecting);
@@ -250,7 +250,7 @@ public class HandshakeBytesTests
         var client = new SocksClient(new ProxyHop(peer.EndPoint));
         var connecting = client.ConnectAsync(IPAddress.Loopback, 9, cts.Token);
 
-        await peer.ExpectAsync([5, 1, 0], cts.Token);
+        await peer.ExpectAsync([5, 2, 0, 0xE5], cts.Token);
         await peer.SendAsync("HTTP/1.1 400 Bad Request\r\n\r\n"u8.ToArray(), cts.Token);
 
         var e = await Assert.ThrowsAsync<SocksException>(() => connecting);
@@ -265,7 +265,7 @@ public class HandshakeBytesTests
         var client = new SocksClient(new ProxyHop(peer.EndPoint) { Credentials = new SocksCredentials("alice", "hunter2") });
         var connecting = client.ConnectAsync(IPAddress.Loopback, 9, cts.Token);
 
-        await peer.ExpectAsync([5, 2, 0, 2], cts.Token);
+        await peer.ExpectAsync([5, 3, 0, 2, 0xE5], cts.Token);
         await peer.SendAsync([5, 2], cts.Token);
         await peer.ExpectAsync([1, 5, .. "alice"u8, 7, .. "hunter2"u8], cts.Token);
         await peer.SendAsync([1, 0x11], cts.Token);
@@ -285,7 +285,7 @@ public class HandshakeBytesTests
         var client = new SocksClient(new ProxyHop(peer.EndPoint));
         var connecting = client.ConnectAsync(IPAddress.Loopback, 9, cts.Token);
 
-        await peer.ExpectAsync([5, 1, 0], cts.Token);
+        await peer.ExpectAsync([5, 2, 0, 0xE5], cts.Token);
         peer.Connection.Shutdown(SocketShutdown.Send);
 
         var e = await Assert.ThrowsAsync<SocksException>(() => connecting);
@@ -301,7 +301,7 @@ public class HandshakeBytesTests
         var client = new SocksClient(new ProxyHop(peer.EndPoint));
         var connecting = client.ConnectAsync(IPAddress.Loopback, 9, cancel.Token);
 
-        await peer.ExpectAsync([5, 1, 0], cts.Token);
+        await peer.ExpectAsync([5, 2, 0, 0xE5], cts.Token);
         await cancel.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => connecting);
@@ -336,7 +336,7 @@ public class HandshakeBytesTests
         var client = new SocksClient(new ProxyHop(peer.EndPoint));
         var binding = client.BindAsync(new IPEndPoint(IPAddress.Parse("192.0.2.7"), 0), cts.Token);
 
-        await peer.ExpectAsync([5, 1, 0], cts.Token);
+        await peer.ExpectAsync([5, 2, 0, 0xE5], cts.Token);
         await peer.SendAsync([5, 0], cts.Token);
         await peer.ExpectAsync([5, 2, 0, 1, 192, 0, 2, 7, 0, 0], cts.Token);
         await peer.SendAsync([5, 0, 0, 1, 0, 0, 0, 0, 0x30, 0x39], cts.Token);

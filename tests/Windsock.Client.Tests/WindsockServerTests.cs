@@ -170,4 +170,19 @@ public class WindsockServerTests
         Assert.Equal(6, e.ReplyCode);
         Assert.Equal("TTL expired", e.ReplyMeaning);
     }
+
+    [Fact]
+    public async Task A_denial_carries_the_servers_reason_in_words()
+    {
+        using var cts = Bounded.Cts();
+        var rule = new Windsock.Policy.AccessRule { Action = Windsock.Policy.RuleAction.Deny, Reason = "outbound SMTP is blocked; use the relay" };
+        await using var server = TestServer.Start(o => o with { Rules = new Windsock.Policy.RuleSet([rule]) });
+        var client = new SocksClient(new ProxyHop(server.EndPoint));
+
+        var e = await Assert.ThrowsAsync<SocksException>(() => client.ConnectAsync(IPAddress.Loopback, 25, cts.Token));
+
+        Assert.Equal(2, e.ReplyCode);
+        Assert.Equal("outbound SMTP is blocked; use the relay", e.Reason);
+        Assert.Contains("outbound SMTP is blocked", e.Message, StringComparison.Ordinal);
+    }
 }

@@ -12,9 +12,11 @@ internal readonly record struct HopContext(int Index, int Count, ProxyHop Hop)
     public SocksException Unreachable(Exception? inner) =>
         new(SocksErrorKind.ProxyUnreachable, Index, Hop, null, null, null, $"Could not connect to the SOCKS proxy {Where}: {inner?.Message ?? "no address"}.", inner);
 
-    public SocksException CommandFailed(ProxyCommand command, string destination, byte code, string meaning) =>
+    public SocksException CommandFailed(ProxyCommand command, string destination, byte code, string meaning, string? reason = null) =>
         new(SocksErrorKind.CommandFailed, Index, Hop, destination, code, meaning,
-            string.Create(CultureInfo.InvariantCulture, $"The SOCKS proxy {Where} refused {ProxyCommandNames.Of(command)} to {destination}: reply {code}, {meaning}."));
+            string.Create(CultureInfo.InvariantCulture, $"The SOCKS proxy {Where} refused {ProxyCommandNames.Of(command)} to {destination}: reply {code}, {meaning}.")
+                + (reason is null ? "" : $" The proxy says: {reason}"),
+            reason: reason);
 
     public SocksException AuthenticationFailed(byte status) =>
         new(SocksErrorKind.AuthenticationFailed, Index, Hop, null, status, ReplyText.AuthenticationRejected,

@@ -31,9 +31,11 @@ internal static class Socks5Handshake
         // With credentials, offer none as well: a proxy that wants no authentication must still work.
         // (.NET's SocksHelper once offered only "none" when it had credentials, so they were never used.)
         var credentials = hop.Hop.Credentials;
+        // Windsock's private reason method is offered last: servers never select it, and a Windsock
+        // server then follows a failure reply with the reason in words (docs/protocol-extensions.md).
         int length = credentials is null
-            ? Socks5Greeting.Write(buffer, [(byte)AuthMethod.None])
-            : Socks5Greeting.Write(buffer, [(byte)AuthMethod.None, (byte)AuthMethod.UsernamePassword]);
+            ? Socks5Greeting.Write(buffer, [(byte)AuthMethod.None, DenialReason.MethodCode])
+            : Socks5Greeting.Write(buffer, [(byte)AuthMethod.None, (byte)AuthMethod.UsernamePassword, DenialReason.MethodCode]);
         await SocketIo.SendAllAsync(socket, buffer.AsMemory(0, length), hop, "the SOCKS5 greeting", cancellationToken).ConfigureAwait(false);
 
         // +----+--------+
@@ -113,7 +115,12 @@ internal static class Socks5Handshake
             throw hop.Violation($"its reply starts with 0x{buffer[0]:X2}, not version 5", destination.ToString());
         }
 
-        ThrowIfFailed(hop, command, destination, buffer, read);
+        if (read >= 2 && buffer[1] != (byte)Socks5ReplyCode.Succeeded)
+        {
+            var reason = await TryReadReasonAsync(socket, buffer, read, cancellationToken).ConfigureAwait(false);
+            throw hop.CommandFailed(command, destination.ToString(), buffer[1], ReplyText.Socks5(buffer[1]), reason);
+        }
+
         if (read < Head)
         {
             throw hop.Closed(during);
@@ -142,12 +149,48 @@ internal static class Socks5Handshake
         return reply.Bound;
     }
 
-    private static void ThrowIfFailed(HopContext hop, ProxyCommand command, SocksEndpoint destination, byte[] buffer, int read)
+    /// <summary>
+    /// After a failure reply a Windsock server may send its reason (we offered the method); other
+    /// servers just close. Reads the rest of the reply, then the reason, within a short bound, and
+    /// never fails: a missing or garbled reason is simply no reason.
+    /// </summary>
+    private static async ValueTask<string?> TryReadReasonAsync(Socket socket, byte[] buffer, int read, CancellationToken cancellationToken)
     {
-        if (read >= 2 && buffer[1] != (byte)Socks5ReplyCode.Succeeded)
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bound.CancelAfter(TimeSpan.FromSeconds(2));
+        var received = new List<byte>(buffer.AsSpan(0, read).ToArray());
+        var chunk = new byte[512];
+        try
         {
-            throw hop.CommandFailed(command, destination.ToString(), buffer[1], ReplyText.Socks5(buffer[1]));
+            while (received.Count < 4 + 1 + 255 + 2 + DenialReason.MaxLength)
+            {
+                var bytes = received.ToArray();
+                var reply = Socks5Reply.TryParse(bytes, out _);
+                if (reply.IsError)
+                {
+                    return null;
+                }
+
+                if (reply.IsDone && DenialReason.TryParse(bytes.AsSpan(reply.Consumed), out var reason) is { Status: not ParseStatus.NeedMore } parsed)
+                {
+                    return parsed.IsDone && reason.Length > 0 ? reason : null;
+                }
+
+                int n = await socket.ReceiveAsync(chunk, SocketFlags.None, bound.Token).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    return null;
+                }
+
+                received.AddRange(chunk.AsSpan(0, n));
+            }
         }
+        catch (Exception e) when (e is OperationCanceledException or SocketException)
+        {
+            // No reason came in time; the reply code alone tells what happened.
+        }
+
+        return null;
     }
 
     private static Socks5Command ToSocks5(ProxyCommand command) => command switch
