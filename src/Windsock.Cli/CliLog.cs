@@ -6,4 +6,13 @@ internal static partial class CliLog
 {
     [LoggerMessage(100, LogLevel.Warning, "RUNNING AS AN OPEN PROXY (allow_open_proxy = true): clients from {Clients} may relay anywhere without a password")]
     public static partial void OpenProxy(ILogger logger, string clients);
+
+    [LoggerMessage(101, LogLevel.Information, "Configuration reloaded ({Trigger}): {Rules} rules; new sessions use it, running sessions keep theirs")]
+    public static partial void Reloaded(ILogger logger, string trigger, int rules);
+
+    [LoggerMessage(102, LogLevel.Error, "Reload failed ({Trigger}); the running configuration stays: {Error}")]
+    public static partial void ReloadFailed(ILogger logger, string trigger, string error);
+
+    [LoggerMessage(103, LogLevel.Warning, "Listen addresses changed from {Running} to {Configured}: restart to apply; keeping {Running}")]
+    public static partial void ListenNeedsRestart(ILogger logger, string running, string configured);
 }

@@ -56,16 +56,18 @@ internal static class ServeCommand
 
     private static async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
     {
+        var configPath = parse.GetValue(ConfigOption)?.FullName;
+        (ServerOptions Options, ICredentialVerifier? Credentials) Load()
+        {
+            var loaded = ServeOptionsBuilder.Build(configPath, parse.GetValue(ListenOption), parse.GetValue(UsersOption)?.FullName, parse.GetValue(LogFormatOption));
+            return (loaded, ServeOptionsBuilder.LoadCredentials(loaded, TimeProvider.System));
+        }
+
         ServerOptions options;
         ICredentialVerifier? credentials;
         try
         {
-            options = ServeOptionsBuilder.Build(
-                parse.GetValue(ConfigOption)?.FullName,
-                parse.GetValue(ListenOption),
-                parse.GetValue(UsersOption)?.FullName,
-                parse.GetValue(LogFormatOption));
-            credentials = ServeOptionsBuilder.LoadCredentials(options, TimeProvider.System);
+            (options, credentials) = Load();
         }
         catch (StartupException e)
         {
@@ -82,7 +84,7 @@ internal static class ServeCommand
             CliLog.OpenProxy(logger, string.Join(", ", options.AllowedClients));
         }
 
-        await using var context = new SessionContext(options, credentials, requestLog, logger, TimeProvider.System);
+        var context = new SessionContext(options, credentials, requestLog, logger, TimeProvider.System);
         await using var server = new SocksServer(context);
         try
         {
@@ -99,6 +101,7 @@ internal static class ServeCommand
             requestLog.WriteNotice(ListeningLine(options.LogFormat, endPoint));
         }
 
+        await using var reloader = new ConfigurationReloader(Load, server, requestLog, logger, [configPath, options.UsersFile, options.GroupsFile]);
         SystemdNotifier.Notify("READY=1");
         try
         {
@@ -109,13 +112,17 @@ internal static class ServeCommand
         }
 
         SystemdNotifier.Notify("STOPPING=1");
-        await server.StopAsync(options.ShutdownGrace).ConfigureAwait(false);
+        await server.StopAsync(server.Context.Options.ShutdownGrace).ConfigureAwait(false);
+        await server.Context.DisposeAsync().ConfigureAwait(false);
         return 0;
     }
 
-    private static string ListeningLine(LogFormat format, IPEndPoint endPoint)
+    private static string ListeningLine(LogFormat format, IPEndPoint endPoint) =>
+        NoticeLine(format, "listening", string.Create(CultureInfo.InvariantCulture, $"listening on {endPoint}"), ("address", endPoint.ToString()));
+
+    /// <summary>A line in the request log stream that is not about a session: listeners, reloads.</summary>
+    public static string NoticeLine(LogFormat format, string eventName, string text, (string Key, string Value)? extra = null)
     {
-        var text = string.Create(CultureInfo.InvariantCulture, $"listening on {endPoint}");
         if (format == LogFormat.Text)
         {
             return $"{DateTimeOffset.UtcNow.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture)} {text}";
@@ -126,8 +133,12 @@ internal static class ServeCommand
         {
             json.WriteStartObject();
             json.WriteString("time", DateTimeOffset.UtcNow.UtcDateTime);
-            json.WriteString("event", "listening");
-            json.WriteString("address", endPoint.ToString());
+            json.WriteString("event", eventName);
+            if (extra is { } field)
+            {
+                json.WriteString(field.Key, field.Value);
+            }
+
             json.WriteString("message", text);
             json.WriteEndObject();
         }

@@ -15,7 +15,7 @@ public sealed class SocksServer : IAsyncDisposable
 {
     private const int ListenBacklog = 1024;
 
-    private readonly SessionContext _context;
+    private SessionContext _context;
     private readonly List<Socket> _listeners = [];
     private readonly List<Task> _acceptLoops = [];
     private readonly ConcurrentDictionary<long, Task> _sessions = new();
@@ -27,6 +27,19 @@ public sealed class SocksServer : IAsyncDisposable
     public SocksServer(SessionContext context)
     {
         _context = context;
+    }
+
+    /// <summary>What new sessions use: options, users, rules. Sessions already running keep the one they started with.</summary>
+    public SessionContext Context => Volatile.Read(ref _context);
+
+    /// <summary>
+    /// Replaces the configuration for sessions accepted from now on (a reload). Listeners stay as they
+    /// are: changing them needs a restart. Returns the previous context, still in use by its sessions.
+    /// </summary>
+    public SessionContext Swap(SessionContext next)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        return Interlocked.Exchange(ref _context, next);
     }
 
     /// <summary>The addresses actually bound (with the real port where port 0 was asked for).</summary>
@@ -138,7 +151,7 @@ public sealed class SocksServer : IAsyncDisposable
         }
 
         var record = new SessionRecord(id, remote, listener, _context.Time.GetUtcNow());
-        var session = new Session(client, record, _context);
+        var session = new Session(client, record, Volatile.Read(ref _context));
         var task = Task.Run(() => session.RunAsync(_cutSessions.Token));
         _sessions[id] = task;
         task.ContinueWith((_, state) => _sessions.TryRemove((long)state!, out Task? _), id, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);

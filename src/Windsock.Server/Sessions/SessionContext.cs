@@ -16,7 +16,8 @@ public sealed class SessionContext : IAsyncDisposable
 {
     public SessionContext(ServerOptions options, ICredentialVerifier? credentials, RequestLog requestLog, ILogger logger, TimeProvider time, IReadOnlyDictionary<string, IReadOnlyList<string>>? groups = null)
     {
-        Access = new AccessGate(AccessGate.EffectiveRules(options), groups ?? new Dictionary<string, IReadOnlyList<string>>(), AccessGate.LocalAddresses());
+        Groups = groups ?? new Dictionary<string, IReadOnlyList<string>>();
+        Access = new AccessGate(AccessGate.EffectiveRules(options), Groups, AccessGate.LocalAddresses());
         UdpDestinationFilter = new PolicyUdpFilter(this);
         Options = options;
         Credentials = credentials;
@@ -71,6 +72,9 @@ public sealed class SessionContext : IAsyncDisposable
     /// set it before the server starts accepting.
     /// </summary>
     public IUdpDestinationFilter UdpDestinationFilter { get; set; }
+
+    /// <summary>User name → groups, from the groups file.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> Groups { get; }
 
     /// <summary>The access policy: every request, resolved address, BIND peer and UDP datagram is decided here.</summary>
     public AccessGate Access { get; }

@@ -194,7 +194,17 @@ public sealed partial class WindsockProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Sends SIGHUP: reload the configuration.</summary>
+    public void Hangup()
+    {
+        if (Kill(Pid, SigHup) != 0)
+        {
+            throw new InvalidOperationException($"kill({Pid}, SIGHUP) failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
     private const int SigTerm = 15;
+    private const int SigHup = 1;
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);

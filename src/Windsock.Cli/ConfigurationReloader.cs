@@ -1,0 +1,137 @@
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using Windsock.Server;
+using Windsock.Server.Authentication;
+using Windsock.Server.Configuration;
+using Windsock.Server.Logging;
+using Windsock.Server.Sessions;
+
+namespace Windsock.Cli;
+
+/// <summary>
+/// Live reload: SIGHUP, or a change of the configuration file or the users file, reads everything
+/// again. The new configuration is validated completely before it replaces the running one; a bad
+/// file is reported (file:line:column) and the running configuration stays. Sessions in progress
+/// keep going with the configuration they started with; new requests use the new one. Listen
+/// addresses are not rebound: a change there is reported and needs a restart.
+/// </summary>
+internal sealed class ConfigurationReloader : IAsyncDisposable
+{
+    private static readonly TimeSpan Debounce = TimeSpan.FromMilliseconds(300);
+
+    private readonly Func<(ServerOptions Options, ICredentialVerifier? Credentials)> _load;
+    private readonly SocksServer _server;
+    private readonly RequestLog _requestLog;
+    private readonly ILogger _logger;
+    private readonly List<SessionContext> _retired = [];
+    private readonly SemaphoreSlim _oneAtATime = new(1, 1);
+    private readonly List<FileSystemWatcher> _watchers = [];
+    private readonly PosixSignalRegistration? _hangup;
+    private readonly Timer _debounce;
+
+    public ConfigurationReloader(
+        Func<(ServerOptions Options, ICredentialVerifier? Credentials)> load,
+        SocksServer server,
+        RequestLog requestLog,
+        ILogger logger,
+        IEnumerable<string?> watchedFiles)
+    {
+        _load = load;
+        _server = server;
+        _requestLog = requestLog;
+        _logger = logger;
+        _debounce = new Timer(_ => _ = ReloadAsync("a file changed"));
+        if (!OperatingSystem.IsWindows())
+        {
+            _hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+            {
+                context.Cancel = true; // SIGHUP means reload, not exit
+                _ = ReloadAsync("SIGHUP");
+            });
+        }
+
+        foreach (var file in watchedFiles.OfType<string>().Distinct(StringComparer.Ordinal))
+        {
+            Watch(file);
+        }
+    }
+
+    /// <summary>Completes after each reload attempt (tests and the log use it).</summary>
+    public event Action<bool>? Reloaded;
+
+    private void Watch(string file)
+    {
+        var folder = Path.GetDirectoryName(Path.GetFullPath(file));
+        if (folder is null || !Directory.Exists(folder))
+        {
+            return;
+        }
+
+        // Editors replace files by renaming a temporary over them; watch the folder for the name.
+        var watcher = new FileSystemWatcher(folder, Path.GetFileName(file))
+        {
+            NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.FileName | NotifyFilters.Size,
+        };
+        watcher.Changed += (_, _) => _debounce.Change(Debounce, Timeout.InfiniteTimeSpan);
+        watcher.Created += (_, _) => _debounce.Change(Debounce, Timeout.InfiniteTimeSpan);
+        watcher.Renamed += (_, _) => _debounce.Change(Debounce, Timeout.InfiniteTimeSpan);
+        watcher.EnableRaisingEvents = true;
+        _watchers.Add(watcher);
+    }
+
+    public async Task ReloadAsync(string trigger)
+    {
+        await _oneAtATime.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            ServerOptions options;
+            ICredentialVerifier? credentials;
+            try
+            {
+                (options, credentials) = _load();
+            }
+            catch (StartupException e)
+            {
+                CliLog.ReloadFailed(_logger, trigger, e.Message);
+                _requestLog.WriteNotice(ServeCommand.NoticeLine(_server.Context.Options.LogFormat, "reload-failed", $"reload failed ({trigger}), the running configuration stays: {e.Message}"));
+                Reloaded?.Invoke(false);
+                return;
+            }
+
+            var running = _server.Context;
+            if (!options.Listen.SequenceEqual(running.Options.Listen))
+            {
+                CliLog.ListenNeedsRestart(_logger, string.Join(", ", running.Options.Listen), string.Join(", ", options.Listen));
+                options = options with { Listen = running.Options.Listen };
+            }
+
+            var next = new SessionContext(options, credentials, _requestLog, _logger, running.Time, running.Groups);
+            _retired.Add(_server.Swap(next));
+            CliLog.Reloaded(_logger, trigger, options.Rules?.Rules.Count ?? 0);
+            _requestLog.WriteNotice(ServeCommand.NoticeLine(options.LogFormat, "reloaded", $"configuration reloaded ({trigger})"));
+            Reloaded?.Invoke(true);
+        }
+        finally
+        {
+            _oneAtATime.Release();
+        }
+    }
+
+    /// <summary>The context in use when the server stops; the retired ones are disposed with it.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _hangup?.Dispose();
+        foreach (var watcher in _watchers)
+        {
+            watcher.Dispose();
+        }
+
+        await _debounce.DisposeAsync().ConfigureAwait(false);
+        foreach (var context in _retired)
+        {
+            await context.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _oneAtATime.Dispose();
+    }
+}
