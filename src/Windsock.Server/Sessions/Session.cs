@@ -20,6 +20,7 @@ internal sealed class Session
     private readonly ClientConnection _client;
     private readonly SessionRecord _record;
     private readonly SessionContext _context;
+    private IdentResult? _identAnswer;
 
     public Session(Socket client, SessionRecord record, SessionContext context)
     {
@@ -54,6 +55,17 @@ internal sealed class Session
                 if (decision.Outcome == DecisionOutcome.Deny)
                 {
                     await _client.DenyAsync(decision, shutdown).ConfigureAwait(false);
+                    return;
+                }
+
+                // A rule's own ident mode (the old sockd's ?=i / ?=I per line) applies to SOCKS4 user ids.
+                if (decision.Ident != IdentMode.Off && _client.Version == SocksVersion.Socks4 && _identAnswer is { } answer
+                    && IdentVerdict.Evaluate(decision.Ident, answer, _record.User ?? string.Empty) is { } refusal)
+                {
+                    _record.Rule = decision.DecidedBy;
+                    _record.EndReason = refusal.Reason;
+                    await _client.ReplySocks4Async(refusal.Code, null, shutdown).ConfigureAwait(false);
+                    _context.RequestLog.Write(RequestLogEvent.Request, _record);
                     return;
                 }
 
@@ -275,6 +287,7 @@ internal sealed class Session
         if (_context.Ident is { } ident)
         {
             var answer = await ident.LookupAsync(_record.Client, _record.Server, token).ConfigureAwait(false);
+            _identAnswer = answer;
             _record.IdentUser = answer.UserId;
             if (answer.Outcome != IdentOutcome.UserId)
             {

@@ -28,7 +28,9 @@ public sealed class SessionContext : IAsyncDisposable
         Connector = new OutboundConnector(options.ConnectTimeout, time);
         Hooks = new HookRunner(TimeSpan.FromSeconds(10), maxPerMinute: 30, concurrency: 2, time);
         Hooks.Completed += result => HookLog.Finished(logger, result);
-        Ident = options.IdentMode == IdentMode.Off ? null : new IdentClient(options.IdentTimeout, options.IdentPort, time);
+        // Lookups happen when ident is on globally or when any rule asks for it (the rule decides later).
+        bool rulesWantIdent = Access.Rules.Rules.Any(rule => rule.Ident != IdentMode.Off);
+        Ident = options.IdentMode == IdentMode.Off && !rulesWantIdent ? null : new IdentClient(options.IdentTimeout, options.IdentPort, time);
         UdpNames = new UdpNameCache(time, options.ConnectTimeout);
     }
 

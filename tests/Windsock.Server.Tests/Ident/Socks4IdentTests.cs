@@ -93,4 +93,19 @@ public class Socks4IdentTests
         await done.Task.WaitAsync(TimeSpan.FromSeconds(20));
         Assert.Equal("mallory pretends to be alice on 127.0.0.1\n", await File.ReadAllTextAsync(output));
     }
+
+    [Fact]
+    public async Task A_rule_can_require_ident_when_the_global_setting_is_off()
+    {
+        var rules = new RuleSet([new AccessRule { Action = RuleAction.Allow, Name = "ident required here", Ident = IdentMode.Require }]);
+        foreach (var (identdUser, expected) in new[] { ("alice", Socks4ReplyCode.Granted), ("mallory", Socks4ReplyCode.IdentMismatch) })
+        {
+            await using var daemon = new ScriptedIdentd(q => ScriptedIdentd.UserReply(q, identdUser));
+            await using var server = TestServer.Start(o => o with { Rules = rules, IdentPort = daemon.Port });
+            await using var echo = new EchoServer(IPAddress.Loopback);
+            using var client = await RawClient.ConnectAsync(server.EndPoint);
+
+            Assert.Equal(expected, (await client.ConnectSocks4Async(SocksEndpoint.FromEndPoint(echo.EndPoint), "alice")).Code);
+        }
+    }
 }
