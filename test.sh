@@ -26,6 +26,9 @@ declare -A needs=(
   [python3-pyftpdlib]=/usr/lib/python3/dist-packages/pyftpdlib
   [dante-client]=/usr/bin/socksify
   [ftp]=/usr/bin/ftp
+  [openssh-server]=/usr/sbin/sshd
+  [openssh-client]=/usr/bin/ssh
+  [bind9-dnsutils]=/usr/bin/dig
 )
 missing=()
 for pkg in "${!needs[@]}"; do

@@ -25,6 +25,12 @@ public sealed class SocksClient
 
     public ProxyChain Chain { get; }
 
+    /// <summary>
+    /// Bounds each TCP connection attempt to the first hop; when it runs out the failure is
+    /// <see cref="SocksErrorKind.ProxyUnreachable"/>, so the router can try its next proxy. Null: the caller's token only.
+    /// </summary>
+    internal TimeSpan? ProxyConnectTimeout { get; init; }
+
     private HopContext LastHop => new(Chain.Count - 1, Chain.Count, Chain[^1]);
 
     /// <summary>Connects to <paramref name="host"/> (an address or a name) through the chain; the socket then carries the destination's bytes.</summary>
@@ -51,7 +57,7 @@ public sealed class SocksClient
             SocksException? firstFailure = null;
             foreach (var target in candidates)
             {
-                var socket = await Tunnel.OpenToLastHopAsync(Chain, buffer, cancellationToken).ConfigureAwait(false);
+                var socket = await Tunnel.OpenToLastHopAsync(Chain, buffer, cancellationToken, ProxyConnectTimeout).ConfigureAwait(false);
                 try
                 {
                     await HopHandshake.RequestAsync(socket, last, ProxyCommand.Connect, target, buffer, cancellationToken).ConfigureAwait(false);
@@ -98,7 +104,7 @@ public sealed class SocksClient
         {
             var last = LastHop;
             var target = (await DestinationResolver.ResolveAsync(last, expectedPeer, cancellationToken).ConfigureAwait(false))[0];
-            var socket = await Tunnel.OpenToLastHopAsync(Chain, buffer, cancellationToken).ConfigureAwait(false);
+            var socket = await Tunnel.OpenToLastHopAsync(Chain, buffer, cancellationToken, ProxyConnectTimeout).ConfigureAwait(false);
             try
             {
                 var bound = await HopHandshake.RequestAsync(socket, last, ProxyCommand.Bind, target, buffer, cancellationToken).ConfigureAwait(false);
@@ -137,7 +143,7 @@ public sealed class SocksClient
         try
         {
             var hop = LastHop;
-            var control = await Tunnel.OpenToLastHopAsync(Chain, buffer, cancellationToken).ConfigureAwait(false);
+            var control = await Tunnel.OpenToLastHopAsync(Chain, buffer, cancellationToken, ProxyConnectTimeout).ConfigureAwait(false);
             Socket? udp = null;
             try
             {

@@ -56,9 +56,11 @@ internal static class Socks5Handshake
         switch ((AuthMethod)method)
         {
             case AuthMethod.None:
+                ClientTrace.Write(hop, credentials is null ? "method: no authentication" : "method: no authentication (credentials offered, not needed)");
                 return;
             case AuthMethod.UsernamePassword when credentials is not null:
                 await AuthenticateAsync(socket, hop, credentials, buffer, cancellationToken).ConfigureAwait(false);
+                ClientTrace.Write(hop, $"method: username/password, user '{credentials.UserName}' accepted");
                 return;
             case AuthMethod.NoAcceptableMethods:
                 throw hop.NoAcceptableMethod();

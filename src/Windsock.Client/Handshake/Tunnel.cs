@@ -8,9 +8,14 @@ namespace Windsock.Client.Handshake;
 internal static class Tunnel
 {
     /// <summary>Returns a socket on which the next bytes are spoken with the chain's last hop.</summary>
-    public static async Task<Socket> OpenToLastHopAsync(ProxyChain chain, byte[] buffer, CancellationToken cancellationToken)
+    /// <remarks>
+    /// <paramref name="connectTimeout"/> bounds each TCP connection attempt to the first hop; when it
+    /// runs out the hop counts as unreachable (so a router can fall back to another proxy), unlike a
+    /// cancellation by the caller.
+    /// </remarks>
+    public static async Task<Socket> OpenToLastHopAsync(ProxyChain chain, byte[] buffer, CancellationToken cancellationToken, TimeSpan? connectTimeout = null)
     {
-        var socket = await ConnectFirstHopAsync(new HopContext(0, chain.Count, chain[0]), cancellationToken).ConfigureAwait(false);
+        var socket = await ConnectFirstHopAsync(new HopContext(0, chain.Count, chain[0]), connectTimeout, cancellationToken).ConfigureAwait(false);
         try
         {
             for (int i = 1; i < chain.Count; i++)
@@ -21,6 +26,7 @@ internal static class Tunnel
                     ? DestinationResolver.FromAddress(via, address, next.Port)
                     : (await DestinationResolver.ResolveAsync(via, next.Host, next.Port, cancellationToken).ConfigureAwait(false))[0];
                 await HopHandshake.RequestAsync(socket, via, ProxyCommand.Connect, destination, buffer, cancellationToken).ConfigureAwait(false);
+                ClientTrace.Write(via, $"tunnel to the next hop {next} open");
             }
 
             return socket;
@@ -32,7 +38,7 @@ internal static class Tunnel
         }
     }
 
-    private static async Task<Socket> ConnectFirstHopAsync(HopContext hop, CancellationToken cancellationToken)
+    private static async Task<Socket> ConnectFirstHopAsync(HopContext hop, TimeSpan? connectTimeout, CancellationToken cancellationToken)
     {
         IPAddress[] addresses;
         try
@@ -48,10 +54,18 @@ internal static class Tunnel
         foreach (var address in addresses)
         {
             var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            using var attempt = connectTimeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            attempt?.CancelAfter(connectTimeout!.Value);
             try
             {
-                await socket.ConnectAsync(new IPEndPoint(address, hop.Hop.Port), cancellationToken).ConfigureAwait(false);
+                await socket.ConnectAsync(new IPEndPoint(address, hop.Hop.Port), attempt?.Token ?? cancellationToken).ConfigureAwait(false);
+                ClientTrace.Write(hop, $"TCP connection to {new IPEndPoint(address, hop.Hop.Port)} from {socket.LocalEndPoint}");
                 return socket;
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                socket.Dispose();
+                first ??= new SocketException((int)SocketError.TimedOut);
             }
             catch (SocketException e)
             {

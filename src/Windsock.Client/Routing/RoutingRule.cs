@@ -1,0 +1,70 @@
+using System.Globalization;
+using System.Net;
+using Windsock.Policy;
+
+namespace Windsock.Client.Routing;
+
+/// <summary>
+/// One [[rule]] of the routing file. It matches when the destination is in <see cref="To"/> (when
+/// given) and the port is in <see cref="Ports"/> (when given); a rule with neither matches everything.
+/// </summary>
+/// <remarks>
+/// Host patterns match the name as the program asked for it; networks match only destinations given
+/// as addresses. The router does no DNS of its own to decide (that would leak the names that socks5h
+/// and socks4a keep away from the local resolver), so a name never falls into a network.
+/// </remarks>
+public sealed class RoutingRule
+{
+    internal RoutingRule(int number, string? name, SourceLocation location, Route route, DestinationSet? to, PortSet? ports)
+    {
+        ArgumentNullException.ThrowIfNull(route);
+        Number = number;
+        Name = name;
+        Location = location;
+        Route = route;
+        To = to;
+        Ports = ports;
+    }
+
+    /// <summary>Position in the file, from 1.</summary>
+    public int Number { get; }
+
+    public string? Name { get; }
+
+    public SourceLocation Location { get; }
+
+    /// <summary>What the rule decides, with <see cref="Route.Origin"/> naming this rule.</summary>
+    public Route Route { get; }
+
+    public DestinationSet? To { get; }
+
+    public PortSet? Ports { get; }
+
+    /// <summary>Does this rule decide for <paramref name="host"/> (a name or an address literal, IPv6 with or without brackets) and <paramref name="port"/>?</summary>
+    public bool Matches(string host, int port)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(host);
+        if (Ports is not null && (port is < 0 or > ushort.MaxValue || !Ports.Contains((ushort)port)))
+        {
+            return false;
+        }
+
+        if (To is null)
+        {
+            return true;
+        }
+
+        if (Destination.TryParseAddress(host, out IPAddress? address))
+        {
+            return To.Networks.Contains(address) || To.Hosts.Any(h => h.Matches(address));
+        }
+
+        return To.Hosts.Any(h => h.Matches(host));
+    }
+
+    /// <summary>"rule 3 "corp" (client.toml:12:1)".</summary>
+    public override string ToString() => Describe(Number, Name, Location);
+
+    internal static string Describe(int number, string? name, SourceLocation location) =>
+        string.Create(CultureInfo.InvariantCulture, $"rule {number}{(name is null ? "" : $" \"{name}\"")} ({location})");
+}
