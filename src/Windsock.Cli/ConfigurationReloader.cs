@@ -1,8 +1,6 @@
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Windsock.Server;
-using Windsock.Server.Authentication;
-using Windsock.Server.Configuration;
 using Windsock.Server.Logging;
 using Windsock.Server.Sessions;
 
@@ -19,7 +17,7 @@ internal sealed class ConfigurationReloader : IAsyncDisposable
 {
     private static readonly TimeSpan Debounce = TimeSpan.FromMilliseconds(300);
 
-    private readonly Func<(ServerOptions Options, ICredentialVerifier? Credentials)> _load;
+    private readonly Func<LoadedConfiguration> _load;
     private readonly SocksServer _server;
     private readonly RequestLog _requestLog;
     private readonly ILogger _logger;
@@ -30,7 +28,7 @@ internal sealed class ConfigurationReloader : IAsyncDisposable
     private readonly Timer _debounce;
 
     public ConfigurationReloader(
-        Func<(ServerOptions Options, ICredentialVerifier? Credentials)> load,
+        Func<LoadedConfiguration> load,
         SocksServer server,
         RequestLog requestLog,
         ILogger logger,
@@ -84,11 +82,10 @@ internal sealed class ConfigurationReloader : IAsyncDisposable
         await _oneAtATime.WaitAsync().ConfigureAwait(false);
         try
         {
-            ServerOptions options;
-            ICredentialVerifier? credentials;
+            LoadedConfiguration loaded;
             try
             {
-                (options, credentials) = _load();
+                loaded = _load();
             }
             catch (StartupException e)
             {
@@ -98,6 +95,7 @@ internal sealed class ConfigurationReloader : IAsyncDisposable
                 return;
             }
 
+            var options = loaded.Options;
             var running = _server.Context;
             if (!options.Listen.SequenceEqual(running.Options.Listen))
             {
@@ -105,7 +103,7 @@ internal sealed class ConfigurationReloader : IAsyncDisposable
                 options = options with { Listen = running.Options.Listen };
             }
 
-            var next = new SessionContext(options, credentials, _requestLog, _logger, running.Time, running.Groups);
+            var next = new SessionContext(options, loaded.Credentials, _requestLog, _logger, running.Time, loaded.Groups);
             _retired.Add(_server.Swap(next));
             CliLog.Reloaded(_logger, trigger, options.Rules?.Rules.Count ?? 0);
             _requestLog.WriteNotice(ServeCommand.NoticeLine(options.LogFormat, "reloaded", $"configuration reloaded ({trigger})"));

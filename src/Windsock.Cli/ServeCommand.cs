@@ -5,7 +5,6 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Windsock.Server;
-using Windsock.Server.Authentication;
 using Windsock.Server.Configuration;
 using Windsock.Server.Logging;
 using Windsock.Server.Sessions;
@@ -57,17 +56,16 @@ internal static class ServeCommand
     private static async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
     {
         var configPath = parse.GetValue(ConfigOption)?.FullName;
-        (ServerOptions Options, ICredentialVerifier? Credentials) Load()
+        LoadedConfiguration Load()
         {
             var loaded = ServeOptionsBuilder.Build(configPath, parse.GetValue(ListenOption), parse.GetValue(UsersOption)?.FullName, parse.GetValue(LogFormatOption));
-            return (loaded, ServeOptionsBuilder.LoadCredentials(loaded, TimeProvider.System));
+            return new LoadedConfiguration(loaded, ServeOptionsBuilder.LoadCredentials(loaded, TimeProvider.System), ServeOptionsBuilder.LoadGroups(loaded));
         }
 
-        ServerOptions options;
-        ICredentialVerifier? credentials;
+        LoadedConfiguration configuration;
         try
         {
-            (options, credentials) = Load();
+            configuration = Load();
         }
         catch (StartupException e)
         {
@@ -75,6 +73,7 @@ internal static class ServeCommand
             return 2;
         }
 
+        var options = configuration.Options;
         using var loggerFactory = CreateLoggerFactory();
         var logger = loggerFactory.CreateLogger("Windsock");
         var stdout = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false)) { AutoFlush = false };
@@ -84,7 +83,7 @@ internal static class ServeCommand
             CliLog.OpenProxy(logger, string.Join(", ", options.AllowedClients));
         }
 
-        var context = new SessionContext(options, credentials, requestLog, logger, TimeProvider.System);
+        var context = new SessionContext(options, configuration.Credentials, requestLog, logger, TimeProvider.System, configuration.Groups);
         await using var server = new SocksServer(context);
         try
         {

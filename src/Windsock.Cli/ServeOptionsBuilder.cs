@@ -67,6 +67,24 @@ internal static class ServeOptionsBuilder
         return options;
     }
 
+    /// <summary>Loads the groups file when one is configured (user → groups, for rules that name groups).</summary>
+    public static IReadOnlyDictionary<string, IReadOnlyList<string>> LoadGroups(ServerOptions options)
+    {
+        if (options.GroupsFile is not { } path)
+        {
+            return new Dictionary<string, IReadOnlyList<string>>();
+        }
+
+        try
+        {
+            return GroupFile.Load(path).ByUser;
+        }
+        catch (ConfigException e)
+        {
+            throw new StartupException(e.ToString(), e);
+        }
+    }
+
     /// <summary>Loads the user file when one is configured; errors name the file and line, and where the setting came from.</summary>
     public static ICredentialVerifier? LoadCredentials(ServerOptions options, TimeProvider time)
     {

@@ -14,7 +14,7 @@ namespace Windsock.Server.Configuration;
 /// has several, the first one in the file is reported so the administrator fixes them top down.
 /// Keys that are absent keep the <see cref="ServerOptions"/> defaults.
 /// </summary>
-public static class ConfigLoader
+public static partial class ConfigLoader
 {
     // Far beyond any real configuration; stops a mistaken path such as /dev/zero from eating memory.
     private const int MaxFileBytes = 1024 * 1024;
@@ -76,7 +76,7 @@ public static class ConfigLoader
         }
 
         var reader = new Reader(fileName);
-        (List<TomlTableHeader> tables, List<TomlEntry> entries) = TomlDocumentReader.Read(document);
+        (List<TomlTableHeader> tables, List<TomlEntry> entries, List<TableArraySyntax> rules) = TomlDocumentReader.Read(document);
         foreach (TomlTableHeader table in tables)
         {
             reader.CheckTable(table);
@@ -88,6 +88,12 @@ public static class ConfigLoader
             options = reader.Apply(options, entry);
         }
 
+        foreach (TableArraySyntax rule in rules)
+        {
+            reader.ReadRule(rule);
+        }
+
+        options = reader.Finish(options);
         reader.ThrowFirstProblem();
         return options with { Origins = reader.Origins };
     }
@@ -122,9 +128,11 @@ public static class ConfigLoader
     }
 
     /// <summary>Holds what one parse learns: the problems found so far and where each key came from.</summary>
-    private sealed class Reader(string fileName)
+    private sealed partial class Reader(string fileName)
     {
         private readonly List<ConfigException> _problems = [];
+
+        private string FileName => fileName;
 
         public Dictionary<string, string> Origins { get; } = new(StringComparer.Ordinal);
 
@@ -140,6 +148,12 @@ public static class ConfigLoader
         {
             SyntaxNode at = (SyntaxNode?)table.Syntax.Name ?? table.Syntax;
             string name = string.Join('.', table.Path);
+            if (table.Path.Count > 0 && table.Path[0] == ConfigSchema.Rule)
+            {
+                CheckRuleTable(table, at, name);
+                return;
+            }
+
             if (table.IsArrayOfTables)
             {
                 Problem(at, $"[[{name}]] declares an array of tables", ConfigSchema.Keys.ContainsKey(name) ? $"write [{name}] with single brackets" : SectionFix(table.Path[0]));
@@ -169,7 +183,11 @@ public static class ConfigLoader
             {
                 string key = path[0];
                 string? home = ConfigSchema.SectionOf(key);
-                if (ConfigSchema.Keys.ContainsKey(key))
+                if (key == ConfigSchema.Rule)
+                {
+                    Problem(keyNode, "\"rule\" must be written as [[rule]] tables, not as a value", RuleTableFix);
+                }
+                else if (ConfigSchema.Keys.ContainsKey(key))
                 {
                     Problem(entry.Value, $"\"{key}\" must be a section, not a value", $"write [{key}] on its own line and put its keys below it");
                 }
@@ -186,6 +204,17 @@ public static class ConfigLoader
             }
 
             string section = path[0];
+            if (section == ConfigSchema.Rule)
+            {
+                // Keys under [rule] or [rule.x] headers: the header reports it; dotted rule.x = ... has none.
+                if (entry.KeyValue.Parent?.Parent is not TableSyntaxBase)
+                {
+                    Problem(keyNode, $"\"{entry.DottedPath}\" writes a rule as a dotted key", RuleTableFix);
+                }
+
+                return options;
+            }
+
             if (!ConfigSchema.Keys.TryGetValue(section, out IReadOnlyList<string>? known))
             {
                 // A [section] header reports this already; dotted keys (foo.bar = 1) have no header.
@@ -267,8 +296,17 @@ public static class ConfigLoader
                     return options with { AllowOpenProxy = flag.Value };
 
                 case "auth.users_file":
-                    string? usersFile = ReadUsersFile(key, value);
+                    string? usersFile = ReadAdminFilePath(key, value, "/etc/windsock/users", "name the users file (create it with `windsock passwd FILE USER`), or remove the line to run without authentication");
                     return usersFile is null ? null : options with { UsersFile = usersFile };
+
+                case "auth.groups_file":
+                    string? groupsFile = ReadAdminFilePath(key, value, "/etc/windsock/groups", "name the groups file (lines of \"group: user1, user2\"), or remove the line if no rule names groups");
+                    return groupsFile is null ? null : options with { GroupsFile = groupsFile };
+
+                case "access.default_reply":
+                case "access.default_log":
+                case "access.notify_denied":
+                    return ApplyAccess(options, name, entry);
 
                 case "ident.mode":
                     IdentMode? mode = ReadIdentMode(key, value);
@@ -596,18 +634,19 @@ public static class ConfigLoader
             return integer.Value;
         }
 
-        private string? ReadUsersFile(string key, ValueSyntax value)
+        /// <summary>A file the server reads besides this one (users, groups), relative to this file's folder.</summary>
+        private string? ReadAdminFilePath(string key, ValueSyntax value, string example, string emptyFix)
         {
             if (value is not StringValueSyntax text)
             {
-                WrongType(key, value, "a path in quotes, e.g. \"/etc/windsock/users\"");
+                WrongType(key, value, $"a path in quotes, e.g. \"{example}\"");
                 return null;
             }
 
             string path = text.Value ?? "";
             if (path.Trim().Length == 0)
             {
-                Problem(value, $"{key} is empty", "name the users file (create it with `windsock passwd FILE USER`), or remove the line to run without authentication");
+                Problem(value, $"{key} is empty", emptyFix);
                 return null;
             }
 
@@ -674,7 +713,9 @@ public static class ConfigLoader
         private void Problem(SyntaxNode at, ValueProblem problem) => Problem(at, problem.Message, problem.Fix);
 
         private void Problem(SyntaxNode at, string message, string fix) =>
-            _problems.Add(new ConfigException(fileName, Line(at), Column(at), message, fix));
+            AddProblem(new ConfigException(fileName, Line(at), Column(at), message, fix));
+
+        private void AddProblem(ConfigException problem) => _problems.Add(problem);
 
         private static int Line(SyntaxNode node) => node.Span.Start.Line + 1;
 
@@ -712,7 +753,12 @@ public static class ConfigLoader
             }
 
             string? close = Suggestions.Closest(name, ConfigSchema.Sections);
-            string known = string.Join(", ", ConfigSchema.Sections.Select(s => $"[{s}]"));
+            string known = string.Join(", ", ConfigSchema.Sections.Select(s => $"[{s}]")) + " and [[rule]]";
+            if (close is null && Suggestions.Closest(name, [ConfigSchema.Rule]) is not null)
+            {
+                return $"did you mean [[rule]]? {RuleTableFix}";
+            }
+
             return close is null ? $"the known sections are {known}" : $"did you mean [{close}]? the known sections are {known}";
         }
 

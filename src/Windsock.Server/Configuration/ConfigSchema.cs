@@ -15,7 +15,12 @@ internal static class ConfigSchema
 
     public const string Bind = "bind";
 
-    public static readonly IReadOnlyList<string> Sections = [Server, Auth, Ident, Udp, Bind];
+    public const string Access = "access";
+
+    /// <summary>The name of the <c>[[rule]]</c> array of tables; its keys are <see cref="RuleKeys"/>.</summary>
+    public const string Rule = "rule";
+
+    public static readonly IReadOnlyList<string> Sections = [Server, Auth, Ident, Udp, Bind, Access];
 
     public static readonly IReadOnlyDictionary<string, IReadOnlyList<string>> Keys = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal)
     {
@@ -31,11 +36,36 @@ internal static class ConfigSchema
             "relay_buffer_size",
             "allow_open_proxy",
         ],
-        [Auth] = ["users_file"],
+        [Auth] = ["users_file", "groups_file"],
         [Ident] = ["mode", "timeout", "port", "on_unreachable", "on_mismatch"],
         [Udp] = ["advertised_address", "idle_timeout", "port_range"],
         [Bind] = ["address", "port_range", "peer_check", "timeout"],
+        [Access] = ["default_reply", "default_log", "notify_denied"],
     };
+
+    /// <summary>
+    /// The keys of one <c>[[rule]]</c> table (docs/policy.md). Not in <see cref="Keys"/>: a rule is
+    /// an entry of an array, located by its header, and its keys are not recorded in the origins.
+    /// </summary>
+    public static readonly IReadOnlyList<string> RuleKeys =
+    [
+        "action",
+        "name",
+        "users",
+        "groups",
+        "methods",
+        "versions",
+        "commands",
+        "from",
+        "from_ports",
+        "to",
+        "ports",
+        "reply",
+        "reason",
+        "log",
+        "notify",
+        "ident",
+    ];
 
     public const int MinRelayBufferSize = 4096;
     public const int MaxRelayBufferSize = 1024 * 1024;

@@ -9,10 +9,15 @@ namespace Windsock.Server.Configuration;
 /// </summary>
 internal static class TomlDocumentReader
 {
-    public static (List<TomlTableHeader> Tables, List<TomlEntry> Entries) Read(DocumentSyntax document)
+    /// <returns>
+    /// The table headers, the entries of every table but the <c>[[rule]]</c> array, and the
+    /// <c>[[rule]]</c> tables in file order, whose keys are read per rule.
+    /// </returns>
+    public static (List<TomlTableHeader> Tables, List<TomlEntry> Entries, List<TableArraySyntax> Rules) Read(DocumentSyntax document)
     {
         var tables = new List<TomlTableHeader>();
         var entries = new List<TomlEntry>();
+        var rules = new List<TableArraySyntax>();
         foreach (KeyValueSyntax keyValue in document.KeyValues)
         {
             AddEntry(entries, [], keyValue);
@@ -22,13 +27,19 @@ internal static class TomlDocumentReader
         {
             List<string> prefix = table.Name is null ? [] : KeyPath(table.Name);
             tables.Add(new TomlTableHeader(prefix, table, table is TableArraySyntax));
+            if (table is TableArraySyntax array && prefix is [ConfigSchema.Rule])
+            {
+                rules.Add(array);
+                continue;
+            }
+
             foreach (KeyValueSyntax keyValue in table.Items)
             {
                 AddEntry(entries, prefix, keyValue);
             }
         }
 
-        return (tables, entries);
+        return (tables, entries, rules);
     }
 
     private static void AddEntry(List<TomlEntry> entries, List<string> prefix, KeyValueSyntax keyValue)
@@ -56,7 +67,7 @@ internal static class TomlDocumentReader
         entries.Add(new TomlEntry(path, keyValue, keyValue.Value));
     }
 
-    private static List<string> KeyPath(KeySyntax key)
+    public static List<string> KeyPath(KeySyntax key)
     {
         var path = new List<string>();
         if (key.Key is not null)

@@ -1,4 +1,5 @@
 using System.Net;
+using Windsock.Policy;
 using Windsock.Server.Configuration;
 using Xunit;
 
@@ -313,9 +314,20 @@ public sealed class ConfigLoaderTests
 
         Assert.Null(OpenProxyGuard.Check(options));
         // Addresses of this host are shown commented out: no value is safe to copy (a wrong one breaks UDP or BIND).
-        string[] commentedOut = ["udp.advertised_address", "bind.address"];
+        // The groups file and denial hooks are shown commented out: they need files and mail set up first.
+        string[] commentedOut = ["udp.advertised_address", "bind.address", "auth.groups_file", "access.notify_denied"];
+        // [[rule]] keys are not in ConfigSchema.Keys nor in the origins (a rule carries its own location):
+        // every key of the schema is written out or commented out.
         Assert.Equal(ConfigSchema.Keys.Values.Sum(k => k.Count) - commentedOut.Length, options.Origins.Count);
         Assert.All(commentedOut, key => Assert.DoesNotContain(key, options.Origins.Keys));
+
+        // The one rule is the embedded default's policy: loopback clients, the only ones the example
+        // admits, go anywhere.
+        AccessRule rule = Assert.Single(options.Rules!.Rules);
+        AccessRule loopbackOnly = Assert.Single(RuleSet.LoopbackOnly.Rules);
+        Assert.Equal((RuleAction.Allow, loopbackOnly.From!.ToString()), (rule.Action, rule.From!.ToString()));
+        Assert.Equal(options.AllowedClients.Select(n => n.ToString()), rule.From.Networks.Select(n => n.ToString()));
+        Assert.True(rule is { Users: null, Methods: null, Versions: null, Commands: null, FromPorts: null, To: null, Ports: null, Ident: IdentMode.Off });
     }
 
     private static string RepositoryRoot()
