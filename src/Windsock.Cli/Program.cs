@@ -5,6 +5,7 @@ var root = new RootCommand("Windsock: a SOCKS4, SOCKS4a and SOCKS5 server and cl
 {
     ServeCommand.Create(),
     PasswdCommand.Create(),
+    BenchCommand.Create(),
 };
 
 var parse = root.Parse(args);
