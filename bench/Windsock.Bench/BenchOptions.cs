@@ -1,187 +1,134 @@
-using System.Globalization;
 using System.Net;
 
 namespace Windsock.Bench;
 
-/// <summary>Command line of the bench tool, parsed and range-checked.</summary>
+/// <summary>
+/// One bench run, as the command line gave it. <see cref="Validate"/> range-checks everything
+/// and enforces the loopback-only rule before anything is sent.
+/// </summary>
 public sealed class BenchOptions
 {
     public const double MaxSeconds = 600;
+    public const int MaxSessions = 100_000;
 
-    public string Mode { get; private init; } = "";
+    /// <summary>throughput, connrate, idle or udp.</summary>
+    public required string Mode { get; init; }
 
-    public IPEndPoint? Proxy { get; private init; }
+    /// <summary>The proxy, or null for the direct (no proxy) baseline.</summary>
+    public ProxySpec? Proxy { get; init; }
 
-    public SocksCredentials? Credentials { get; private init; }
+    /// <summary>The destination name sent by SOCKS4a and socks5h; must resolve to loopback only.</summary>
+    public string TargetName { get; init; } = "localhost";
 
-    public int Streams { get; private init; } = 1;
+    public int Streams { get; init; } = 1;
 
-    public int Concurrency { get; private init; } = 1;
+    /// <summary>connrate and udp: parallel workers.</summary>
+    public int Concurrency { get; init; } = 1;
 
-    public TimeSpan Duration { get; private init; } = TimeSpan.FromSeconds(5);
+    /// <summary>The measured window; for idle, how long the sessions are held.</summary>
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(5);
 
-    public TimeSpan Warmup { get; private init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(1);
 
-    public int BufferSize { get; private init; } = 256 * 1024;
+    public int BufferSize { get; init; } = 256 * 1024;
 
-    public long MaxConnections { get; private init; } = 10_000_000;
+    /// <summary>connrate: connections; udp: datagrams. Warm-up included.</summary>
+    public long MaxOperations { get; init; } = 10_000_000;
 
-    public TimeSpan Timeout { get; private init; } = TimeSpan.FromSeconds(5);
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(5);
 
-    public bool Json { get; private init; }
+    /// <summary>connrate: echoed bytes per connection (default 32); udp: datagram payload (default 64).</summary>
+    public int? PayloadSize { get; init; }
 
-    public string? Label { get; private init; }
+    public TimeSpan ReplyTimeout { get; init; } = TimeSpan.FromSeconds(1);
 
-    public static string Usage => """
-        usage:
-          windsock-bench throughput (--proxy HOST:PORT | --direct) [--streams N] [--seconds S] [options]
-          windsock-bench connrate   (--proxy HOST:PORT | --direct) [--concurrency C] [--seconds S] [options]
-          windsock-bench freeport   (print a free TCP port on 127.0.0.1)
+    public int Sessions { get; init; } = 1000;
 
-        options:
-          --proxy IP:PORT      SOCKS5 proxy to go through (IPv4 or [IPv6]:port; loopback only)
-          --direct             no proxy: measure the loopback baseline
-          --user U --password P  RFC 1929 username/password instead of no-auth
-          --seconds S          measured window (default 5, at most 600)
-          --warmup S           unmeasured lead-in (default 1)
-          --streams N          throughput: parallel streams (default 1, at most 1024)
-          --buffer BYTES       throughput: send buffer size (default 262144)
-          --concurrency C      connrate: parallel workers (default 1, at most 4096)
-          --max-connections N  connrate: stop after N connections, warm-up included (default 10000000)
-          --timeout S          per-connection / setup timeout (default 5)
-          --label NAME         copied into the output, for scripts
-          --json               one JSON object on stdout instead of a table
-        """;
+    public int OpenConcurrency { get; init; } = 64;
 
-    /// <summary>Parses <paramref name="args"/>; throws <see cref="FormatException"/> with a message for the user.</summary>
-    public static BenchOptions Parse(IReadOnlyList<string> args)
+    public TimeSpan OpenTimeLimit { get; init; } = TimeSpan.FromSeconds(120);
+
+    public IReadOnlyList<int> Pids { get; init; } = [];
+
+    public int? ProcessGroup { get; init; }
+
+    public bool Json { get; init; }
+
+    public string? Label { get; init; }
+
+    /// <summary>Throws <see cref="FormatException"/> with a message for the user.</summary>
+    public void Validate()
     {
-        ArgumentNullException.ThrowIfNull(args);
-        if (args.Count == 0)
+        if (Mode is not ("throughput" or "connrate" or "idle" or "udp"))
         {
-            throw new FormatException("missing mode");
+            throw new FormatException($"unknown mode '{Mode}'");
         }
 
-        string mode = args[0];
-        if (mode is not ("throughput" or "connrate"))
+        if (Proxy is not null && !IPAddress.IsLoopback(Proxy.EndPoint.Address))
         {
-            throw new FormatException($"unknown mode '{mode}'");
+            throw new FormatException($"{Proxy.EndPoint} is not a loopback address; the benchmark only targets this machine");
         }
 
-        IPEndPoint? proxy = null;
-        bool direct = false;
-        string? user = null;
-        string? password = null;
-        int streams = 1;
-        int concurrency = 1;
-        double seconds = 5;
-        double warmup = 1;
-        int buffer = 256 * 1024;
-        long maxConnections = 10_000_000;
-        double timeout = 5;
-        bool json = false;
-        string? label = null;
-
-        for (int i = 1; i < args.Count; i++)
+        Check(Streams, 1, 1024, "--streams");
+        Check(Concurrency, 1, 4096, "--concurrency");
+        Check(Duration.TotalSeconds, Mode == "idle" ? 0 : 0.05, MaxSeconds, "--seconds");
+        Check(Warmup.TotalSeconds, 0, 60, "--warmup");
+        Check(BufferSize, 1, 64 * 1024 * 1024, "--buffer");
+        Check(MaxOperations, 1, long.MaxValue, "--max-connections/--max-datagrams");
+        Check(Timeout.TotalSeconds, 0.01, 120, "--timeout");
+        Check(ReplyTimeout.TotalSeconds, 0.001, 60, "--reply-timeout");
+        Check(Sessions, 1, MaxSessions, "--sessions");
+        Check(OpenConcurrency, 1, 4096, "--open-concurrency");
+        Check(OpenTimeLimit.TotalSeconds, 1, MaxSeconds, "--open-seconds");
+        if (PayloadSize is int payload)
         {
-            string name = args[i];
-            string Value()
-            {
-                if (i + 1 >= args.Count)
-                {
-                    throw new FormatException($"{name} needs a value");
-                }
-
-                return args[++i];
-            }
-
-            switch (name)
-            {
-                case "--proxy": proxy = ParseLoopbackEndPoint(Value()); break;
-                case "--direct": direct = true; break;
-                case "--user": user = Value(); break;
-                case "--password": password = Value(); break;
-                case "--streams": streams = (int)ParseLong(name, Value(), 1, 1024); break;
-                case "--concurrency": concurrency = (int)ParseLong(name, Value(), 1, 4096); break;
-                case "--seconds": seconds = ParseDouble(name, Value(), 0.05, MaxSeconds); break;
-                case "--warmup": warmup = ParseDouble(name, Value(), 0, 60); break;
-                case "--buffer": buffer = (int)ParseLong(name, Value(), 1, 64 * 1024 * 1024); break;
-                case "--max-connections": maxConnections = ParseLong(name, Value(), 1, long.MaxValue); break;
-                case "--timeout": timeout = ParseDouble(name, Value(), 0.01, 120); break;
-                case "--label": label = Value(); break;
-                case "--json": json = true; break;
-                default: throw new FormatException($"unknown option '{name}'");
-            }
+            Check(payload, Mode == "udp" ? 8 : 1, Mode == "udp" ? 65_000 : 1024 * 1024, "--payload");
         }
 
-        if (direct == (proxy is not null))
+        if (Mode == "udp" && Proxy is { IsSocks4: true })
         {
-            throw new FormatException("give exactly one of --proxy HOST:PORT or --direct");
+            throw new FormatException("udp needs SOCKS5: SOCKS4 has no UDP ASSOCIATE");
         }
 
-        if ((user is null) != (password is null))
+        if (Proxy is not null && Proxy.SendsName)
         {
-            throw new FormatException("--user and --password go together");
+            CheckTargetNameIsLoopback(TargetName);
         }
 
-        if (direct && user is not null)
+        if ((Pids.Count > 0 || ProcessGroup is not null) && Mode != "idle")
         {
-            throw new FormatException("--user/--password need --proxy");
+            throw new FormatException("--pid/--pgid go with idle");
         }
-
-        return new BenchOptions
-        {
-            Mode = mode,
-            Proxy = proxy,
-            Credentials = user is null ? null : new SocksCredentials(user, password!),
-            Streams = streams,
-            Concurrency = concurrency,
-            Duration = TimeSpan.FromSeconds(seconds),
-            Warmup = TimeSpan.FromSeconds(warmup),
-            BufferSize = buffer,
-            MaxConnections = maxConnections,
-            Timeout = TimeSpan.FromSeconds(timeout),
-            Json = json,
-            Label = label,
-        };
     }
 
     /// <summary>
-    /// The benchmark only ever talks to this machine: anything but a loopback
-    /// address is refused here, before a single packet is sent.
+    /// A name sent to the proxy must lead back to this machine: it has to resolve, here, to
+    /// loopback addresses and nothing else. (The proxy resolves it itself; this is the best the
+    /// harness can check.)
     /// </summary>
-    public static IPEndPoint ParseLoopbackEndPoint(string text)
+    public static void CheckTargetNameIsLoopback(string name)
     {
-        if (!IPEndPoint.TryParse(text, out IPEndPoint? endPoint) || endPoint.Port == 0)
+        IPAddress[] addresses;
+        try
         {
-            throw new FormatException($"'{text}' is not IP:PORT (names are not resolved)");
+            addresses = Dns.GetHostAddresses(name);
+        }
+        catch (System.Net.Sockets.SocketException ex)
+        {
+            throw new FormatException($"--target-name {name} does not resolve here: {ex.Message}");
         }
 
-        if (!IPAddress.IsLoopback(endPoint.Address))
+        if (addresses.Length == 0 || !addresses.All(IPAddress.IsLoopback))
         {
-            throw new FormatException($"'{text}' is not a loopback address; the benchmark only targets this machine");
+            throw new FormatException($"--target-name {name} resolves to {string.Join(", ", addresses.Select(a => a.ToString()))}; only loopback is allowed");
         }
-
-        return endPoint;
     }
 
-    private static long ParseLong(string name, string text, long min, long max)
+    private static void Check(double value, double min, double max, string name)
     {
-        if (!long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long value) || value < min || value > max)
+        if (double.IsNaN(value) || value < min || value > max)
         {
-            throw new FormatException($"{name} wants an integer in {min}..{max}, got '{text}'");
+            throw new FormatException($"{name} wants a value in {min}..{max}, got {value}");
         }
-
-        return value;
-    }
-
-    private static double ParseDouble(string name, string text, double min, double max)
-    {
-        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || value < min || value > max)
-        {
-            throw new FormatException($"{name} wants a number in {min}..{max}, got '{text}'");
-        }
-
-        return value;
     }
 }

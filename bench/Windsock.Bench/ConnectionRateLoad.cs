@@ -19,6 +19,7 @@ public sealed class ConnectionRateLoad
     private readonly long _maxConnections;
     private readonly TimeSpan _connectionTimeout;
     private readonly int _payloadSize;
+    private readonly BenchProgress? _progress;
 
     public ConnectionRateLoad(
         TunnelConnector connector,
@@ -27,7 +28,8 @@ public sealed class ConnectionRateLoad
         TimeSpan warmup,
         long maxConnections,
         TimeSpan connectionTimeout,
-        int payloadSize = 32)
+        int payloadSize = 32,
+        BenchProgress? progress = null)
     {
         ArgumentNullException.ThrowIfNull(connector);
         ArgumentOutOfRangeException.ThrowIfLessThan(concurrency, 1);
@@ -43,6 +45,7 @@ public sealed class ConnectionRateLoad
         _maxConnections = maxConnections;
         _connectionTimeout = connectionTimeout;
         _payloadSize = payloadSize;
+        _progress = progress;
     }
 
     public async Task<ConnectionRateResult> RunAsync(CancellationToken cancellationToken)
@@ -52,7 +55,7 @@ public sealed class ConnectionRateLoad
         byte[]? request = _connector.PrepareRequest(echo.EndPoint);
 
         long now = Stopwatch.GetTimestamp();
-        var window = new Window(
+        var window = new StartGate(
             now + ToTicks(_warmup),
             now + ToTicks(_warmup + _duration),
             _maxConnections);
@@ -87,7 +90,7 @@ public sealed class ConnectionRateLoad
         return new ConnectionRateResult(_concurrency, seconds, latency.Count, failed, latency, firstError);
     }
 
-    private async Task<WorkerTally> WorkerAsync(IPEndPoint echo, byte[]? request, Window window, CancellationToken stop)
+    private async Task<WorkerTally> WorkerAsync(IPEndPoint echo, byte[]? request, StartGate window, CancellationToken stop)
     {
         await Task.Yield();
         var tally = new WorkerTally();
@@ -115,6 +118,8 @@ public sealed class ConnectionRateLoad
                 {
                     tally.Latency.Record((long)Stopwatch.GetElapsedTime(started).TotalMicroseconds);
                 }
+
+                _progress?.Succeeded();
             }
             catch (Exception ex) when (ex is SocketException or SocksHandshakeException or OperationCanceledException or ObjectDisposedException)
             {
@@ -128,6 +133,8 @@ public sealed class ConnectionRateLoad
                     tally.Failed++;
                     tally.FirstError ??= ErrorTally.Describe(ex);
                 }
+
+                _progress?.Failed();
 
                 // Do not spin on a refusing peer.
                 await Task.Delay(1, CancellationToken.None).ConfigureAwait(false);
@@ -146,56 +153,5 @@ public sealed class ConnectionRateLoad
         public long Failed { get; set; }
 
         public string? FirstError { get; set; }
-    }
-
-    /// <summary>Shared start gate: hands out connection slots until the window closes or the count runs out.</summary>
-    private sealed class Window(long measureFrom, long measureUntil, long maxConnections)
-    {
-        private long _started;
-        private long _lastStart;
-
-        public long MeasureFrom { get; } = measureFrom;
-
-        public long LastStart => Interlocked.Read(ref _lastStart);
-
-        public bool StoppedByCount { get; private set; }
-
-        public bool TryStart(out long timestamp, out bool measured)
-        {
-            timestamp = Stopwatch.GetTimestamp();
-            measured = timestamp >= MeasureFrom;
-            if (timestamp >= measureUntil)
-            {
-                return false;
-            }
-
-            if (Interlocked.Increment(ref _started) > maxConnections)
-            {
-                StoppedByCount = true;
-                return false;
-            }
-
-            if (measured)
-            {
-                InterlockedMax(ref _lastStart, timestamp);
-            }
-
-            return true;
-        }
-
-        private static void InterlockedMax(ref long target, long value)
-        {
-            long current = Interlocked.Read(ref target);
-            while (value > current)
-            {
-                long seen = Interlocked.CompareExchange(ref target, value, current);
-                if (seen == current)
-                {
-                    return;
-                }
-
-                current = seen;
-            }
-        }
     }
 }

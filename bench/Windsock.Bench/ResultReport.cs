@@ -3,7 +3,7 @@ using System.Text.Json;
 
 namespace Windsock.Bench;
 
-/// <summary>Writes a result as one JSON object or as a small human table.</summary>
+/// <summary>Writes a result as one JSON object (snake_case keys, one line) or as a small human table.</summary>
 public sealed class ResultReport(TextWriter output)
 {
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
@@ -35,12 +35,59 @@ public sealed class ResultReport(TextWriter output)
             json.WriteNumber("succeeded", result.Succeeded);
             json.WriteNumber("failed", result.Failed);
             json.WriteNumber("conn_per_s", Math.Round(result.ConnectionsPerSecond, 1));
-            json.WriteNumber("p50_us", result.Latency.Percentile(50));
-            json.WriteNumber("p90_us", result.Latency.Percentile(90));
-            json.WriteNumber("p99_us", result.Latency.Percentile(99));
-            json.WriteNumber("p999_us", result.Latency.Percentile(99.9));
-            json.WriteNumber("max_us", result.Latency.MaxMicroseconds);
-            json.WriteNumber("mean_us", Math.Round(result.Latency.MeanMicroseconds, 1));
+            WriteLatency(json, result.Latency);
+            json.WriteString("first_error", result.FirstError);
+        });
+    }
+
+    public void WriteJson(BenchOptions options, UdpRateResult result)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(result);
+        WriteJsonObject(options, json =>
+        {
+            json.WriteNumber("concurrency", result.Concurrency);
+            json.WriteNumber("payload_bytes", result.PayloadSize);
+            json.WriteNumber("seconds", Math.Round(result.Seconds, 3));
+            json.WriteNumber("succeeded", result.Succeeded);
+            json.WriteNumber("lost", result.Lost);
+            json.WriteNumber("failed", result.WorkersFailed);
+            json.WriteNumber("dgram_per_s", Math.Round(result.DatagramsPerSecond, 1));
+            WriteLatency(json, result.Latency);
+            json.WriteString("first_error", result.FirstError);
+        });
+    }
+
+    public void WriteJson(BenchOptions options, IdleResult result)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(result);
+        WriteJsonObject(options, json =>
+        {
+            json.WriteNumber("sessions", result.Sessions);
+            json.WriteNumber("opened", result.Opened);
+            json.WriteNumber("failed", result.Failed);
+            json.WriteNumber("dropped", result.Dropped);
+            json.WriteNumber("alive_at_end", result.AliveAtEnd);
+            json.WriteNumber("open_seconds", Math.Round(result.OpenSeconds, 3));
+            json.WriteNumber("hold_seconds", Math.Round(result.HoldSeconds, 3));
+            WriteNullable(json, "nofile_limit", result.FileLimit);
+            json.WriteStartArray("pids");
+            foreach (int pid in options.Pids)
+            {
+                json.WriteNumberValue(pid);
+            }
+
+            json.WriteEndArray();
+            WriteNullable(json, "pgid", options.ProcessGroup);
+            WriteNullable(json, "processes", result.Held?.Processes);
+            WriteNullable(json, "rss_before_kib", result.Before?.RssKiB);
+            WriteNullable(json, "rss_held_kib", result.Held?.RssKiB);
+            WriteNullable(json, "rss_after_close_kib", result.AfterClose?.RssKiB);
+            WriteNullable(json, "rss_per_session_kib", result.RssPerSessionKiB is double r ? Math.Round(r, 2) : null);
+            WriteNullable(json, "pss_before_kib", result.Before?.PssKiB);
+            WriteNullable(json, "pss_held_kib", result.Held?.PssKiB);
+            WriteNullable(json, "pss_per_session_kib", result.PssPerSessionKiB is double p ? Math.Round(p, 2) : null);
             json.WriteString("first_error", result.FirstError);
         });
     }
@@ -63,20 +110,111 @@ public sealed class ResultReport(TextWriter output)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(result);
-        LatencyHistogram h = result.Latency;
-        string Latency(long us) => h.Count == 0 ? "-" : Micros(us);
         WriteRows(options, [
             ("concurrency", Str($"{result.Concurrency}")),
             ("measured", Str($"{result.Seconds:F2} s")),
             ("connections", Str($"{result.Succeeded:N0} ok, {result.Failed:N0} failed")),
             ("rate", Str($"{result.ConnectionsPerSecond:F0} conn/s")),
+            .. LatencyRows(result.Latency),
+            ("first error", result.FirstError ?? "-"),
+        ]);
+    }
+
+    public void WriteTable(BenchOptions options, UdpRateResult result)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(result);
+        WriteRows(options, [
+            ("concurrency", Str($"{result.Concurrency} ({result.WorkersFailed} failed)")),
+            ("payload", Str($"{result.PayloadSize} bytes")),
+            ("measured", Str($"{result.Seconds:F2} s")),
+            ("round trips", Str($"{result.Succeeded:N0} ok, {result.Lost:N0} lost")),
+            ("rate", Str($"{result.DatagramsPerSecond:F0} datagrams/s (round trips)")),
+            .. LatencyRows(result.Latency),
+            ("first error", result.FirstError ?? "-"),
+        ]);
+    }
+
+    public void WriteTable(BenchOptions options, IdleResult result)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(result);
+        static string Kib(long? kib) => kib is long k ? Str($"{k / 1024.0:F1} MiB") : "-";
+        var rows = new List<(string, string)>
+        {
+            ("sessions", Str($"{result.Opened:N0} of {result.Sessions:N0} opened in {result.OpenSeconds:F2} s, {result.Failed:N0} failed")),
+            ("held", Str($"{result.HoldSeconds:F2} s, {result.Dropped:N0} dropped by the proxy, {result.AliveAtEnd:N0} alive at the end")),
+            ("nofile limit", result.FileLimit is ulong l ? Str($"{l}") : "unknown"),
+        };
+        if (result.Before is not null)
+        {
+            rows.Add(("server processes", Str($"{result.Held?.Processes}")));
+            rows.Add(("server RSS", $"{Kib(result.Before.RssKiB)} before, {Kib(result.Held?.RssKiB)} held, {Kib(result.AfterClose?.RssKiB)} after close"));
+            rows.Add(("RSS per session", result.RssPerSessionKiB is double r ? Str($"{r:F1} KiB") : "-"));
+            rows.Add(("server PSS", $"{Kib(result.Before.PssKiB)} before, {Kib(result.Held?.PssKiB)} held"));
+            rows.Add(("PSS per session", result.PssPerSessionKiB is double p ? Str($"{p:F1} KiB") : "-"));
+        }
+
+        rows.Add(("first error", result.FirstError ?? "-"));
+        WriteRows(options, rows);
+    }
+
+    private static IEnumerable<(string, string)> LatencyRows(LatencyHistogram h)
+    {
+        string Latency(long us) => h.Count == 0 ? "-" : Micros(us);
+        return [
             ("latency p50", Latency(h.Percentile(50))),
             ("latency p90", Latency(h.Percentile(90))),
             ("latency p99", Latency(h.Percentile(99))),
             ("latency p99.9", Latency(h.Percentile(99.9))),
             ("latency max", Latency(h.MaxMicroseconds)),
-            ("first error", result.FirstError ?? "-"),
-        ]);
+        ];
+    }
+
+    private static void WriteLatency(Utf8JsonWriter json, LatencyHistogram latency)
+    {
+        json.WriteNumber("p50_us", latency.Percentile(50));
+        json.WriteNumber("p90_us", latency.Percentile(90));
+        json.WriteNumber("p99_us", latency.Percentile(99));
+        json.WriteNumber("p999_us", latency.Percentile(99.9));
+        json.WriteNumber("max_us", latency.MaxMicroseconds);
+        json.WriteNumber("mean_us", Math.Round(latency.MeanMicroseconds, 1));
+    }
+
+    private static void WriteNullable(Utf8JsonWriter json, string name, double? value)
+    {
+        if (value is double v)
+        {
+            json.WriteNumber(name, v);
+        }
+        else
+        {
+            json.WriteNull(name);
+        }
+    }
+
+    private static void WriteNullable(Utf8JsonWriter json, string name, long? value)
+    {
+        if (value is long v)
+        {
+            json.WriteNumber(name, v);
+        }
+        else
+        {
+            json.WriteNull(name);
+        }
+    }
+
+    private static void WriteNullable(Utf8JsonWriter json, string name, ulong? value)
+    {
+        if (value is ulong v)
+        {
+            json.WriteNumber(name, v);
+        }
+        else
+        {
+            json.WriteNull(name);
+        }
     }
 
     private static string Str(FormattableString text) => text.ToString(Invariant);
@@ -85,12 +223,27 @@ public sealed class ResultReport(TextWriter output)
         ? Str($"{us / 1000.0:F1} ms")
         : Str($"{us} µs");
 
+    private static string Target(BenchOptions options) => options.Proxy switch
+    {
+        null => "direct (no proxy)",
+        { SendsName: true } proxy => proxy + " (destination by name: " + options.TargetName + ")",
+        var proxy => proxy.ToString(),
+    };
+
+    private static string? Auth(ProxySpec? proxy) => proxy switch
+    {
+        null => null,
+        { Credentials: null } => "none",
+        { IsSocks4: true } => "userid",
+        _ => "userpass",
+    };
+
     private void WriteRows(BenchOptions options, IReadOnlyList<(string Name, string Value)> rows)
     {
         var all = new List<(string Name, string Value)>
         {
             ("mode", options.Mode),
-            ("target", options.Proxy is null ? "direct (no proxy)" : "SOCKS5 " + options.Proxy + (options.Credentials is null ? " no-auth" : " user/pass")),
+            ("target", Target(options)),
         };
         if (options.Label is not null)
         {
@@ -113,8 +266,9 @@ public sealed class ResultReport(TextWriter output)
             json.WriteStartObject();
             json.WriteString("mode", options.Mode);
             json.WriteString("label", options.Label);
-            json.WriteString("proxy", options.Proxy?.ToString());
-            json.WriteString("auth", options.Proxy is null ? null : options.Credentials is null ? "none" : "userpass");
+            json.WriteString("proxy", options.Proxy?.EndPoint.ToString());
+            json.WriteString("protocol", options.Proxy is null ? "direct" : options.Proxy.Protocol.ToString().ToLowerInvariant());
+            json.WriteString("auth", Auth(options.Proxy));
             body(json);
             json.WriteEndObject();
         }

@@ -17,8 +17,9 @@ public sealed class ThroughputLoad
     private readonly TimeSpan _warmup;
     private readonly int _bufferSize;
     private readonly TimeSpan _setupTimeout;
+    private readonly BenchProgress? _progress;
 
-    public ThroughputLoad(TunnelConnector connector, int streams, TimeSpan duration, TimeSpan warmup, int bufferSize, TimeSpan setupTimeout)
+    public ThroughputLoad(TunnelConnector connector, int streams, TimeSpan duration, TimeSpan warmup, int bufferSize, TimeSpan setupTimeout, BenchProgress? progress = null)
     {
         ArgumentNullException.ThrowIfNull(connector);
         ArgumentOutOfRangeException.ThrowIfLessThan(streams, 1);
@@ -31,12 +32,14 @@ public sealed class ThroughputLoad
         _warmup = warmup;
         _bufferSize = bufferSize;
         _setupTimeout = setupTimeout;
+        _progress = progress;
     }
 
     public async Task<ThroughputResult> RunAsync(CancellationToken cancellationToken)
     {
         await using var sink = new SinkServer(_bufferSize);
         sink.Start();
+        _progress?.CountBytesWith(() => sink.BytesReceived);
         byte[]? request = _connector.PrepareRequest(sink.EndPoint);
 
         var sockets = new Socket[_streams];
