@@ -18,16 +18,23 @@ public sealed class Dnsmasq : IAsyncDisposable
     private const int Attempts = 50;
     private readonly Process _process;
 
-    private Dnsmasq(Process process, int port)
+    private readonly string _name;
+    private readonly IPAddress _answer;
+
+    private Dnsmasq(Process process, int port, string name, IPAddress answer)
     {
         _process = process;
         Port = port;
+        _name = name;
+        _answer = answer;
     }
 
     public int Port { get; }
 
-    public static async Task<Dnsmasq> StartAsync()
+    /// <summary>Starts dnsmasq answering <paramref name="name"/> with <paramref name="answer"/> (defaults: <see cref="Name"/>, <see cref="Answer"/>), retrying on another port when one is taken.</summary>
+    public static async Task<Dnsmasq> StartAsync(string name = Name, IPAddress? answer = null)
     {
+        answer ??= Answer;
         for (var attempt = 0; ; attempt++)
         {
             int port;
@@ -42,11 +49,11 @@ public sealed class Dnsmasq : IAsyncDisposable
                 "--no-daemon", "--no-resolv", "--no-hosts", "--conf-file=/dev/null", "--pid-file",
                 "--listen-address=127.0.0.1", "--bind-interfaces", "--user=root",
                 $"--port={port.ToString(CultureInfo.InvariantCulture)}",
-                $"--address=/{Name}/{Answer}",
+                $"--address=/{name}/{answer}",
             ]);
             var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start dnsmasq");
             process.StandardInput.Close();
-            var dnsmasq = new Dnsmasq(process, port);
+            var dnsmasq = new Dnsmasq(process, port, name, answer);
             if (await dnsmasq.AnswersAsync())
             {
                 return dnsmasq;
@@ -71,10 +78,10 @@ public sealed class Dnsmasq : IAsyncDisposable
         {
             try
             {
-                await socket.SendAsync(DnsQuery.Build(Name, (ushort)attempt), SocketFlags.None);
+                await socket.SendAsync(DnsQuery.Build(_name, (ushort)attempt), SocketFlags.None);
                 using var wait = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
                 var n = await socket.ReceiveAsync(buffer, SocketFlags.None, wait.Token);
-                if (DnsQuery.FirstAddress(buffer.AsSpan(0, n)) is { } address && address.Equals(Answer))
+                if (DnsQuery.FirstAddress(buffer.AsSpan(0, n)) is { } address && address.Equals(_answer))
                 {
                     return true;
                 }
