@@ -29,6 +29,7 @@ declare -A needs=(
   [openssh-server]=/usr/sbin/sshd
   [openssh-client]=/usr/bin/ssh
   [bind9-dnsutils]=/usr/bin/dig
+  [tor]=/usr/bin/tor-resolve
 )
 missing=()
 for pkg in "${!needs[@]}"; do
