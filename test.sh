@@ -29,6 +29,7 @@ declare -A needs=(
   [openssh-server]=/usr/sbin/sshd
   [openssh-client]=/usr/bin/ssh
   [bind9-dnsutils]=/usr/bin/dig
+  [tor]=/usr/bin/tor-resolve
 )
 missing=()
 for pkg in "${!needs[@]}"; do
@@ -38,8 +39,20 @@ if ((${#missing[@]})); then
   echo "test.sh: installing ${missing[*]}"
   sudo=()
   ((EUID == 0)) || sudo=(sudo -n)
+  # Several of these packages ship daemons (tor, dnsmasq, sshd, danted, oidentd). The tests run their
+  # own instances on loopback; none may start as a system service, least of all tor, which would
+  # reach out to the Internet. policy-rc.d exit 101 is Debian's way to say "start nothing".
+  made_policy=0
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee /usr/sbin/policy-rc.d >/dev/null && "${sudo[@]}" chmod +x /usr/sbin/policy-rc.d && made_policy=1
+  fi
   if ! { "${sudo[@]}" apt-get update -q && "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"; } </dev/null; then
     echo "test.sh: could not install ${missing[*]}; the interop tests that need them will fail" >&2
+  fi
+  ((made_policy)) && "${sudo[@]}" rm -f /usr/sbin/policy-rc.d
+  # Where systemd runs, also keep tor from starting at the next boot: the tests only use tor-resolve.
+  if command -v systemctl >/dev/null 2>&1 && [[ -e /lib/systemd/system/tor.service ]]; then
+    "${sudo[@]}" systemctl disable --now tor >/dev/null 2>&1 || true
   fi
 fi
 

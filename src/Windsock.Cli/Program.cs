@@ -8,6 +8,7 @@ var root = new RootCommand("Windsock: a SOCKS4, SOCKS4a and SOCKS5 server and cl
     CheckCommand.Create(),
     ClientConnectCommand.Create(),
     ClientForwardCommand.Create(),
+    ClientResolveCommand.Create(),
     BenchCommand.Create(),
 };
 

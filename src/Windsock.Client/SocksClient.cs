@@ -124,6 +124,76 @@ public sealed class SocksClient
     }
 
     /// <summary>
+    /// Asks the chain's last hop to resolve <paramref name="host"/> with Tor's RESOLVE extension
+    /// (SOCKS5 CMD X'F0', served by Tor and Windsock) and returns the address it answers. An address
+    /// is sent as it is (proxies answer it as itself). Nothing is connected.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The last hop does not speak SOCKS5.</exception>
+    /// <exception cref="SocksException">The proxy refused or failed (REP 4: the name does not resolve), or broke the protocol.</exception>
+    public async Task<IPAddress> ResolveAsync(string host, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(host);
+        var last = LastHop;
+        RequireSocks5(last, "RESOLVE");
+        SocksEndpoint target;
+        if (IPAddress.TryParse(host, out var literal))
+        {
+            target = DestinationResolver.FromAddress(last, literal, 0);
+        }
+        else if (HostName.Validate(host) is var error and not ProtocolError.None)
+        {
+            throw last.AddressNotSupported(host, $"a SOCKS host name is 1 to 255 printable ASCII characters ({error})");
+        }
+        else
+        {
+            target = SocksEndpoint.FromHost(host, 0);
+        }
+
+        var answer = await RequestOnceAsync(last, ProxyCommand.Resolve, target, cancellationToken).ConfigureAwait(false);
+        return answer.Address ?? throw last.Violation($"it answered RESOLVE with the name {answer.Host}, not an address", target.ToString());
+    }
+
+    /// <summary>
+    /// Asks the chain's last hop for the name of <paramref name="address"/> with Tor's RESOLVE_PTR
+    /// extension (SOCKS5 CMD X'F1') and returns the name it answers.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The last hop does not speak SOCKS5.</exception>
+    /// <exception cref="SocksException">The proxy refused or failed (REP 4: no name), or broke the protocol.</exception>
+    public async Task<string> ResolvePtrAsync(IPAddress address, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        var last = LastHop;
+        RequireSocks5(last, "RESOLVE_PTR");
+        var target = DestinationResolver.FromAddress(last, address, 0);
+        var answer = await RequestOnceAsync(last, ProxyCommand.ResolvePtr, target, cancellationToken).ConfigureAwait(false);
+        // Tor answers a name; an address in the reply is passed on as text rather than refused.
+        return answer.Host ?? answer.Address!.ToString();
+    }
+
+    private static void RequireSocks5(HopContext last, string command)
+    {
+        if (last.Hop.Protocol != SocksProtocol.Socks5)
+        {
+            throw new NotSupportedException($"{command} is a SOCKS5 extension; the last proxy of the chain speaks {last.Hop.Protocol}.");
+        }
+    }
+
+    /// <summary>One request on a fresh path to the last hop whose only answer is the reply's BND; the connection is closed after it.</summary>
+    private async Task<SocksEndpoint> RequestOnceAsync(HopContext last, ProxyCommand command, SocksEndpoint target, CancellationToken cancellationToken)
+    {
+        var buffer = HandshakeBuffer.Rent();
+        try
+        {
+            using var socket = await Tunnel.OpenToLastHopAsync(Chain, buffer, cancellationToken, ProxyConnectTimeout).ConfigureAwait(false);
+            return await HopHandshake.RequestAsync(socket, last, command, target, buffer, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            HandshakeBuffer.Return(buffer);
+        }
+    }
+
+    /// <summary>
     /// Opens a UDP association with a single SOCKS5 proxy. Datagrams go straight to the proxy's relay,
     /// so a chain of more than one hop cannot carry them.
     /// </summary>

@@ -6,6 +6,12 @@ internal enum ProxyCommand
     Connect,
     Bind,
     UdpAssociate,
+
+    /// <summary>Tor's RESOLVE (SOCKS5 CMD X'F0'): the proxy answers a name's address.</summary>
+    Resolve,
+
+    /// <summary>Tor's RESOLVE_PTR (SOCKS5 CMD X'F1'): the proxy answers an address's name.</summary>
+    ResolvePtr,
 }
 
 internal static class ProxyCommandNames
@@ -14,6 +20,8 @@ internal static class ProxyCommandNames
     {
         ProxyCommand.Connect => "CONNECT",
         ProxyCommand.Bind => "BIND",
+        ProxyCommand.Resolve => "RESOLVE",
+        ProxyCommand.ResolvePtr => "RESOLVE_PTR",
         _ => "UDP ASSOCIATE",
     };
 }

@@ -199,6 +199,8 @@ internal static class Socks5Handshake
     {
         ProxyCommand.Connect => Socks5Command.Connect,
         ProxyCommand.Bind => Socks5Command.Bind,
+        ProxyCommand.Resolve => Socks5Command.Resolve,
+        ProxyCommand.ResolvePtr => Socks5Command.ResolvePtr,
         _ => Socks5Command.UdpAssociate,
     };
 }

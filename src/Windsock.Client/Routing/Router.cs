@@ -185,6 +185,70 @@ public sealed class Router
     }
 
     /// <summary>
+    /// The address of <paramref name="host"/> the way the routing rules say (decided as
+    /// <paramref name="host"/> with port 0, so rules with a port list do not match): through a proxy,
+    /// with <see cref="SocksClient.ResolveAsync"/> and the same fallback as connections; direct, with
+    /// the system resolver here. IPv4 is preferred when the name has both, as Tor and Windsock answer RESOLVE.
+    /// Throws <see cref="RouteDeniedException"/>, <see cref="SocksException"/> or <see cref="SocketException"/>.
+    /// </summary>
+    public async Task<IPAddress> ResolveNameAsync(string host, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(host);
+        Route route = Resolve(host, 0);
+        return await LookUpAsync(
+            route,
+            host,
+            async () => PreferIPv4(Destination.TryParseAddress(host, out IPAddress? literal) ? [literal] : await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false)),
+            client => client.ResolveAsync(host, cancellationToken),
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The name of <paramref name="address"/> (a reverse lookup) the way the routing rules say for that
+    /// address: through a proxy with <see cref="SocksClient.ResolvePtrAsync"/>, direct with the system resolver.
+    /// </summary>
+    public async Task<string> ResolveAddressAsync(IPAddress address, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        string host = address.ToString();
+        Route route = Resolve(host, 0);
+        return await LookUpAsync(
+            route,
+            host,
+            async () => (await Dns.GetHostEntryAsync(address).WaitAsync(cancellationToken).ConfigureAwait(false)).HostName,
+            client => client.ResolvePtrAsync(address, cancellationToken),
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<T> LookUpAsync<T>(Route route, string host, Func<Task<T>> direct, Func<SocksClient, Task<T>> viaProxy, CancellationToken cancellationToken)
+    {
+        Action<string>? previous = ClientTrace.Current;
+        ClientTrace.Current = Log;
+        try
+        {
+            Log?.Invoke($"lookup of {host}: {route}");
+            return route.Action switch
+            {
+                RouteAction.Deny => throw new RouteDeniedException(route, host),
+                RouteAction.Direct => await direct().ConfigureAwait(false),
+                _ => await WithFallbackAsync(route, viaProxy, cancellationToken).ConfigureAwait(false),
+            };
+        }
+        finally
+        {
+            ClientTrace.Current = previous;
+        }
+    }
+
+    private static IPAddress PreferIPv4(IPAddress[] addresses)
+    {
+        var normalized = addresses.Select(a => a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a).ToArray();
+        return normalized.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork)
+            ?? normalized.FirstOrDefault()
+            ?? throw new SocketException((int)SocketError.HostNotFound);
+    }
+
+    /// <summary>
     /// A UDP association for a <see cref="RouteAction.Via"/> route, with the same fallback as
     /// <see cref="ConnectAsync(Route, string, int, CancellationToken)"/>. Proxies that cannot carry UDP
     /// (a chain, SOCKS4) are skipped; if none can, <see cref="NotSupportedException"/>.

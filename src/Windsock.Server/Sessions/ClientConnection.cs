@@ -64,6 +64,22 @@ public sealed class ClientConnection
     }
 
     /// <summary>
+    /// Sends a SOCKS5 reply whose BND may be a name (RESOLVE_PTR answers with ATYP 3) and logs the decision
+    /// as <see cref="ReplyAsync"/> does. SOCKS5 only.
+    /// </summary>
+    public async Task ReplySocks5Async(Socks5ReplyCode code, SocksEndpoint bound, CancellationToken cancellationToken)
+    {
+        bool first = Record.ReplyCode is null;
+        Record.ReplyCode = (int)code;
+        var reply = new Socks5Reply(code, bound);
+        await SendAsync(buffer => reply.Write(buffer), cancellationToken).ConfigureAwait(false);
+        if (first)
+        {
+            Context.RequestLog.Write(RequestLogEvent.Request, Record);
+        }
+    }
+
+    /// <summary>
     /// Answers a denial as its rule says (a reply code, or closing without a reply), records it, runs
     /// the hooks, and tells a client that asked for it why (docs/protocol-extensions.md).
     /// </summary>

@@ -97,6 +97,14 @@ internal sealed class Session
                     reader.Dispose();
                     await BindCommand.RunAsync(_client, accepted.Destination, early, shutdown).ConfigureAwait(false);
                     break;
+                case Socks5Command.Resolve when _client.Version == SocksVersion.Socks5:
+                    reader.Dispose();
+                    await ResolveCommand.RunAsync(_client, accepted.Destination, pending, shutdown).ConfigureAwait(false);
+                    break;
+                case Socks5Command.ResolvePtr when _client.Version == SocksVersion.Socks5:
+                    reader.Dispose();
+                    await ResolveCommand.RunPtrAsync(_client, accepted.Destination, shutdown).ConfigureAwait(false);
+                    break;
                 default:
                     _record.EndReason = $"command {_record.Command} not supported";
                     await _client.ReplyAsync(Socks5ReplyCode.CommandNotSupported, null, shutdown).ConfigureAwait(false);
@@ -124,7 +132,8 @@ internal sealed class Session
     }
 
     private bool IsServed(Socks5Command command) =>
-        command is Socks5Command.Connect or Socks5Command.Bind || (command == Socks5Command.UdpAssociate && _client.Version == SocksVersion.Socks5);
+        command is Socks5Command.Connect or Socks5Command.Bind
+        || (command is Socks5Command.UdpAssociate or Socks5Command.Resolve or Socks5Command.ResolvePtr && _client.Version == SocksVersion.Socks5);
 
     /// <summary>The part under the negotiation timeout: from the first byte to an accepted request.</summary>
     private async Task<Socks5Request?> NegotiateAsync(HandshakeReader reader, CancellationToken shutdown)

@@ -11,6 +11,7 @@ using Xunit;
 namespace Windsock.Server.Tests.Commands;
 
 /// <summary>SOCKS5 UDP ASSOCIATE against a real server and UDP echo on loopback.</summary>
+[Collection(DescriptorCounting.Name)]
 public class UdpAssociateTests
 {
     private static bool EndLine(string line) => line.Contains(" end ", StringComparison.Ordinal) && line.Contains("command=udp-associate", StringComparison.Ordinal);
