@@ -129,13 +129,32 @@ public sealed partial class ClientToolsTests(LoopbackTargets targets, OpenServer
     public async Task Forward_udp_carries_dig_queries_to_dnsmasq()
     {
         Assert.SkipUnless(File.Exists(Dig), "needs Debian's bind9-dnsutils (dig; test.sh installs it)");
-        int dnsPort = FreeUdpPort();
-        await using var dnsmasq = BackgroundCommand.Start(Dnsmasq.Binary,
-        [
-            "--no-daemon", "--no-resolv", "--no-hosts", "--conf-file=/dev/null", "--pid-file", "--user=root", "--log-facility=-",
-            "--address=/windsock-fwd.test/192.0.2.8", "--port", Port(dnsPort), "--listen-address", "127.0.0.1", "--bind-interfaces",
-        ]);
-        await dnsmasq.WaitForLineAsync(l => l.Contains("started", StringComparison.Ordinal), "dnsmasq 'started' line");
+        // dnsmasq listens on TCP and UDP: a port found free can be taken meanwhile (by any connection's
+        // ephemeral port), so a start that reports "Address already in use" is retried on another port.
+        int dnsPort = 0;
+        BackgroundCommand? started = null;
+        for (int attempt = 1; started is null; attempt++)
+        {
+            dnsPort = FreeUdpPort();
+            var candidate = BackgroundCommand.Start(Dnsmasq.Binary,
+            [
+                "--no-daemon", "--no-resolv", "--no-hosts", "--conf-file=/dev/null", "--pid-file", "--user=root", "--log-facility=-",
+                "--address=/windsock-fwd.test/192.0.2.8", "--port", Port(dnsPort), "--listen-address", "127.0.0.1", "--bind-interfaces",
+            ]);
+            string line = await candidate.WaitForLineAsync(
+                l => l.Contains("started", StringComparison.Ordinal) || (attempt < 3 && l.Contains("Address already in use", StringComparison.Ordinal)),
+                "dnsmasq 'started' line");
+            if (line.Contains("started", StringComparison.Ordinal))
+            {
+                started = candidate;
+            }
+            else
+            {
+                await candidate.DisposeAsync();
+            }
+        }
+
+        await using var dnsmasq = started;
 
         await using var forward = BackgroundCommand.Start(Tools.Dotnet,
             [Tools.WindsockDll, "forward", "--udp", "--listen", "127.0.0.1:0", "--to", $"127.0.0.1:{dnsPort}", "--proxy", Proxy]);
@@ -228,11 +247,25 @@ public sealed partial class ClientToolsTests(LoopbackTargets targets, OpenServer
 
     private static int FreeTcpPort() => ClosedPort();
 
+    /// <summary>A loopback port free for UDP and, at the moment of asking, for TCP too (dnsmasq takes both).</summary>
     private static int FreeUdpPort()
     {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+        while (true)
+        {
+            using var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            udp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            int port = ((IPEndPoint)udp.LocalEndPoint!).Port;
+            using var tcp = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                tcp.Bind(new IPEndPoint(IPAddress.Loopback, port));
+                return port;
+            }
+            catch (SocketException)
+            {
+                // Taken for TCP: try another.
+            }
+        }
     }
 
     [GeneratedRegex(@"^listening on 127\.0\.0\.1:(?<port>\d+)")]
