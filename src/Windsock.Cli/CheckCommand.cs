@@ -39,20 +39,22 @@ internal static class CheckCommand
         var version = new Option<string?>("--version") { Description = "SOCKS version: 5 (the default), 4 or 4a." };
         var method = new Option<string?>("--method") { Description = "Authentication method: username (the default with --user), none (the default without), gssapi." };
         var resolve = new Option<bool>("--resolve") { Description = "When the decision needs the address a destination name resolves to, resolve it with the system resolver." };
+        var client = new Option<bool>("--client") { Description = "Check the client routing file instead: which rule routes --to HOST:PORT, and why." };
+        var clientConfig = new Option<string?>("--client-config") { Description = "With --client: the routing file (default: where windsock connect looks, or ALL_PROXY)." };
         var address = new Option<string[]>("--address")
         {
             Description = "An address the destination name resolves to, instead of resolving it (repeat for several, in the order the server would try them).",
             Arity = ArgumentArity.ZeroOrMore,
             AllowMultipleArgumentsPerToken = false,
         };
-        Option<string?>[] valued = [config, user, from, to, command, version, method];
+        Option<string?>[] valued = [config, user, from, to, command, version, method, clientConfig];
         foreach (Option<string?> option in valued)
         {
             // Checked in the action instead, so a missing value is a usage error (exit 2) like the others.
             option.Arity = ArgumentArity.ZeroOrOne;
         }
 
-        var check = new Command("check", "Validate a configuration; with --from and --to, show how the access rules decide a request and why.")
+        var check = new Command("check", "Validate a configuration; with --from and --to, show how the access rules decide a request and why. With --client --to, show how the client routing file routes a destination.")
         {
             config,
             user,
@@ -63,6 +65,8 @@ internal static class CheckCommand
             method,
             resolve,
             address,
+            client,
+            clientConfig,
         };
 
         // Unknown arguments are reported by the action too, as usage errors (exit 2).
@@ -74,12 +78,21 @@ internal static class CheckCommand
             string? usage = result.UnmatchedTokens.Count > 0 ? $"unknown argument \"{result.UnmatchedTokens[0]}\"; see windsock check --help"
                 : valued.FirstOrDefault(o => result.GetResult(o) is not null && result.GetValue(o) is null) is { } empty ? $"{empty.Name} needs a value"
                 : result.GetResult(address) is { Tokens.Count: 0 } ? "--address needs a value"
-                : result.GetValue(config) is null ? "--config FILE is required"
+                : result.GetValue(client) ? ((Option[])[config, user, from, command, version, method, resolve, address]).FirstOrDefault(o => result.GetResult(o) is { Implicit: false }) is { } serverOnly
+                    ? $"{serverOnly.Name} is for the server's configuration; --client takes only --client-config and --to"
+                    : null
+                : result.GetResult(clientConfig) is not null ? "--client-config needs --client"
+                : result.GetValue(config) is null ? "--config FILE is required (or --client, for the client routing file)"
                 : null;
             if (usage is not null)
             {
                 await error.WriteLineAsync($"windsock check: error: {usage}").ConfigureAwait(false);
                 return Usage;
+            }
+
+            if (result.GetValue(client))
+            {
+                return await ClientCheck.RunAsync(result.GetValue(clientConfig), result.GetValue(to), output, error).ConfigureAwait(false);
             }
 
             var request = new RequestOptions(

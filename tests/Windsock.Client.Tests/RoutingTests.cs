@@ -280,4 +280,66 @@ public class RoutingTests
         await using var udp = await router.AssociateUdpAsync(router.Resolve("127.0.0.1", 53), cts.Token);
         Assert.Equal(proxy.EndPoint.Port, udp.Proxy.Port);
     }
+    [Theory]
+    [InlineData("tracker.ads.example", 443)]
+    [InlineData("10.1.2.3", 22)]
+    [InlineData("[::1]", 22)]
+    [InlineData("www.example.org", 8080)]
+    [InlineData("www.example.org", 22)]
+    [InlineData("git.corp.example", 22)]
+    public void Explain_agrees_with_Resolve(string host, int port)
+    {
+        var router = SampleRouter;
+        RouteExplanation explanation = router.Explain(host, port);
+        Route route = router.Resolve(host, port);
+        Assert.Equal(route.Action, explanation.Route.Action);
+        Assert.Equal(route.Origin, explanation.Route.Origin);
+        Assert.Equal(router.Rules.Count, explanation.Rules.Count);
+        Assert.Equal(explanation.DecidedBy, explanation.Rules.SingleOrDefault(r => r.Result == RoutingRuleResult.Matched)?.Rule);
+    }
+
+    [Fact]
+    public void Explain_gives_each_rule_its_reason_in_order()
+    {
+        RouteExplanation explanation = SampleRouter.Explain("www.example.org", 443);
+
+        Assert.Equal("www.example.org:443", explanation.Destination);
+        Assert.Equal("client.toml", explanation.Source);
+        Assert.Equal(3, explanation.DecidedBy!.Number);
+        Assert.Equal(
+            [
+                "rule 1 \"ads\" (client.toml:2:1) did not match: www.example.org not in {*.ads.example, 192.0.2.66/32} (a name is never in a network: the router does no DNS to decide)",
+                "rule 2 (client.toml:7:1) did not match: www.example.org not in {.corp.example, 10.0.0.0/8, ::1/128} (a name is never in a network: the router does no DNS to decide)",
+                "rule 3 \"web\" (client.toml:11:1) matched (via): port 443 in {80,443,8000-8080}; no to: every host",
+            ],
+            explanation.Rules.Select(r => r.ToString()));
+        Assert.EndsWith("route: via socks5h://proxy-a.example:1080, then socks4a://jump.example:1081 -> socks5://inner.example:1080 (rule 3 \"web\" (client.toml:11:1))\n", explanation.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Explain_says_why_addresses_and_ports_did_not_match_and_marks_later_rules_not_reached()
+    {
+        RouteExplanation denied = SampleRouter.Explain("192.0.2.66", 80);
+        Assert.Equal(RouteAction.Deny, denied.Route.Action);
+        Assert.Equal("192.0.2.66 in 192.0.2.66/32", denied.Rules[0].Reason);
+        Assert.Equal([RoutingRuleResult.Matched, RoutingRuleResult.NotReached, RoutingRuleResult.NotReached], denied.Rules.Select(r => r.Result));
+        Assert.EndsWith("was not reached", denied.Rules[2].ToString(), StringComparison.Ordinal);
+
+        RouteExplanation none = SampleRouter.Explain("11.0.0.1", 25);
+        Assert.Null(none.DecidedBy);
+        Assert.Equal(RouteAction.Deny, none.Route.Action);
+        Assert.Equal("11.0.0.1 not in {.corp.example, 10.0.0.0/8, ::1/128}", none.Rules[1].Reason);
+        Assert.Equal("port 25 not in {80,443,8000-8080}", none.Rules[2].Reason);
+        Assert.Contains("no rule in client.toml matched, and no match denies", none.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Explain_without_a_file_has_no_rules_and_names_the_source()
+    {
+        RouteExplanation explanation = Router.Through(new ProxyChain(new ProxyHop("127.0.0.1", 1080)), "ALL_PROXY").Explain("example.org", 80);
+        Assert.Empty(explanation.Rules);
+        Assert.Null(explanation.DecidedBy);
+        Assert.Equal("ALL_PROXY", explanation.Route.Origin);
+        Assert.Equal(RouteAction.Via, explanation.Route.Action);
+    }
 }

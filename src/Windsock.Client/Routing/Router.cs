@@ -143,6 +143,40 @@ public sealed class Router
     }
 
     /// <summary>
+    /// <see cref="Resolve"/> with its reasons: each rule in order, why it did or did not match, and the
+    /// deciding rule. The route is the one <see cref="Resolve"/> returns.
+    /// </summary>
+    public RouteExplanation Explain(string host, int port)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(host);
+        string destination = Destination.Format(host, port);
+        if (_fixed is not null)
+        {
+            return new RouteExplanation(destination, Source, _fixed, null, []);
+        }
+
+        var traces = new List<RoutingRuleTrace>(_rules.Length);
+        RoutingRule? decidedBy = null;
+        foreach (RoutingRule rule in _rules)
+        {
+            if (decidedBy is not null)
+            {
+                traces.Add(new RoutingRuleTrace(rule, RoutingRuleResult.NotReached, string.Empty));
+                continue;
+            }
+
+            bool matched = rule.Explain(host, port, out string reason);
+            traces.Add(new RoutingRuleTrace(rule, matched ? RoutingRuleResult.Matched : RoutingRuleResult.NotMatched, reason));
+            if (matched)
+            {
+                decidedBy = rule;
+            }
+        }
+
+        return new RouteExplanation(destination, Source, decidedBy?.Route ?? Resolve(host, port), decidedBy, traces);
+    }
+
+    /// <summary>
     /// Connects to <paramref name="host"/>:<paramref name="port"/> the way <see cref="Resolve"/> says.
     /// Throws <see cref="RouteDeniedException"/> for a denied destination, <see cref="SocksException"/>
     /// for a proxy failure (the last proxy's when none could be reached), <see cref="SocketException"/>

@@ -62,6 +62,65 @@ public sealed class RoutingRule
         return To.Hosts.Any(h => h.Matches(host));
     }
 
+    /// <summary>
+    /// As <see cref="Matches"/>, and why: "port 22 not in {80,443}", "git.corp.example matches .corp.example",
+    /// "www.example.org is a name, and a name is never in a network (no DNS to decide): not in {10.0.0.0/8}".
+    /// </summary>
+    public bool Explain(string host, int port, out string reason)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(host);
+        var notes = new List<string>();
+        if (Ports is not null)
+        {
+            bool inPorts = port is >= 0 and <= ushort.MaxValue && Ports.Contains((ushort)port);
+            string portNote = string.Create(CultureInfo.InvariantCulture, $"port {port} {(inPorts ? "in" : "not in")} {Ports}");
+            if (!inPorts)
+            {
+                reason = portNote;
+                return false;
+            }
+
+            notes.Add(portNote);
+        }
+
+        if (To is null)
+        {
+            notes.Add(Ports is null ? "no to and no ports: every destination" : "no to: every host");
+            reason = string.Join("; ", notes);
+            return true;
+        }
+
+        string shown = host.Length > 2 && host[0] == '[' && host[^1] == ']' ? host[1..^1] : host;
+        string? why = null;
+        if (Destination.TryParseAddress(host, out IPAddress? address))
+        {
+            if (To.Networks.TryFind(address, out IPNetwork network))
+            {
+                why = $"{shown} in {network}";
+            }
+            else if (To.Hosts.FirstOrDefault(h => h.Matches(address)) is { } pattern)
+            {
+                why = $"{shown} is {pattern}";
+            }
+        }
+        else if (To.Hosts.FirstOrDefault(h => h.Matches(host)) is { } pattern)
+        {
+            why = $"{shown} matches {pattern}";
+        }
+
+        if (why is null)
+        {
+            reason = address is null && !To.Networks.IsEmpty
+                ? $"{shown} not in {To} (a name is never in a network: the router does no DNS to decide)"
+                : $"{shown} not in {To}";
+            return false;
+        }
+
+        notes.Add(why);
+        reason = string.Join("; ", notes);
+        return true;
+    }
+
     /// <summary>"rule 3 "corp" (client.toml:12:1)".</summary>
     public override string ToString() => Describe(Number, Name, Location);
 

@@ -44,6 +44,19 @@ public sealed class Dnsmasq : IAsyncDisposable
                 port = ((IPEndPoint)probe.LocalEndPoint!).Port;
             }
 
+            // dnsmasq binds TCP on the same port: skip a port that is taken for TCP right now.
+            using (var tcp = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+            {
+                try
+                {
+                    tcp.Bind(new IPEndPoint(IPAddress.Loopback, port));
+                }
+                catch (SocketException)
+                {
+                    continue;
+                }
+            }
+
             var psi = ProcessRunner.StartInfo(Binary,
             [
                 "--no-daemon", "--no-resolv", "--no-hosts", "--conf-file=/dev/null", "--pid-file",
