@@ -51,9 +51,12 @@ public sealed class Dnsmasq : IAsyncDisposable
                 {
                     tcp.Bind(new IPEndPoint(IPAddress.Loopback, port));
                 }
+                catch (SocketException) when (attempt < 20)
+                {
+                    continue; // bounded: after 20 probes dnsmasq itself reports the clash
+                }
                 catch (SocketException)
                 {
-                    continue;
                 }
             }
 
