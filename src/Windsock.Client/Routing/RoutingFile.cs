@@ -24,7 +24,7 @@ namespace Windsock.Client.Routing;
 internal static class RoutingFile
 {
     private const int MaxFileBytes = 1024 * 1024;
-    private static readonly string[] RuleKeys = ["name", "action", "to", "ports", "proxies"];
+    private static readonly string[] RuleKeys = ["name", "action", "to", "ports", "users", "proxies"];
 
     public static IReadOnlyList<RoutingRule> Load(string path)
     {
@@ -116,6 +116,7 @@ internal static class RoutingFile
         KeyValueSyntax? actionKey = null;
         DestinationSet? to = null;
         PortSet? ports = null;
+        IReadOnlyList<string>? users = null;
         List<ProxyChain>? proxies = null;
         KeyValueSyntax? proxiesKey = null;
 
@@ -145,6 +146,9 @@ internal static class RoutingFile
                     break;
                 case "ports":
                     ports = ReadPorts(fileName, value);
+                    break;
+                case "users":
+                    users = [.. StringItems(fileName, "users", value, "[\"alice\", \"build\"]").Select(i => string.IsNullOrEmpty(i.Value) ? throw Problem(fileName, i, "users items are local user names, not empty") : i.Value)];
                     break;
                 case "proxies":
                     proxiesKey = keyValue;
@@ -179,7 +183,7 @@ internal static class RoutingFile
                 break;
         }
 
-        return new RoutingRule(number, name, location, route, to, ports);
+        return new RoutingRule(number, name, location, route, to, ports) { Users = users };
     }
 
     private static DestinationSet ReadDestinations(string fileName, ValueSyntax value)

@@ -5,8 +5,9 @@ using Windsock.Policy;
 namespace Windsock.Client.Routing;
 
 /// <summary>
-/// One [[rule]] of the routing file. It matches when the destination is in <see cref="To"/> (when
-/// given) and the port is in <see cref="Ports"/> (when given); a rule with neither matches everything.
+/// One [[rule]] of the routing file. It matches when the local user is in <see cref="Users"/>, the
+/// destination is in <see cref="To"/> and the port is in <see cref="Ports"/> (each when given); a rule
+/// with none of them matches everything.
 /// </summary>
 /// <remarks>
 /// Host patterns match the name as the program asked for it; networks match only destinations given
@@ -40,8 +41,20 @@ public sealed class RoutingRule
 
     public PortSet? Ports { get; }
 
+    /// <summary>Local user names the rule applies to (the old socks.conf's <c>*=userlist</c>); null for every user.</summary>
+    public IReadOnlyList<string>? Users { get; init; }
+
+    /// <summary>The account this process runs as, which <see cref="Users"/> is compared with.</summary>
+    public static string LocalUser => Environment.UserName;
+
+    /// <summary>As <see cref="Matches(string, int)"/>, for a given local user (tests, or a service acting for a user).</summary>
+    public bool Matches(string host, int port, string localUser) =>
+        (Users is null || Users.Contains(localUser, StringComparer.Ordinal)) && MatchesDestination(host, port);
+
     /// <summary>Does this rule decide for <paramref name="host"/> (a name or an address literal, IPv6 with or without brackets) and <paramref name="port"/>?</summary>
-    public bool Matches(string host, int port)
+    public bool Matches(string host, int port) => Matches(host, port, LocalUser);
+
+    private bool MatchesDestination(string host, int port)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(host);
         if (Ports is not null && (port is < 0 or > ushort.MaxValue || !Ports.Contains((ushort)port)))
@@ -63,13 +76,26 @@ public sealed class RoutingRule
     }
 
     /// <summary>
-    /// As <see cref="Matches"/>, and why: "port 22 not in {80,443}", "git.corp.example matches .corp.example",
+    /// As <see cref="Matches(string, int)"/>, and why: "port 22 not in {80,443}", "git.corp.example matches .corp.example",
     /// "www.example.org is a name, and a name is never in a network (no DNS to decide): not in {10.0.0.0/8}".
     /// </summary>
     public bool Explain(string host, int port, out string reason)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(host);
         var notes = new List<string>();
+        if (Users is not null)
+        {
+            bool listed = Users.Contains(LocalUser, StringComparer.Ordinal);
+            string userNote = $"local user {LocalUser} {(listed ? "in" : "not in")} {{{string.Join(",", Users)}}}";
+            if (!listed)
+            {
+                reason = userNote;
+                return false;
+            }
+
+            notes.Add(userNote);
+        }
+
         if (Ports is not null)
         {
             bool inPorts = port is >= 0 and <= ushort.MaxValue && Ports.Contains((ushort)port);
