@@ -6,7 +6,7 @@ namespace Windsock.Bench;
 /// One bench run, as the command line gave it. <see cref="Validate"/> range-checks everything
 /// and enforces the loopback-only rule before anything is sent.
 /// </summary>
-public sealed class BenchOptions
+public sealed record BenchOptions
 {
     public const double MaxSeconds = 600;
     public const int MaxSessions = 100_000;

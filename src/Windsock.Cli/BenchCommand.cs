@@ -39,16 +39,8 @@ internal static class BenchCommand
             buffer,
         };
         common.AddTo(command);
-        command.SetAction((parse, token) => RunAsync(parse, token, () => common.Build(parse, "throughput"), options => new BenchOptions
+        command.SetAction((parse, token) => RunAsync(parse, token, () => common.Build(parse, "throughput"), options => options with
         {
-            Mode = options.Mode,
-            Proxy = options.Proxy,
-            TargetName = options.TargetName,
-            Duration = options.Duration,
-            Warmup = options.Warmup,
-            Timeout = options.Timeout,
-            Json = options.Json,
-            Label = options.Label,
             Streams = parse.GetValue(streams),
             BufferSize = parse.GetValue(buffer),
         }));
@@ -68,16 +60,8 @@ internal static class BenchCommand
             payload,
         };
         common.AddTo(command);
-        command.SetAction((parse, token) => RunAsync(parse, token, () => common.Build(parse, "connrate"), options => new BenchOptions
+        command.SetAction((parse, token) => RunAsync(parse, token, () => common.Build(parse, "connrate"), options => options with
         {
-            Mode = options.Mode,
-            Proxy = options.Proxy,
-            TargetName = options.TargetName,
-            Duration = options.Duration,
-            Warmup = options.Warmup,
-            Timeout = options.Timeout,
-            Json = options.Json,
-            Label = options.Label,
             Concurrency = parse.GetValue(concurrency),
             MaxOperations = parse.GetValue(max),
             PayloadSize = parse.GetValue(payload),
@@ -100,16 +84,8 @@ internal static class BenchCommand
             replyTimeout,
         };
         common.AddTo(command);
-        command.SetAction((parse, token) => RunAsync(parse, token, () => common.Build(parse, "udp"), options => new BenchOptions
+        command.SetAction((parse, token) => RunAsync(parse, token, () => common.Build(parse, "udp"), options => options with
         {
-            Mode = options.Mode,
-            Proxy = options.Proxy,
-            TargetName = options.TargetName,
-            Duration = options.Duration,
-            Warmup = options.Warmup,
-            Timeout = options.Timeout,
-            Json = options.Json,
-            Label = options.Label,
             Concurrency = parse.GetValue(concurrency),
             MaxOperations = parse.GetValue(max),
             PayloadSize = parse.GetValue(payload),
@@ -135,15 +111,8 @@ internal static class BenchCommand
             pgid,
         };
         common.AddTo(command);
-        command.SetAction((parse, token) => RunAsync(parse, token, () => common.Build(parse, "idle"), options => new BenchOptions
+        command.SetAction((parse, token) => RunAsync(parse, token, () => common.Build(parse, "idle"), options => options with
         {
-            Mode = options.Mode,
-            Proxy = options.Proxy,
-            TargetName = options.TargetName,
-            Duration = options.Duration,
-            Timeout = options.Timeout,
-            Json = options.Json,
-            Label = options.Label,
             Sessions = parse.GetValue(sessions),
             OpenConcurrency = parse.GetValue(openConcurrency),
             OpenTimeLimit = TimeSpan.FromSeconds(parse.GetValue(openSeconds)),
