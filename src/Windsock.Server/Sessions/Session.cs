@@ -87,7 +87,7 @@ internal sealed class Session
                     reader.Dispose(); // no handshake buffer held for the life of the relay
                     await ConnectCommand.RunAsync(_client, accepted.Destination, pipelined, pending, shutdown).ConfigureAwait(false);
                     break;
-                case Socks5Command.UdpAssociate when _client.Version == SocksVersion.Socks5:
+                case Socks5Command.UdpAssociate:
                     bool controlHasData = !reader.Leftover.IsEmpty;
                     reader.Dispose(); // the association may last hours; it holds no handshake buffer
                     await UdpAssociateCommand.RunAsync(_client, accepted.Destination, controlHasData, shutdown).ConfigureAwait(false);
@@ -97,11 +97,11 @@ internal sealed class Session
                     reader.Dispose();
                     await BindCommand.RunAsync(_client, accepted.Destination, early, shutdown).ConfigureAwait(false);
                     break;
-                case Socks5Command.Resolve when _client.Version == SocksVersion.Socks5:
+                case Socks5Command.Resolve:
                     reader.Dispose();
                     await ResolveCommand.RunAsync(_client, accepted.Destination, pending, shutdown).ConfigureAwait(false);
                     break;
-                case Socks5Command.ResolvePtr when _client.Version == SocksVersion.Socks5:
+                case Socks5Command.ResolvePtr:
                     reader.Dispose();
                     await ResolveCommand.RunPtrAsync(_client, accepted.Destination, shutdown).ConfigureAwait(false);
                     break;
@@ -131,9 +131,10 @@ internal sealed class Session
         }
     }
 
-    private bool IsServed(Socks5Command command) =>
-        command is Socks5Command.Connect or Socks5Command.Bind
-        || (command is Socks5Command.UdpAssociate or Socks5Command.Resolve or Socks5Command.ResolvePtr && _client.Version == SocksVersion.Socks5);
+    // SOCKS4 requests arrive here only as Connect or Bind (NegotiateSocks4Async maps CD 1 and 2), so
+    // the SOCKS5-only commands need no version check.
+    private static bool IsServed(Socks5Command command) =>
+        command is Socks5Command.Connect or Socks5Command.Bind or Socks5Command.UdpAssociate or Socks5Command.Resolve or Socks5Command.ResolvePtr;
 
     /// <summary>The part under the negotiation timeout: from the first byte to an accepted request.</summary>
     private async Task<Socks5Request?> NegotiateAsync(HandshakeReader reader, CancellationToken shutdown)
