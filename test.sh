@@ -30,6 +30,14 @@ declare -A needs=(
   [openssh-client]=/usr/bin/ssh
   [bind9-dnsutils]=/usr/bin/dig
   [tor]=/usr/bin/tor-resolve
+  # GSSAPI (RFC 1961): a throwaway MIT realm on loopback, and an independent Python client.
+  [krb5-kdc]=/usr/sbin/krb5kdc
+  [krb5-admin-server]=/usr/sbin/kadmin.local
+  [krb5-user]=/usr/bin/kinit
+  [python3-gssapi]=/usr/lib/python3/dist-packages/gssapi
+  # PAM: the system's own stack, and the tools the tests use to make a throwaway account.
+  [libpam-modules]=/usr/lib/x86_64-linux-gnu/security/pam_unix.so
+  [passwd]=/usr/sbin/useradd
 )
 missing=()
 for pkg in "${!needs[@]}"; do
@@ -51,8 +59,11 @@ if ((${#missing[@]})); then
   fi
   ((made_policy)) && "${sudo[@]}" rm -f /usr/sbin/policy-rc.d
   # Where systemd runs, also keep tor from starting at the next boot: the tests only use tor-resolve.
-  if command -v systemctl >/dev/null 2>&1 && [[ -e /lib/systemd/system/tor.service ]]; then
-    "${sudo[@]}" systemctl disable --now tor >/dev/null 2>&1 || true
+  # The same for the Kerberos KDC and kadmind: the tests run their own KDC on a free loopback port.
+  if command -v systemctl >/dev/null 2>&1; then
+    for unit in tor krb5-kdc krb5-admin-server; do
+      [[ -e /lib/systemd/system/$unit.service ]] && "${sudo[@]}" systemctl disable --now "$unit" >/dev/null 2>&1
+    done
   fi
 fi
 
