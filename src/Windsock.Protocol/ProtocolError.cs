@@ -43,4 +43,7 @@ public enum ProtocolError
 
     /// <summary>A denial reason message (Windsock's extension) longer than 1000 bytes.</summary>
     ReasonTooLong,
+
+    /// <summary>An RFC 1961 message whose MTYP is none of 1, 2, 3 or 0xFF.</summary>
+    UnknownGssapiMessageType,
 }

@@ -1,4 +1,5 @@
 using CsCheck;
+using Windsock.Protocol.Gssapi;
 using Windsock.Protocol.Socks4;
 using Windsock.Protocol.Socks5;
 using Windsock.Protocol.Tests.Support;
@@ -21,6 +22,7 @@ public class ArbitraryInputTests
         [0x04], [0x04, 0x01], [0x04, 0x02], [0x04, 0x01, 0x00, 0x50, 0, 0, 0, 1], [0x04, 0x02, 0x00, 0x50, 0, 0, 0, 0],
         [0x05], [0x05, 0x01, 0x00], [0x05, 0x01, 0x00, 0x01], [0x05, 0x01, 0x00, 0x03], [0x05, 0x01, 0x00, 0x04], [0x05, 0x00, 0x00, 0x03],
         [0x01], [0x03], [0x04], [0x01, 0x05], [0x00], [0x00, 0x5A],
+        [0x01, 0x01, 0x00], [0x01, 0x03, 0x00, 0x05], [0x01, 0x02, 0x00, 0x01],
     ];
 
     private static readonly Gen<byte> SmallByte = Gen.Int[0, 8].Select(i => (byte)i);
@@ -64,6 +66,9 @@ public class ArbitraryInputTests
 
     [Fact]
     public void Username_password_reply() => AssertWellBehaved<bool>(UsernamePasswordReply.TryParse, UsernamePasswordReply.Length);
+
+    [Fact]
+    public void Gssapi_message() => AssertWellBehaved<GssapiMessage>(GssapiMessage.TryParse, GssapiMessage.HeaderLength + GssapiMessage.MaxTokenLength);
 
     private static void AssertWellBehaved<T>(Parser<T> parser, int maxMessageLength)
     {
