@@ -15,4 +15,7 @@ internal static partial class CliLog
 
     [LoggerMessage(103, LogLevel.Warning, "Listen addresses changed from {Running} to {Configured}: restart to apply; keeping {Running}")]
     public static partial void ListenNeedsRestart(ILogger logger, string running, string configured);
+
+    [LoggerMessage(104, LogLevel.Warning, "PAM service '{Service}' has no file in /etc/pam.d (nor /usr/lib/pam.d): PAM uses the 'other' service for it; create /etc/pam.d/{Service} (docs/pam.md)")]
+    public static partial void PamServiceFallsBack(ILogger logger, string service);
 }

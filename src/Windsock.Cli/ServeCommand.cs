@@ -78,9 +78,14 @@ internal static class ServeCommand
         var logger = loggerFactory.CreateLogger("Windsock");
         var stdout = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false)) { AutoFlush = false };
         await using var requestLog = new RequestLog(stdout, options.LogFormat, TimeProvider.System);
-        if (options.AllowOpenProxy && options.UsersFile is null)
+        if (options.AllowOpenProxy && !options.RequiresPassword)
         {
             CliLog.OpenProxy(logger, string.Join(", ", options.AllowedClients));
+        }
+
+        if (options.PamService is { } pamService && !PamServiceFiles.Exists(pamService))
+        {
+            CliLog.PamServiceFallsBack(logger, pamService);
         }
 
         var context = new SessionContext(options, configuration.Credentials, requestLog, logger, TimeProvider.System, configuration.Groups);

@@ -1,5 +1,6 @@
 using System.Net;
 using Windsock.Server.Authentication;
+using Windsock.Server.Authentication.Pam;
 using Windsock.Server.Configuration;
 
 namespace Windsock.Cli;
@@ -85,23 +86,46 @@ internal static class ServeOptionsBuilder
         }
     }
 
-    /// <summary>Loads the user file when one is configured; errors name the file and line, and where the setting came from.</summary>
+    /// <summary>
+    /// Builds the username/password back end: the users file, PAM, or both (a user in the file is
+    /// decided by the file, anyone else by PAM); null when neither is configured. Errors name the
+    /// file and line, and where the setting came from.
+    /// </summary>
     public static ICredentialVerifier? LoadCredentials(ServerOptions options, TimeProvider time)
     {
+        ICredentialVerifier? pam = options.PamService is { } service ? LoadPam(options, service, time) : null;
         if (options.UsersFile is not { } path)
         {
-            return null;
+            return pam;
         }
 
+        UserStore store;
         try
         {
-            var store = UserFile.Load(path);
-            return new VerifiedCredentialCache(store, time);
+            store = UserFile.Load(path);
         }
         catch (ConfigException e)
         {
             var origin = options.Origins.TryGetValue("auth.users_file", out var where) ? $" (users file set by {where})" : string.Empty;
             throw new StartupException(e + origin, e);
         }
+
+        // The cache is for the file only: PAM answers are never remembered (VerifiedCredentialCache says why).
+        var file = new VerifiedCredentialCache(store, time);
+        return pam is null ? file : new UserFileThenPamVerifier(store, file, pam);
+    }
+
+    private static PamCredentialVerifier LoadPam(ServerOptions options, string service, TimeProvider time)
+    {
+        if (!PamCredentialVerifier.IsLibraryAvailable())
+        {
+            const string Message = "auth.pam_service is set, but libpam.so.0 cannot be loaded";
+            const string Fix = "install the PAM library (Debian: apt install libpam0g), or remove pam_service";
+            // The origin is already "file:line:col", which is where the error is printed.
+            var error = new ConfigException(options.Origins.TryGetValue("auth.pam_service", out var origin) ? origin : "auth.pam_service", Message, Fix);
+            throw new StartupException(error.ToString(), error);
+        }
+
+        return new PamCredentialVerifier(service, time);
     }
 }

@@ -10,7 +10,8 @@ public class ChainTests
 {
     private sealed class OneUser(string user, string password) : ICredentialVerifier
     {
-        public bool Verify(string userName, string password1) => userName == user && password1 == password;
+        public ValueTask<CredentialVerdict> VerifyAsync(string userName, string password1, IPAddress client, CancellationToken cancellationToken) =>
+            ValueTask.FromResult(new CredentialVerdict(userName == user && password1 == password, "test"));
     }
 
     public static TheoryData<SocksProtocol, SocksProtocol> Pairs => new()

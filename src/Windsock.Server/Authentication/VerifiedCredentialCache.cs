@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -11,6 +12,11 @@ namespace Windsock.Server.Authentication;
 /// for this process, never the password; entries expire and failed attempts are never cached, so a
 /// guesser still pays the full hash for every guess.
 /// </summary>
+/// <remarks>
+/// Only for back ends whose answer stays true for minutes, such as the users file. Never put it in
+/// front of PAM: a PAM stack may ask for one-time passwords, which a cache would accept again, and
+/// it decides on account state (locked, expired) that the host may change at any moment.
+/// </remarks>
 public sealed class VerifiedCredentialCache : ICredentialVerifier
 {
     public static readonly TimeSpan DefaultLifetime = TimeSpan.FromMinutes(5);
@@ -30,7 +36,7 @@ public sealed class VerifiedCredentialCache : ICredentialVerifier
         _lifetime = lifetime ?? DefaultLifetime;
     }
 
-    public bool Verify(string userName, string password)
+    public async ValueTask<CredentialVerdict> VerifyAsync(string userName, string password, IPAddress client, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(userName);
         ArgumentNullException.ThrowIfNull(password);
@@ -38,12 +44,13 @@ public sealed class VerifiedCredentialCache : ICredentialVerifier
         var now = _time.GetUtcNow();
         if (_verified.TryGetValue(userName, out var entry) && entry.Expires > now && CryptographicOperations.FixedTimeEquals(entry.Tag, tag))
         {
-            return true;
+            return new CredentialVerdict(true, entry.Backend);
         }
 
-        if (!_inner.Verify(userName, password))
+        CredentialVerdict verdict = await _inner.VerifyAsync(userName, password, client, cancellationToken).ConfigureAwait(false);
+        if (!verdict.Accepted)
         {
-            return false;
+            return verdict;
         }
 
         if (_verified.Count >= MaxEntries)
@@ -52,11 +59,11 @@ public sealed class VerifiedCredentialCache : ICredentialVerifier
             _verified.Clear();
         }
 
-        _verified[userName] = new Entry(tag, now + _lifetime);
-        return true;
+        _verified[userName] = new Entry(tag, now + _lifetime, verdict.Backend);
+        return verdict;
     }
 
     private byte[] Tag(string password) => HMACSHA256.HashData(_key, Encoding.UTF8.GetBytes(password));
 
-    private readonly record struct Entry(byte[] Tag, DateTimeOffset Expires);
+    private readonly record struct Entry(byte[] Tag, DateTimeOffset Expires, string Backend);
 }

@@ -299,6 +299,10 @@ public static partial class ConfigLoader
                     string? usersFile = ReadAdminFilePath(key, value, "/etc/windsock/users", "name the users file (create it with `windsock passwd FILE USER`), or remove the line to run without authentication");
                     return usersFile is null ? null : options with { UsersFile = usersFile };
 
+                case "auth.pam_service":
+                    string? pamService = ReadPamService(key, value);
+                    return pamService is null ? null : options with { PamService = pamService };
+
                 case "auth.groups_file":
                     string? groupsFile = ReadAdminFilePath(key, value, "/etc/windsock/groups", "name the groups file (lines of \"group: user1, user2\"), or remove the line if no rule names groups");
                     return groupsFile is null ? null : options with { GroupsFile = groupsFile };
@@ -671,6 +675,36 @@ public static partial class ConfigLoader
             // an interactive run and a service manager.
             string folder = Path.GetDirectoryName(Path.GetFullPath(fileName)) ?? Directory.GetCurrentDirectory();
             return Path.GetFullPath(Path.Combine(folder, path));
+        }
+
+        /// <summary>
+        /// A PAM service name is a file name in /etc/pam.d. Linux-PAM would quietly drop anything
+        /// up to a '/', and fall back to the "other" service for a name with no file; only the
+        /// second is the administrator's business, so the first is refused here.
+        /// </summary>
+        private string? ReadPamService(string key, ValueSyntax value)
+        {
+            const string Fix = "write the name of the service's file in /etc/pam.d, e.g. \"windsock\" (letters, digits, '.', '_' and '-'), or remove the line";
+            if (value is not StringValueSyntax text)
+            {
+                WrongType(key, value, "a PAM service name in quotes, e.g. \"windsock\"");
+                return null;
+            }
+
+            string name = text.Value ?? "";
+            if (name.Length == 0)
+            {
+                Problem(value, $"{key} is empty", Fix);
+                return null;
+            }
+
+            if (name.Length > 64 || name[0] == '.' || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
+            {
+                Problem(value, $"{key} \"{name}\" is not a PAM service name", Fix);
+                return null;
+            }
+
+            return name;
         }
 
         private List<(string Text, StringValueSyntax Node)>? ReadStringArray(string key, ValueSyntax value, string example)

@@ -36,7 +36,7 @@ internal static class ConfigSchema
             "relay_buffer_size",
             "allow_open_proxy",
         ],
-        [Auth] = ["users_file", "groups_file"],
+        [Auth] = ["users_file", "pam_service", "groups_file"],
         [Ident] = ["mode", "timeout", "port", "on_unreachable", "on_mismatch"],
         [Udp] = ["advertised_address", "idle_timeout", "port_range"],
         [Bind] = ["address", "port_range", "peer_check", "timeout"],

@@ -20,7 +20,7 @@ public static class OpenProxyGuard
     public static ConfigException? Check(ServerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.AllowOpenProxy || options.UsersFile is not null)
+        if (options.AllowOpenProxy || options.RequiresPassword)
         {
             return null;
         }
@@ -37,11 +37,11 @@ public static class OpenProxyGuard
         if (!options.Origins.ContainsKey("server.allowed_clients"))
         {
             message =
-                $"server.listen (set at {listenOrigin}) includes {Describe(exposedListener)}, but no users file is set and " +
+                $"server.listen (set at {listenOrigin}) includes {Describe(exposedListener)}, but no password is required (no users file or PAM service) and " +
                 "server.allowed_clients is not configured, so the server would serve loopback clients only and turn everyone else away";
             fix =
                 "say who may use the proxy: set server.allowed_clients to the client networks (e.g. [\"10.0.0.0/8\"]); " +
-                "or require passwords with auth.users_file (or --users FILE); " +
+                "or require passwords with auth.users_file (or --users FILE) or auth.pam_service; " +
                 "or, if an open proxy is really intended, set server.allow_open_proxy = true";
         }
         else if (options.AllowedClients.Cast<IPNetwork?>().FirstOrDefault(network => IsEveryone(network!.Value)) is { } everyone)
@@ -49,10 +49,10 @@ public static class OpenProxyGuard
             string clientsOrigin = OriginOf(options, "server.allowed_clients");
             message =
                 $"refusing to run an open proxy: server.listen (set at {listenOrigin}) includes {Describe(exposedListener)}, " +
-                $"server.allowed_clients (set at {clientsOrigin}) admits {everyone}, and no users file is set, " +
+                $"server.allowed_clients (set at {clientsOrigin}) admits {everyone}, and no password is required (no users file or PAM service), " +
                 "so anyone who can reach this port could relay traffic through this host into your networks and out to the internet under its address";
             fix =
-                "require passwords with auth.users_file (or --users FILE); " +
+                "require passwords with auth.users_file (or --users FILE) or auth.pam_service; " +
                 "or narrow server.allowed_clients to the networks that should use the proxy; " +
                 "or, if an open proxy is really intended, set server.allow_open_proxy = true";
         }

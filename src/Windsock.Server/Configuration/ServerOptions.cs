@@ -27,6 +27,15 @@ public sealed record ServerOptions
     /// <summary>When set, username/password (RFC 1929) is required and SOCKS4 is refused.</summary>
     public string? UsersFile { get; init; }
 
+    /// <summary>
+    /// The PAM service that checks passwords of users not in <see cref="UsersFile"/> (system
+    /// accounts, LDAP, ...). When set, username/password is required as with a users file.
+    /// </summary>
+    public string? PamService { get; init; }
+
+    /// <summary>Whether clients must log in with username/password: a users file, a PAM service, or both.</summary>
+    public bool RequiresPassword => UsersFile is not null || PamService is not null;
+
     public LogFormat LogFormat { get; init; } = LogFormat.Text;
 
     /// <summary>Time allowed from accept to a decided request (greeting, authentication, request).</summary>

@@ -76,6 +76,12 @@ public static class RequestLogFormatter
         yield return ("listener", record.Server.ToString());
         yield return ("version", record.Version);
         yield return ("auth", record.AuthMethod);
+        if (record.AuthBackend is not null)
+        {
+            // Only username/password logins have one; other lines keep their shape.
+            yield return ("auth_by", record.AuthBackend);
+        }
+
         yield return ("user", record.User);
         yield return ("ident", record.IdentUser);
         yield return ("command", record.Command);

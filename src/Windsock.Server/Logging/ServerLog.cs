@@ -9,8 +9,8 @@ internal static partial class ServerLog
     [LoggerMessage(1, LogLevel.Information, "Listening on {EndPoint}")]
     public static partial void Listening(ILogger logger, IPEndPoint endPoint);
 
-    [LoggerMessage(2, LogLevel.Warning, "Authentication failed for user '{User}' from {Client} (session {Session})")]
-    public static partial void AuthenticationFailed(ILogger logger, string user, IPEndPoint client, long session);
+    [LoggerMessage(2, LogLevel.Warning, "Authentication failed for user '{User}' from {Client} (session {Session}): {Backend}: {Detail}")]
+    public static partial void AuthenticationFailed(ILogger logger, string user, IPEndPoint client, long session, string backend, string detail);
 
     [LoggerMessage(3, LogLevel.Error, "Accepting on {EndPoint} failed: {Error}; retrying")]
     public static partial void AcceptFailed(ILogger logger, IPEndPoint endPoint, string error);

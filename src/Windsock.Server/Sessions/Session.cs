@@ -256,12 +256,14 @@ internal sealed class Session
         }
 
         _record.User = credentials.UserName;
-        bool ok = _context.Credentials!.Verify(credentials.UserName, credentials.Password);
+        var verdict = await _context.Credentials!.VerifyAsync(credentials.UserName, credentials.Password, _record.Client.Address, token).ConfigureAwait(false);
+        bool ok = verdict.Accepted;
+        _record.AuthBackend = verdict.Backend;
         await _client.SendAsync(buffer => UsernamePasswordReply.Write(buffer, ok), token).ConfigureAwait(false);
         if (!ok)
         {
             _record.EndReason = "authentication failed";
-            ServerLog.AuthenticationFailed(_context.Logger, credentials.UserName, _record.Client, _record.Id);
+            ServerLog.AuthenticationFailed(_context.Logger, credentials.UserName, _record.Client, _record.Id, verdict.Backend, verdict.Detail ?? "refused");
         }
 
         return ok;

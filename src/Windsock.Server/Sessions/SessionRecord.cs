@@ -38,6 +38,9 @@ public sealed class SessionRecord
     /// <summary>"none" or "username"; null before negotiation.</summary>
     public string? AuthMethod { get; set; }
 
+    /// <summary>Which credential back end decided a username/password login ("file", "pam"); null without one.</summary>
+    public string? AuthBackend { get; set; }
+
     public string? User { get; set; }
 
     /// <summary>What the client host's identd (RFC 1413) said the user is, when asked and answered.</summary>

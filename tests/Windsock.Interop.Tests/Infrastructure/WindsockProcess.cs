@@ -20,8 +20,10 @@ public sealed partial class WindsockProcess : IAsyncDisposable
     private readonly string _command;
     private readonly object _gate = new();
     private readonly List<string> _stdout = [];
+    private readonly List<string> _stderr = [];
     private readonly List<string> _transcript = [];
     private readonly List<Waiter> _waiters = [];
+    private readonly List<Waiter> _stderrWaiters = [];
     private readonly TaskCompletionSource _stdoutClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _stderrClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _disposed;
@@ -119,20 +121,37 @@ public sealed partial class WindsockProcess : IAsyncDisposable
     }
 
     /// <summary>Waits (bounded) until the stdout lines so far satisfy <paramref name="condition"/>.</summary>
-    public async Task WaitUntilAsync(Func<IReadOnlyList<string>, bool> condition, TimeSpan timeout, string description)
+    public Task WaitUntilAsync(Func<IReadOnlyList<string>, bool> condition, TimeSpan timeout, string description) =>
+        WaitUntilAsync(_stdout, _waiters, _stdoutClosed.Task, "stdout", condition, timeout, description);
+
+    /// <summary>
+    /// Waits (bounded) for a standard error line (the diagnostic log, where reasons a request log
+    /// line leaves out appear) matching <paramref name="predicate"/> and returns the first one.
+    /// </summary>
+    public async Task<string> WaitForErrorLineAsync(Func<string, bool> predicate, string description, TimeSpan? timeout = null)
+    {
+        await WaitUntilAsync(_stderr, _stderrWaiters, _stderrClosed.Task, "stderr", lines => lines.Any(predicate), timeout ?? Timeouts.LogLine, description);
+        lock (_gate)
+        {
+            return _stderr.First(predicate);
+        }
+    }
+
+    private async Task WaitUntilAsync(
+        List<string> lines, List<Waiter> waiters, Task closed, string stream, Func<IReadOnlyList<string>, bool> condition, TimeSpan timeout, string description)
     {
         var waiter = new Waiter(condition);
         lock (_gate)
         {
-            if (condition(_stdout))
+            if (condition(lines))
             {
                 return;
             }
-            if (_stdoutClosed.Task.IsCompleted)
+            if (closed.IsCompleted)
             {
-                throw new InvalidOperationException($"windsock's stdout closed before {description}\n{TranscriptLocked()}");
+                throw new InvalidOperationException($"windsock's {stream} closed before {description}\n{TranscriptLocked()}");
             }
-            _waiters.Add(waiter);
+            waiters.Add(waiter);
         }
         try
         {
@@ -146,7 +165,7 @@ public sealed partial class WindsockProcess : IAsyncDisposable
         {
             lock (_gate)
             {
-                _waiters.Remove(waiter);
+                waiters.Remove(waiter);
             }
         }
     }
@@ -155,28 +174,22 @@ public sealed partial class WindsockProcess : IAsyncDisposable
     {
         lock (_gate)
         {
+            var (lines, waiters) = isStdout ? (_stdout, _waiters) : (_stderr, _stderrWaiters);
             if (line is null)
             {
                 (isStdout ? _stdoutClosed : _stderrClosed).TrySetResult();
-                if (isStdout)
+                foreach (var w in waiters)
                 {
-                    foreach (var w in _waiters)
-                    {
-                        w.Done.TrySetException(new InvalidOperationException(
-                            $"windsock's stdout closed while waiting\n{TranscriptLocked()}"));
-                    }
+                    w.Done.TrySetException(new InvalidOperationException(
+                        $"windsock's {(isStdout ? "stdout" : "stderr")} closed while waiting\n{TranscriptLocked()}"));
                 }
                 return;
             }
             _transcript.Add((isStdout ? "out| " : "err| ") + line);
-            if (!isStdout)
+            lines.Add(line);
+            foreach (var w in waiters)
             {
-                return;
-            }
-            _stdout.Add(line);
-            foreach (var w in _waiters)
-            {
-                if (w.Condition(_stdout))
+                if (w.Condition(lines))
                 {
                     w.Done.TrySetResult();
                 }

@@ -167,6 +167,7 @@ public class AccessEnforcementTests
 
     private sealed class DictionaryVerifier(Dictionary<string, string> users) : ICredentialVerifier
     {
-        public bool Verify(string userName, string password) => users.TryGetValue(userName, out var p) && p == password;
+        public ValueTask<CredentialVerdict> VerifyAsync(string userName, string password, IPAddress client, CancellationToken cancellationToken) =>
+            ValueTask.FromResult(new CredentialVerdict(users.TryGetValue(userName, out var p) && p == password, "test"));
     }
 }

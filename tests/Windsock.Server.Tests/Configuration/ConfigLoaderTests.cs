@@ -38,6 +38,7 @@ public sealed class ConfigLoaderTests
 
             [auth]
             users_file = "/srv/windsock/users"
+            pam_service = "windsock"
             """;
 
         ServerOptions options = ConfigLoader.Parse(toml, FileName);
@@ -52,6 +53,8 @@ public sealed class ConfigLoaderTests
         Assert.Equal(4096, options.RelayBufferSize);
         Assert.True(options.AllowOpenProxy);
         Assert.Equal("/srv/windsock/users", options.UsersFile);
+        Assert.Equal("windsock", options.PamService);
+        Assert.True(options.RequiresPassword);
     }
 
     [Fact]
@@ -90,6 +93,26 @@ public sealed class ConfigLoaderTests
         Assert.Equal("/u", options.UsersFile);
         Assert.Equal($"{FileName}:1:1", options.Origins["server.log_format"]);
         Assert.Equal($"{FileName}:2:10", options.Origins["auth.users_file"]);
+    }
+
+    [Theory]
+    [InlineData("windsock")]
+    [InlineData("sshd")]
+    [InlineData("windsock-proxy_2.0")]
+    public void Pam_service_takes_a_service_file_name_and_requires_passwords(string name)
+    {
+        ServerOptions options = ConfigLoader.Parse($"[auth]\npam_service = \"{name}\"\n", FileName);
+
+        Assert.Equal(name, options.PamService);
+        Assert.Null(options.UsersFile);
+        Assert.True(options.RequiresPassword);
+        Assert.Equal($"{FileName}:2:1", options.Origins["auth.pam_service"]);
+    }
+
+    [Fact]
+    public void Without_users_file_or_pam_service_no_password_is_required()
+    {
+        Assert.False(ConfigLoader.Parse("[auth]\ngroups_file = \"/g\"\n", FileName).RequiresPassword);
     }
 
     [Fact]
@@ -170,6 +193,13 @@ public sealed class ConfigLoaderTests
     [InlineData("[server]\nlog_format = \"JSON\"\n", 2, 14, "unknown server.log_format")]
     [InlineData("[auth]\nusers_file = \"\"\n", 2, 14, "is empty")]
     [InlineData("[auth]\nusers_file = \"~/users\"\n", 2, 14, "not expanded")]
+    [InlineData("[auth]\npam_service = \"\"\n", 2, 15, "pam_service is empty")]
+    [InlineData("[auth]\npam_service = \"../shadow\"\n", 2, 15, "not a PAM service name")]
+    [InlineData("[auth]\npam_service = \"/etc/pam.d/windsock\"\n", 2, 15, "not a PAM service name")]
+    [InlineData("[auth]\npam_service = \"wind sock\"\n", 2, 15, "not a PAM service name")]
+    [InlineData("[auth]\npam_service = \".hidden\"\n", 2, 15, "not a PAM service name")]
+    [InlineData("[auth]\npam_service = true\n", 2, 15, "must be a PAM service name in quotes, not a boolean")]
+    [InlineData("[server]\npam_service = \"windsock\"\n", 2, 1, "unknown key \"pam_service\" in [server]")]
     public void Errors_name_the_exact_position(string toml, int line, int column, string messagePart)
     {
         ConfigException error = Fails(toml);
@@ -187,6 +217,9 @@ public sealed class ConfigLoaderTests
     [InlineData("[server]\nidel_timeout = 1\n", "did you mean \"idle_timeout\"?")]
     [InlineData("[server]\nidle = 1\n", "did you mean \"idle_timeout\"?")]
     [InlineData("[auth]\nusers = \"/u\"\n", "did you mean \"users_file\"?")]
+    [InlineData("[auth]\npam_servise = \"windsock\"\n", "did you mean \"pam_service\"?")]
+    [InlineData("[server]\npam_service = \"windsock\"\n", "pam_service belongs in [auth]")]
+    [InlineData("[auth]\npam_service = \"pam.d/windsock\"\n", "the name of the service's file in /etc/pam.d")]
     [InlineData("[sevrer]\n", "did you mean [server]?")]
     [InlineData("[Auth]\n", "did you mean [auth]?")]
     [InlineData("[server]\nusers_file = \"/u\"\n", "users_file belongs in [auth]")]
@@ -315,7 +348,8 @@ public sealed class ConfigLoaderTests
         Assert.Null(OpenProxyGuard.Check(options));
         // Addresses of this host are shown commented out: no value is safe to copy (a wrong one breaks UDP or BIND).
         // The groups file and denial hooks are shown commented out: they need files and mail set up first.
-        string[] commentedOut = ["udp.advertised_address", "bind.address", "auth.groups_file", "access.notify_denied"];
+        // PAM is shown commented out: it lets every system account in, which must be a decision of its own.
+        string[] commentedOut = ["udp.advertised_address", "bind.address", "auth.groups_file", "auth.pam_service", "access.notify_denied"];
         // [[rule]] keys are not in ConfigSchema.Keys nor in the origins (a rule carries its own location):
         // every key of the schema is written out or commented out.
         Assert.Equal(ConfigSchema.Keys.Values.Sum(k => k.Count) - commentedOut.Length, options.Origins.Count);

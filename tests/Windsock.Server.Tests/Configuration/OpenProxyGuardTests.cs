@@ -72,6 +72,31 @@ public sealed class OpenProxyGuardTests
     }
 
     [Fact]
+    public void A_pam_service_counts_as_requiring_passwords()
+    {
+        var options = new ServerOptions
+        {
+            Listen = [IPEndPoint.Parse(Any4)],
+            AllowedClients = [IPNetwork.Parse("0.0.0.0/0")],
+            PamService = "windsock",
+            Origins = new Dictionary<string, string> { ["server.allowed_clients"] = "w.toml:2:1" },
+        };
+
+        Assert.Null(OpenProxyGuard.Check(options));
+        Assert.NotNull(OpenProxyGuard.Check(options with { PamService = null }));
+    }
+
+    [Fact]
+    public void The_fix_names_pam_as_a_way_to_require_passwords()
+    {
+        ServerOptions options = ConfigLoader.Parse("[server]\nallowed_clients = [\"0.0.0.0/0\"]\nlisten = [\"0.0.0.0:1080\"]\n", "w.toml");
+
+        ConfigException error = Assert.IsType<ConfigException>(OpenProxyGuard.Check(options));
+
+        Assert.Contains("auth.pam_service", error.Fix, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_embedded_default_is_safe()
     {
         Assert.Null(OpenProxyGuard.Check(ServerOptions.Default));

@@ -39,6 +39,19 @@ public class RequestLogFormatterTests
     }
 
     [Fact]
+    public void The_back_end_that_checked_the_password_follows_the_auth_method()
+    {
+        SessionRecord record = Record();
+        record.AuthBackend = "pam";
+
+        string text = RequestLogFormatter.FormatText(RequestLogEvent.Request, record, Now);
+        using JsonDocument json = JsonDocument.Parse(RequestLogFormatter.FormatJson(RequestLogEvent.Request, record, Now));
+
+        Assert.Contains(" auth=username auth_by=pam user=alice ", text, StringComparison.Ordinal);
+        Assert.Equal("pam", json.RootElement.GetProperty("auth_by").GetString());
+    }
+
+    [Fact]
     public void Text_end_line_adds_bytes_duration_and_reason()
     {
         var line = RequestLogFormatter.FormatText(RequestLogEvent.End, Record(), Now);

@@ -11,7 +11,8 @@ public class AuthenticationTests
 {
     private sealed class OneUser(string user, string password) : ICredentialVerifier
     {
-        public bool Verify(string userName, string password1) => userName == user && password1 == password;
+        public ValueTask<CredentialVerdict> VerifyAsync(string userName, string password1, IPAddress client, CancellationToken cancellationToken) =>
+            ValueTask.FromResult(new CredentialVerdict(userName == user && password1 == password, "test"));
     }
 
     [Fact]
@@ -26,7 +27,7 @@ public class AuthenticationTests
         Assert.Equal(Socks5ReplyCode.Succeeded, (await client.RequestAsync(Socks5Command.Connect, SocksEndpoint.FromEndPoint(echo.EndPoint))).Code);
 
         var line = await server.WaitForLineAsync(l => l.Contains(" request ", StringComparison.Ordinal));
-        Assert.Contains("auth=username user=alice", line, StringComparison.Ordinal);
+        Assert.Contains("auth=username auth_by=test user=alice", line, StringComparison.Ordinal);
     }
 
     [Fact]
