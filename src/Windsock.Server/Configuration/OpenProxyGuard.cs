@@ -20,7 +20,8 @@ public static class OpenProxyGuard
     public static ConfigException? Check(ServerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.AllowOpenProxy || options.RequiresPassword)
+        // A password (user file or PAM) or GSSAPI: either authenticates every client.
+        if (options.AllowOpenProxy || options.RequiresAuthentication)
         {
             return null;
         }
