@@ -8,6 +8,7 @@ namespace Windsock.Client;
 public sealed class ProxyHop
 {
     private readonly string? _userId;
+    private readonly SocksGssapiOptions? _gssapi;
 
     /// <summary>A hop at <paramref name="host"/>: an IP address, or a name that the previous hop resolves when it resolves names, otherwise resolved here.</summary>
     public ProxyHop(string host, int port, SocksProtocol protocol = SocksProtocol.Socks5)
@@ -41,6 +42,19 @@ public sealed class ProxyHop
     /// so a proxy that asks for no authentication still works.</summary>
     public SocksCredentials? Credentials { get; init; }
 
+    /// <summary>
+    /// GSSAPI (RFC 1961) for this SOCKS5 hop: offered first, before username/password and no
+    /// authentication. When it requires integrity or confidentiality, GSSAPI is the only method offered
+    /// (the others would give no protection) and the connection is a <see cref="GssapiStream"/>.
+    /// </summary>
+    public SocksGssapiOptions? Gssapi
+    {
+        get => _gssapi;
+        init => _gssapi = value is null || Protocol == SocksProtocol.Socks5
+            ? value
+            : throw new ArgumentException($"GSSAPI is a SOCKS5 method; this hop speaks {Protocol}.", nameof(value));
+    }
+
     /// <summary>The SOCKS4 USERID. Defaults to the user name of <see cref="Credentials"/>, else empty.</summary>
     public string? UserId
     {
@@ -61,6 +75,9 @@ public sealed class ProxyHop
 
     /// <summary>The host as an address when it is one; null for a name.</summary>
     internal IPAddress? Address { get; }
+
+    /// <summary>True when this hop wraps every byte after its handshake (GSSAPI integrity or confidentiality).</summary>
+    internal bool Protects => _gssapi?.Protects == true;
 
     internal bool ResolvesNamesAtProxy => Protocol != SocksProtocol.Socks4 && Resolution == NameResolution.Proxy;
 
