@@ -33,6 +33,9 @@ public static class Tools
     /// <summary>tests/Windsock.Interop.Tests/node in the source tree: scripts and the node_modules test.sh installs.</summary>
     public static string NodeDirectory { get; } = Path.Combine(RepositoryRoot(), "tests", "Windsock.Interop.Tests", "node");
 
+    /// <summary>tests/Windsock.Interop.Tests/gssapi/rfc1961_proxy.py: an independent RFC 1961 proxy on python-gssapi.</summary>
+    public static string GssapiProxyScript { get; } = Path.Combine(RepositoryRoot(), "tests", "Windsock.Interop.Tests", "gssapi", "rfc1961_proxy.py");
+
     private static string RepositoryRoot()
     {
         // Bounded by the depth of the path: each pass goes one folder up.
