@@ -78,7 +78,7 @@ internal static class ServeCommand
         var logger = loggerFactory.CreateLogger("Windsock");
         var stdout = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false)) { AutoFlush = false };
         await using var requestLog = new RequestLog(stdout, options.LogFormat, TimeProvider.System);
-        if (options.AllowOpenProxy && options.UsersFile is null)
+        if (options.AllowOpenProxy && !options.RequiresAuthentication)
         {
             CliLog.OpenProxy(logger, string.Join(", ", options.AllowedClients));
         }

@@ -64,6 +64,11 @@ internal static class ServeOptionsBuilder
             throw new StartupException(refusal.ToString(), refusal);
         }
 
+        if (KeytabCheck.Check(options) is { } unreadable)
+        {
+            throw new StartupException(unreadable.ToString(), unreadable);
+        }
+
         return options;
     }
 

@@ -5,11 +5,16 @@ namespace Windsock.Policy;
 /// <summary>
 /// Who a rule applies to: named users, members of named groups, or both (either suffices). Names
 /// are case-sensitive, as in the user file. A request without an authenticated user never matches.
+/// A user entry <c>*@REALM</c> stands for every Kerberos principal of that realm (GSSAPI users are
+/// principals such as <c>alice@EXAMPLE.ORG</c>); it is the only pattern.
 /// </summary>
 public sealed class UserSet
 {
+    private const string RealmPrefix = "*@";
+
     private readonly HashSet<string> _users;
     private readonly HashSet<string> _groups;
+    private readonly string[] _realms;
 
     public UserSet(IEnumerable<string> users, IEnumerable<string> groups)
     {
@@ -17,6 +22,7 @@ public sealed class UserSet
         ArgumentNullException.ThrowIfNull(groups);
         _users = new HashSet<string>(users, StringComparer.Ordinal);
         _groups = new HashSet<string>(groups, StringComparer.Ordinal);
+        _realms = [.. _users.Where(IsRealmPattern).Select(u => u[RealmPrefix.Length..])];
     }
 
     public IReadOnlyCollection<string> Users => _users;
@@ -34,6 +40,16 @@ public sealed class UserSet
         if (_users.Contains(user))
         {
             return true;
+        }
+
+        if (_realms.Length > 0)
+        {
+            // The realm is what follows the principal's last '@' (names themselves may contain escaped ones).
+            int at = user.LastIndexOf('@');
+            if (at > 0 && Array.IndexOf(_realms, user[(at + 1)..]) >= 0)
+            {
+                return true;
+            }
         }
 
         foreach (string group in groups)
@@ -58,8 +74,19 @@ public sealed class UserSet
             return false;
         }
 
+        if (text.StartsWith(RealmPrefix, StringComparison.Ordinal) && !IsRealmPattern(text))
+        {
+            error = $"\"{text}\" is not a realm pattern: write *@REALM, e.g. \"*@EXAMPLE.ORG\"";
+            return false;
+        }
+
         return true;
     }
+
+    /// <summary>"*@REALM": a realm with no '@' or '*' of its own.</summary>
+    private static bool IsRealmPattern(string name) =>
+        name.StartsWith(RealmPrefix, StringComparison.Ordinal) && name.Length > RealmPrefix.Length
+        && name.IndexOfAny(['@', '*'], RealmPrefix.Length) < 0;
 
     public static bool TryParse(IEnumerable<string> users, IEnumerable<string> groups, [NotNullWhen(true)] out UserSet? set, out string? error)
     {

@@ -56,7 +56,15 @@ public sealed class KerberosRealm : IAsyncDisposable
     };
 
     /// <summary>Creates the realm and starts its KDC, retrying on another port if one is taken meanwhile.</summary>
-    public static async Task<KerberosRealm> StartAsync(CancellationToken cancellationToken = default)
+    public static Task<KerberosRealm> StartAsync(CancellationToken cancellationToken = default) =>
+        StartAsync(clockSkew: null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="StartAsync(CancellationToken)"/>, with krb5.conf's clockskew set (whole seconds). MIT accepts
+    /// tickets up to the skew (5 minutes by default) past their end, at the KDC and at every acceptor; a test of
+    /// expiry needs a small one, which every process reading this realm's krb5.conf then shares.
+    /// </summary>
+    public static async Task<KerberosRealm> StartAsync(TimeSpan? clockSkew, CancellationToken cancellationToken = default)
     {
         if (!ToolsInstalled)
         {
@@ -68,7 +76,7 @@ public sealed class KerberosRealm : IAsyncDisposable
             string directory = Path.Combine(Path.GetTempPath(), $"windsock-krb5-{Guid.NewGuid():N}");
             System.IO.Directory.CreateDirectory(directory);
             int port = FreePort();
-            WriteConfiguration(directory, port);
+            WriteConfiguration(directory, port, clockSkew);
             var env = new Dictionary<string, string>
             {
                 ["KRB5_CONFIG"] = Path.Combine(directory, "krb5.conf"),
@@ -182,9 +190,10 @@ public sealed class KerberosRealm : IAsyncDisposable
         return false;
     }
 
-    private static void WriteConfiguration(string directory, int port)
+    private static void WriteConfiguration(string directory, int port, TimeSpan? clockSkew)
     {
         string p = port.ToString(CultureInfo.InvariantCulture);
+        string skew = clockSkew is { } s ? $"clockskew = {(int)Math.Ceiling(s.TotalSeconds)}" : "";
         // rdns and dns_canonicalize_hostname off: "localhost" must stay "localhost", with no lookups.
         // udp_preference_limit 1: always TCP, so large tickets never meet UDP's limits.
         File.WriteAllText(Path.Combine(directory, "krb5.conf"), $$"""
@@ -196,6 +205,7 @@ public sealed class KerberosRealm : IAsyncDisposable
                 rdns = false
                 udp_preference_limit = 1
                 ignore_acceptor_hostname = false
+                {{skew}}
             [realms]
                 {{RealmName}} = {
                     kdc = 127.0.0.1:{{p}}

@@ -7,7 +7,7 @@ namespace Windsock.Interop.Tests;
 
 /// <summary>
 /// `windsock connect --gssapi` and `windsock forward --gssapi` as real processes with alice's ticket cache,
-/// against an independent RFC 1961 proxy written with python-gssapi (gssapi/rfc1961_proxy.py), in a
+/// against an independent RFC 1961 proxy written with python-gssapi (python/rfc1961_proxy.py), in a
 /// throwaway MIT realm on loopback. The proxy is named "localhost" so the principal is rcmd/localhost.
 /// </summary>
 public sealed class GssapiClientToolsTests(LoopbackTargets targets) : IAsyncLifetime

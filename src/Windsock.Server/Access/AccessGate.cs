@@ -71,7 +71,13 @@ public sealed class AccessGate
     public AccessRequest Describe(SessionRecord record, SocksVersion version, PolicyCommand command, SocksEndpoint destination, IPAddress? resolved = null, bool associationSetup = false)
     {
         ArgumentNullException.ThrowIfNull(record);
-        bool authenticated = record.AuthMethod == "username";
+        var method = record.AuthMethod switch
+        {
+            "username" => AuthMethod.UsernamePassword,
+            "gssapi" => AuthMethod.Gssapi,
+            _ => AuthMethod.None,
+        };
+        bool authenticated = method != AuthMethod.None;
         // A SOCKS4 user id is a claim; it names a user only when the client host's identd confirmed it.
         string? user = authenticated
             ? record.User
@@ -80,7 +86,7 @@ public sealed class AccessGate
         {
             User = user,
             Groups = user is not null && _groups.TryGetValue(user, out var groups) ? [.. groups] : [],
-            Method = authenticated ? AuthMethod.UsernamePassword : AuthMethod.None,
+            Method = method,
             Version = version,
             Command = command,
             ClientAddress = record.Client.Address,

@@ -69,6 +69,13 @@ internal static class BindCommand
             record.Peer = peerEndPoint;
             await client.ReplyAsync(Socks5ReplyCode.Succeeded, peerEndPoint, cancellationToken).ConfigureAwait(false);
 
+            if (client.Protection is { } protection)
+            {
+                // On a protected session those bytes are frames still to be unwrapped: the relay takes them first.
+                protection.AddPendingInput(early);
+                early = [];
+            }
+
             // Bytes the client sent before the second reply go to the peer before anything else.
             foreach (var bytes in new[] { pipelined, early })
             {

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Windsock.Policy;
 using Windsock.Protocol;
 using Windsock.Protocol.Socks5;
+using Windsock.Server.Gssapi;
 using Windsock.Server.Relay;
 using Windsock.Server.Sessions;
 
@@ -65,12 +66,32 @@ internal static class ConnectCommand
         record.EndReason = await RelayAsync(client, outbound, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Relays between the client and a connected peer; returns the end reason for the log. BIND shares it.</summary>
+    /// <summary>
+    /// Relays between the client and a connected peer; returns the end reason for the log. BIND shares it. The one
+    /// place a relay is chosen: the plain copy, or the wrapping relay of a GSSAPI-protected session.
+    /// </summary>
     public static async Task<string> RelayAsync(ClientConnection client, Socket peer, CancellationToken cancellationToken)
     {
         var options = client.Context.Options;
-        var relay = new TcpRelay(client.Socket, peer, client.Record, options.RelayBufferSize, options.IdleTimeout, client.Context.Time);
-        var end = await relay.RunAsync(cancellationToken).ConfigureAwait(false);
+        RelayEnd end;
+        if (client.Protection is { } protection)
+        {
+            // GSSAPI integrity/confidentiality: a message at a time, wrapped and unwrapped.
+            var wrapped = new GssapiRelay(client.Socket, peer, client.Record, protection, options.IdleTimeout, client.Context.Time);
+            end = await wrapped.RunAsync(cancellationToken).ConfigureAwait(false);
+            if (end == RelayEnd.ProtectionFailed)
+            {
+                var failure = wrapped.Failure ?? "gssapi: message refused";
+                GssapiLog.ProtectionFailed(client.Context.Logger, client.Record.Id, client.Record.User ?? "-", failure);
+                return failure;
+            }
+        }
+        else
+        {
+            var relay = new TcpRelay(client.Socket, peer, client.Record, options.RelayBufferSize, options.IdleTimeout, client.Context.Time);
+            end = await relay.RunAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         return end switch
         {
             RelayEnd.Closed => "closed",

@@ -51,7 +51,7 @@ internal static class UdpAssociateCommand
                 return;
             }
 
-            var association = new UdpAssociation(relay, client.Socket, record, context, record.Client.Address, stated.Port);
+            var association = new UdpAssociation(relay, client.Socket, record, context, record.Client.Address, stated.Port, client.Protection);
             record.EndReason = await association.RunAsync(cancellationToken).ConfigureAwait(false);
         }
     }

@@ -94,6 +94,7 @@ public static partial class ConfigLoader
         }
 
         options = reader.Finish(options);
+        options = reader.FinishGssapi(options);
         reader.ThrowFirstProblem();
         return options with { Origins = reader.Origins };
     }
@@ -307,6 +308,11 @@ public static partial class ConfigLoader
                 case "access.default_log":
                 case "access.notify_denied":
                     return ApplyAccess(options, name, entry);
+
+                case "gssapi.keytab":
+                case "gssapi.service_principal":
+                case "gssapi.protection":
+                    return ApplyGssapi(options, name, entry);
 
                 case "ident.mode":
                     IdentMode? mode = ReadIdentMode(key, value);

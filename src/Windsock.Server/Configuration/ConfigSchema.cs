@@ -17,10 +17,12 @@ internal static class ConfigSchema
 
     public const string Access = "access";
 
+    public const string Gssapi = "gssapi";
+
     /// <summary>The name of the <c>[[rule]]</c> array of tables; its keys are <see cref="RuleKeys"/>.</summary>
     public const string Rule = "rule";
 
-    public static readonly IReadOnlyList<string> Sections = [Server, Auth, Ident, Udp, Bind, Access];
+    public static readonly IReadOnlyList<string> Sections = [Server, Auth, Ident, Udp, Bind, Access, Gssapi];
 
     public static readonly IReadOnlyDictionary<string, IReadOnlyList<string>> Keys = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal)
     {
@@ -41,6 +43,7 @@ internal static class ConfigSchema
         [Udp] = ["advertised_address", "idle_timeout", "port_range"],
         [Bind] = ["address", "port_range", "peer_check", "timeout"],
         [Access] = ["default_reply", "default_log", "notify_denied"],
+        [Gssapi] = ["keytab", "service_principal", "protection"],
     };
 
     /// <summary>

@@ -20,7 +20,8 @@ public static class OpenProxyGuard
     public static ConfigException? Check(ServerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.AllowOpenProxy || options.UsersFile is not null)
+        // GSSAPI authenticates as surely as a password does.
+        if (options.AllowOpenProxy || options.RequiresAuthentication)
         {
             return null;
         }

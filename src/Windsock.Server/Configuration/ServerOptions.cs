@@ -77,6 +77,12 @@ public sealed record ServerOptions
     /// </summary>
     public RuleSet? Rules { get; init; }
 
+    /// <summary>GSSAPI (RFC 1961) with Kerberos, the <c>[gssapi]</c> section; null when the method is off.</summary>
+    public GssapiOptions? Gssapi { get; init; }
+
+    /// <summary>True when clients must authenticate: a users file, or GSSAPI, is configured.</summary>
+    public bool RequiresAuthentication => UsersFile is not null || Gssapi is not null;
+
     /// <summary>Group file (<c>group: user1, user2</c> lines) for rules that name groups.</summary>
     public string? GroupsFile { get; init; }
 

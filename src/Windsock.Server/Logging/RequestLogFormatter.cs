@@ -77,6 +77,12 @@ public static class RequestLogFormatter
         yield return ("version", record.Version);
         yield return ("auth", record.AuthMethod);
         yield return ("user", record.User);
+        if (record.AuthMethod == "gssapi")
+        {
+            // Only GSSAPI sessions have a protection level; other lines keep their shape.
+            yield return ("protection", record.Protection);
+        }
+
         yield return ("ident", record.IdentUser);
         yield return ("command", record.Command);
         yield return ("dest", record.Destination?.ToString());

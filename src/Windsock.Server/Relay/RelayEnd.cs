@@ -17,4 +17,7 @@ public enum RelayEnd
 
     /// <summary>The destination's socket failed (reset, unreachable).</summary>
     DestinationError,
+
+    /// <summary>A GSSAPI session's message from the client was refused (did not unwrap, or an abort); the relay says why.</summary>
+    ProtectionFailed,
 }

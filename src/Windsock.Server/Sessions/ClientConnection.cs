@@ -6,6 +6,7 @@ using Windsock.Protocol;
 using Windsock.Protocol.Socks4;
 using Windsock.Protocol.Socks5;
 using Windsock.Server.Access;
+using Windsock.Server.Gssapi;
 using Windsock.Server.Logging;
 
 namespace Windsock.Server.Sessions;
@@ -34,6 +35,13 @@ public sealed class ClientConnection
 
     /// <summary>The client listed Windsock's reason method in its greeting: failures are followed by a reason text.</summary>
     public bool WantsReason { get; internal set; }
+
+    /// <summary>
+    /// GSSAPI sessions granted integrity, confidentiality or selective: every message to and from the client is
+    /// wrapped (RFC 1961 section 5), replies here, data in the relays. Null for every other session, which
+    /// keeps the plain path.
+    /// </summary>
+    internal GssapiSecurity? Protection { get; set; }
 
     /// <summary>The listener address the client reached (the address it can reach the server on).</summary>
     public IPEndPoint LocalEndPoint => Record.Server;
@@ -104,7 +112,7 @@ public sealed class ClientConnection
             try
             {
                 int length = DenialReason.Write(buffer, reason);
-                await Socket.SendAsync(buffer.AsMemory(0, length), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                await SendBytesAsync(buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
             }
             finally
             {
@@ -130,11 +138,25 @@ public sealed class ClientConnection
         try
         {
             int length = write(buffer);
-            await Socket.SendAsync(buffer.AsMemory(0, length), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            await SendBytesAsync(buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>Sends a message as it is, or wrapped in one RFC 1961 encapsulated message on a protected session.</summary>
+    private async ValueTask SendBytesAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
+    {
+        if (Protection is not { } protection)
+        {
+            await Socket.SendAsync(message, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        using var frame = new MessageBuffer();
+        protection.WrapFrame(message.Span, frame);
+        await Socket.SendAsync(frame.Written, SocketFlags.None, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Net.Sockets;
+using Windsock.Protocol.Gssapi;
+using Windsock.Server.Gssapi;
 
 namespace Windsock.Server.Sessions;
 
@@ -8,6 +10,12 @@ namespace Windsock.Server.Sessions;
 /// sans-I/O parsers until they say Done. Bytes past a message stay buffered: clients may pipeline
 /// the greeting, the authentication and the request, and may send data right behind the request;
 /// <see cref="Leftover"/> returns what must go to the destination first.
+/// <para>
+/// GSSAPI sessions need two more things: tokens up to 64 KiB (the buffer grows for them), and, once a
+/// protection level is granted, a request that arrives wrapped. After <see cref="StartUnwrapping"/> the
+/// reader takes RFC 1961 frames off the socket into a second buffer and feeds the parsers their unwrapped
+/// content, so the request parsers stay the same; <see cref="RawLeftover"/> holds frames not yet unwrapped.
+/// </para>
 /// </summary>
 internal sealed class HandshakeReader : IDisposable
 {
@@ -15,10 +23,19 @@ internal sealed class HandshakeReader : IDisposable
     // with room for pipelined data behind it.
     private const int BufferSize = 2048;
 
+    /// <summary>An RFC 1961 message with the largest token: the most any single handshake message may take.</summary>
+    private const int MaxFrameLength = GssapiMessage.HeaderLength + GssapiMessage.MaxTokenLength;
+
     private readonly Socket _socket;
     private byte[]? _buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
     private int _start;
     private int _end;
+
+    // Protected sessions: raw frames from the socket, and the context that unwraps them.
+    private GssapiSecurity? _security;
+    private byte[]? _raw;
+    private int _rawEnd;
+    private MessageBuffer? _plain;
 
     public HandshakeReader(Socket socket)
     {
@@ -32,7 +49,7 @@ internal sealed class HandshakeReader : IDisposable
     {
         if (_end == _start)
         {
-            await FillAsync(cancellationToken).ConfigureAwait(false);
+            await FillAsync(BufferSize, cancellationToken).ConfigureAwait(false);
         }
 
         return Buffer[_start];
@@ -52,29 +69,65 @@ internal sealed class HandshakeReader : IDisposable
                     throw new SocksProtocolException(result.Error);
             }
 
-            await FillAsync(cancellationToken).ConfigureAwait(false);
+            await FillAsync(BufferSize, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Bytes the client sent after the last message, to be forwarded before the relay starts.</summary>
-    public ReadOnlyMemory<byte> Leftover => Buffer.AsMemory(_start, _end - _start);
-
-    private async ValueTask FillAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads one RFC 1961 message of the authentication phase; the token is valid until the next read.
+    /// The buffer grows to the largest frame for it: Kerberos tickets with authorization data run to kilobytes.
+    /// </summary>
+    public async ValueTask<(GssapiMessage Message, ReadOnlyMemory<byte> Token)> ReadGssapiMessageAsync(CancellationToken cancellationToken)
     {
-        var buffer = Buffer;
-        if (_end == buffer.Length)
+        while (true)
         {
-            if (_start == 0)
+            var result = GssapiMessage.TryParse(Buffer.AsSpan(_start, _end - _start), out var message);
+            switch (result.Status)
             {
-                // Unreachable with the current parsers (they fail before 2 KiB), kept as a guard against future ones.
-                throw new SocksProtocolException("handshake message larger than the handshake buffer");
+                case Protocol.ParseStatus.Done:
+                    var token = message.Type == GssapiMessageType.Abort
+                        ? ReadOnlyMemory<byte>.Empty
+                        : Buffer.AsMemory(_start + GssapiMessage.HeaderLength, message.TokenLength);
+                    _start += result.Consumed;
+                    return (message, token);
+                case Protocol.ParseStatus.Error:
+                    throw new SocksProtocolException(result.Error);
             }
 
-            buffer.AsSpan(_start, _end - _start).CopyTo(buffer);
-            _end -= _start;
-            _start = 0;
+            await FillAsync(MaxFrameLength, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// From now on the client's bytes are RFC 1961 encapsulated messages: parsers see their unwrapped content.
+    /// Whatever is buffered already is raw frames (a client may send its request right behind the negotiation).
+    /// </summary>
+    public void StartUnwrapping(GssapiSecurity security)
+    {
+        _security = security;
+        _raw = ArrayPool<byte>.Shared.Rent(MaxFrameLength);
+        _plain = new MessageBuffer();
+        Buffer.AsSpan(_start, _end - _start).CopyTo(_raw);
+        _rawEnd = _end - _start;
+        _start = _end = 0;
+    }
+
+    /// <summary>Bytes the client sent after the last message, to be forwarded before the relay starts (plaintext when unwrapping).</summary>
+    public ReadOnlyMemory<byte> Leftover => Buffer.AsMemory(_start, _end - _start);
+
+    /// <summary>When unwrapping: frames received behind the request and not unwrapped yet; the relay takes them first.</summary>
+    public ReadOnlyMemory<byte> RawLeftover => _raw is null ? ReadOnlyMemory<byte>.Empty : _raw.AsMemory(0, _rawEnd);
+
+    private async ValueTask FillAsync(int limit, CancellationToken cancellationToken)
+    {
+        MakeRoom(1, limit);
+        if (_security is not null)
+        {
+            await UnwrapNextAsync(_security, cancellationToken).ConfigureAwait(false);
+            return;
         }
 
+        var buffer = Buffer;
         int read = await _socket.ReceiveAsync(buffer.AsMemory(_end), SocketFlags.None, cancellationToken).ConfigureAwait(false);
         if (read == 0)
         {
@@ -84,6 +137,87 @@ internal sealed class HandshakeReader : IDisposable
         _end += read;
     }
 
+    /// <summary>Makes room for <paramref name="count"/> more bytes: compacts, then grows up to <paramref name="limit"/>.</summary>
+    private void MakeRoom(int count, int limit)
+    {
+        var buffer = Buffer;
+        if (buffer.Length - _end >= count)
+        {
+            return;
+        }
+
+        if (_start > 0)
+        {
+            buffer.AsSpan(_start, _end - _start).CopyTo(buffer);
+            _end -= _start;
+            _start = 0;
+            if (buffer.Length - _end >= count)
+            {
+                return;
+            }
+        }
+
+        if (_end + count > limit)
+        {
+            // Unreachable with the current parsers (they fail before their limit), kept as a guard against future ones.
+            throw new SocksProtocolException("handshake message larger than the handshake buffer");
+        }
+
+        var larger = ArrayPool<byte>.Shared.Rent(Math.Max(_end + count, Math.Min(limit, buffer.Length * 2)));
+        buffer.AsSpan(0, _end).CopyTo(larger);
+        ArrayPool<byte>.Shared.Return(buffer);
+        _buffer = larger;
+    }
+
+    /// <summary>Takes one whole encapsulated message off the socket and appends its unwrapped content.</summary>
+    private async ValueTask UnwrapNextAsync(GssapiSecurity security, CancellationToken cancellationToken)
+    {
+        var raw = _raw!;
+        while (true)
+        {
+            var result = GssapiMessage.TryParse(raw.AsSpan(0, _rawEnd), out var message);
+            if (result.IsError)
+            {
+                throw new GssapiFailureException($"gssapi: bad encapsulated message: {result.Error}");
+            }
+
+            if (result.IsDone)
+            {
+                if (message.Type == GssapiMessageType.Abort)
+                {
+                    throw new GssapiFailureException("gssapi: client aborted (MTYP 0xFF)");
+                }
+
+                if (message.Type != GssapiMessageType.Encapsulated)
+                {
+                    throw new GssapiFailureException($"gssapi: expected an encapsulated message (MTYP 3), got MTYP {(byte)message.Type}");
+                }
+
+                var plain = _plain!;
+                if (security.Unwrap(message.TokenIn(raw.AsSpan(0, result.Consumed)), plain) is { } refusal)
+                {
+                    throw new GssapiFailureException(refusal);
+                }
+
+                raw.AsSpan(result.Consumed, _rawEnd - result.Consumed).CopyTo(raw);
+                _rawEnd -= result.Consumed;
+                MakeRoom(plain.Written.Length, BufferSize + GssapiMessage.MaxTokenLength);
+                plain.Written.Span.CopyTo(Buffer.AsSpan(_end));
+                _end += plain.Written.Length;
+                plain.Release();
+                return;
+            }
+
+            int read = await _socket.ReceiveAsync(raw.AsMemory(_rawEnd), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            if (read == 0)
+            {
+                throw new PeerClosedException();
+            }
+
+            _rawEnd += read;
+        }
+    }
+
     public void Dispose()
     {
         if (_buffer is { } buffer)
@@ -91,5 +225,13 @@ internal sealed class HandshakeReader : IDisposable
             _buffer = null;
             ArrayPool<byte>.Shared.Return(buffer);
         }
+
+        if (_raw is { } raw)
+        {
+            _raw = null;
+            ArrayPool<byte>.Shared.Return(raw);
+        }
+
+        _plain?.Dispose();
     }
 }

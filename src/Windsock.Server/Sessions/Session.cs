@@ -6,6 +6,7 @@ using Windsock.Protocol.Socks5;
 using Windsock.Protocol.UsernamePassword;
 using Windsock.Server.Logging;
 using Windsock.Server.Commands;
+using Windsock.Server.Gssapi;
 using Windsock.Server.Ident;
 
 namespace Windsock.Server.Sessions;
@@ -44,6 +45,12 @@ internal sealed class Session
             if (request is not { } accepted)
             {
                 return;
+            }
+
+            if (_client.Protection is { } protection)
+            {
+                // Frames the client sent behind its request are unwrapped by the relay, after the plaintext leftover.
+                protection.AddPendingInput(reader.RawLeftover.Span);
             }
 
             // The access rules decide every command they know; a name's decision may wait for its addresses.
@@ -88,7 +95,7 @@ internal sealed class Session
                     await ConnectCommand.RunAsync(_client, accepted.Destination, pipelined, pending, shutdown).ConfigureAwait(false);
                     break;
                 case Socks5Command.UdpAssociate:
-                    bool controlHasData = !reader.Leftover.IsEmpty;
+                    bool controlHasData = !reader.Leftover.IsEmpty || !(_client.Protection?.PendingInput.IsEmpty ?? true);
                     reader.Dispose(); // the association may last hours; it holds no handshake buffer
                     await UdpAssociateCommand.RunAsync(_client, accepted.Destination, controlHasData, shutdown).ConfigureAwait(false);
                     break;
@@ -119,6 +126,11 @@ internal sealed class Session
         {
             _record.EndReason ??= $"client connection failed: {e.SocketErrorCode}";
         }
+        catch (GssapiFailureException e)
+        {
+            _record.EndReason = e.Message;
+            GssapiLog.ProtectionFailed(_context.Logger, _record.Id, _record.User ?? "-", e.Message);
+        }
         catch (Exception e)
         {
             _record.EndReason ??= "internal error";
@@ -126,6 +138,7 @@ internal sealed class Session
         }
         finally
         {
+            _client.Protection?.Dispose();
             _client.Socket.Dispose();
             _context.RequestLog.Write(RequestLogEvent.End, _record);
         }
@@ -167,7 +180,16 @@ internal sealed class Session
         }
         catch (PeerClosedException)
         {
-            _record.EndReason = "client closed during negotiation";
+            _record.EndReason = _client.Protection is not null
+                ? $"client closed after being granted gssapi protection {_record.Protection} (a client that cannot protect data, such as curl, "
+                    + "closes here: it needs \"clear\" among gssapi.protection)"
+                : "client closed during negotiation";
+            return null;
+        }
+        catch (GssapiFailureException e)
+        {
+            _record.EndReason = e.Message;
+            GssapiLog.AuthenticationFailed(_context.Logger, _record.Client, _record.Id, e.Message);
             return null;
         }
     }
@@ -186,11 +208,13 @@ internal sealed class Session
         }
 
         _client.WantsReason = greeting.Methods.Contains(DenialReason.MethodCode);
-        var wanted = _context.Credentials is null ? AuthMethod.None : AuthMethod.UsernamePassword;
-        if (!greeting.Methods.Contains(wanted))
+        var gssapi = _context.Options.Gssapi;
+        var wanted = MethodChoice.Choose(greeting.Methods, gssapi is not null, _context.Credentials is not null);
+        if (wanted == AuthMethod.NoAcceptableMethods)
         {
             await _client.SendAsync(buffer => Socks5MethodSelection.Write(buffer, AuthMethod.NoAcceptableMethods), token).ConfigureAwait(false);
-            _record.EndReason = $"no acceptable authentication method (offered {(greeting.Methods.IsEmpty ? "none" : greeting.Methods.ToString())})";
+            _record.EndReason = $"no acceptable authentication method (offered {(greeting.Methods.IsEmpty ? "none" : greeting.Methods.ToString())}; "
+                + $"the server accepts {MethodChoice.Accepted(gssapi is not null, _context.Credentials is not null)})";
             return null;
         }
 
@@ -201,6 +225,16 @@ internal sealed class Session
             if (!await AuthenticateAsync(reader, token).ConfigureAwait(false))
             {
                 return null;
+            }
+        }
+        else if (wanted == AuthMethod.Gssapi)
+        {
+            _record.AuthMethod = "gssapi";
+            _client.Protection = await GssapiNegotiation.RunAsync(reader, _client.Socket, _record, gssapi!, token).ConfigureAwait(false);
+            if (_client.Protection is { } protection)
+            {
+                // RFC 1961 section 5: everything after the negotiation is encapsulated, the request first.
+                reader.StartUnwrapping(protection);
             }
         }
         else
@@ -287,9 +321,11 @@ internal sealed class Session
         _record.Destination = request.Destination;
         _record.Command = request.Command == Socks4Command.Connect ? "connect" : "bind";
 
-        if (_context.Credentials is not null)
+        if (_context.Options.RequiresAuthentication)
         {
-            _record.EndReason = "SOCKS4 refused: the server requires username/password";
+            _record.EndReason = _context.Options.Gssapi is null
+                ? "SOCKS4 refused: the server requires username/password"
+                : "SOCKS4 refused: the server requires authentication (gssapi" + (_context.Credentials is null ? ")" : " or username/password)");
             await _client.ReplyAsync(Socks5ReplyCode.NotAllowedByRuleset, null, token).ConfigureAwait(false);
             return null;
         }

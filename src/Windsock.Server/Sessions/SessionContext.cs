@@ -3,6 +3,7 @@ using Windsock.Policy;
 using Windsock.Server.Access;
 using Windsock.Server.Authentication;
 using Windsock.Server.Configuration;
+using Windsock.Server.Gssapi;
 using Windsock.Server.Hooks;
 using Windsock.Server.Ident;
 using Windsock.Server.Logging;
@@ -32,6 +33,11 @@ public sealed class SessionContext : IAsyncDisposable
         bool rulesWantIdent = Access.Rules.Rules.Any(rule => rule.Ident != IdentMode.Off);
         Ident = options.IdentMode == IdentMode.Off && !rulesWantIdent ? null : new IdentClient(options.IdentTimeout, options.IdentPort, time);
         UdpNames = new UdpNameCache(time, options.ConnectTimeout);
+        if (options.Gssapi is { } gssapi && GssapiKeytab.Register(gssapi.Keytab) is { } error)
+        {
+            // The serve command checked the file; a library that still refuses it fails every GSSAPI client, loudly.
+            GssapiLog.KeytabFailed(logger, gssapi.Keytab, error);
+        }
     }
 
     /// <summary>Runs notify hooks off the session path (bounded queue, rate and time limits).</summary>

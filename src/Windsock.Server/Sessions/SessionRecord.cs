@@ -35,8 +35,11 @@ public sealed class SessionRecord
     /// <summary>"4", "4a" or "5"; null until the first byte is read.</summary>
     public string? Version { get; set; }
 
-    /// <summary>"none" or "username"; null before negotiation.</summary>
+    /// <summary>"none", "username" or "gssapi"; null before negotiation.</summary>
     public string? AuthMethod { get; set; }
+
+    /// <summary>GSSAPI sessions: the protection level granted ("clear", "integrity", "confidentiality", "selective").</summary>
+    public string? Protection { get; set; }
 
     public string? User { get; set; }
 

@@ -80,6 +80,7 @@ public sealed class UdpRecord
         UdpDropReason.Denied => "denied",
         UdpDropReason.InvalidDestination => "invalid_destination",
         UdpDropReason.TooManyPeers => "too_many_peers",
+        UdpDropReason.Unprotected => "unprotected",
         _ => "send_failed",
     };
 }

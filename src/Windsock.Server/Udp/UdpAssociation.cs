@@ -3,7 +3,9 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Windsock.Protocol;
+using Windsock.Protocol.Gssapi;
 using Windsock.Protocol.Socks5;
+using Windsock.Server.Gssapi;
 using Windsock.Server.Logging;
 using Windsock.Server.Sessions;
 
@@ -19,6 +21,12 @@ namespace Windsock.Server.Udp;
 /// has sent to, wrapped in a header naming that sender and sent to the client; or anything else,
 /// dropped. Only remote endpoints the client has addressed may answer, so the relay does not open
 /// the client to the whole network the way a full-cone NAT would.
+/// </para>
+/// <para>
+/// On a GSSAPI-protected session (RFC 1961 section 5) each datagram between the client and the relay is one
+/// encapsulated message (VER, MTYP 3, LEN, token) whose unwrapped content is the usual SOCKS UDP header and
+/// data. A datagram from the client that is not one, or does not unwrap, is dropped and counted, not fatal:
+/// anyone can send a datagram with the client's source address.
 /// </para>
 /// </summary>
 internal sealed class UdpAssociation
@@ -42,6 +50,8 @@ internal sealed class UdpAssociation
     private readonly IPAddress _clientAddress;
     private readonly HashSet<IPEndPoint> _peers = [];
     private readonly bool _ipv6Usable;
+    private readonly GssapiSecurity? _protection;
+    private readonly MessageBuffer? _message;
     private IPEndPoint? _clientEndPoint;
     private int _clientPort;
     private long _lastActivity;
@@ -52,8 +62,11 @@ internal sealed class UdpAssociation
     /// <param name="context">What the server shares.</param>
     /// <param name="clientAddress">The control connection's remote address: the only address datagrams are taken from.</param>
     /// <param name="clientPort">The client's UDP source port when the request named one; 0 to learn it from the first datagram.</param>
-    public UdpAssociation(Socket relay, Socket control, SessionRecord record, SessionContext context, IPAddress clientAddress, int clientPort)
+    /// <param name="protection">The session's GSSAPI protection, when datagrams to and from the client are wrapped.</param>
+    public UdpAssociation(Socket relay, Socket control, SessionRecord record, SessionContext context, IPAddress clientAddress, int clientPort, GssapiSecurity? protection = null)
     {
+        _protection = protection;
+        _message = protection is null ? null : new MessageBuffer();
         _relay = relay;
         _control = control;
         _record = record;
@@ -150,6 +163,7 @@ internal sealed class UdpAssociation
                     finally
                     {
                         ArrayPool<byte>.Shared.Return(buffer);
+                        _message?.Release(); // an idle association holds no wrap buffer either
                     }
 
                     errors = 0;
@@ -195,7 +209,18 @@ internal sealed class UdpAssociation
 
     private async ValueTask FromClientAsync(byte[] buffer, int length, IPEndPoint source, CancellationToken token)
     {
-        var datagram = buffer.AsMemory(HeaderRoom, length);
+        ReadOnlyMemory<byte> datagram = buffer.AsMemory(HeaderRoom, length);
+        if (_protection is { } protection)
+        {
+            if (Unwrap(protection, datagram.Span) is { } refusal)
+            {
+                Drop(UdpDropReason.Unprotected, source, refusal);
+                return;
+            }
+
+            datagram = _message!.Written;
+        }
+
         var parsed = Socks5UdpHeader.TryParse(datagram.Span, out var header);
         if (!parsed.IsDone)
         {
@@ -291,9 +316,22 @@ internal sealed class UdpAssociation
         int headerLength = header.EncodedLength;
         int start = HeaderRoom - headerLength;
         header.Write(buffer.AsSpan(start, headerLength));
+        ReadOnlyMemory<byte> datagram = buffer.AsMemory(start, headerLength + length);
+        if (_protection is { } protection)
+        {
+            if (datagram.Length > GssapiSecurity.MaxPlaintextPerMessage)
+            {
+                Drop(UdpDropReason.SendFailed, sender, $"{length} bytes are too many to wrap in one RFC 1961 message");
+                return;
+            }
+
+            protection.WrapFrame(datagram.Span, _message!);
+            datagram = _message!.Written;
+        }
+
         try
         {
-            await _relay.SendToAsync(buffer.AsMemory(start, headerLength + length), SocketFlags.None, client, token).ConfigureAwait(false);
+            await _relay.SendToAsync(datagram, SocketFlags.None, client, token).ConfigureAwait(false);
         }
         catch (SocketException e)
         {
@@ -304,6 +342,23 @@ internal sealed class UdpAssociation
         Touch();
         _counts.AddDown();
         _record.AddBytesDown(length);
+    }
+
+    /// <summary>Unwraps a client datagram into <see cref="_message"/>; returns why it is refused, or null.</summary>
+    private string? Unwrap(GssapiSecurity protection, ReadOnlySpan<byte> datagram)
+    {
+        var parsed = GssapiMessage.TryParse(datagram, out var message);
+        if (!parsed.IsDone || parsed.Consumed != datagram.Length)
+        {
+            return parsed.IsError ? $"not an RFC 1961 message: {parsed.Error}" : "not one whole RFC 1961 message";
+        }
+
+        if (message.Type != GssapiMessageType.Encapsulated)
+        {
+            return $"expected an encapsulated message (MTYP 3), got MTYP {(byte)message.Type}";
+        }
+
+        return protection.Unwrap(message.TokenIn(datagram), _message!);
     }
 
     private void Touch() => Volatile.Write(ref _lastActivity, _context.Time.GetTimestamp());

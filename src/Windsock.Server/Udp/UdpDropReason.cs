@@ -29,4 +29,7 @@ public enum UdpDropReason
 
     /// <summary>The operating system refused to send it (too large, no route, buffer full).</summary>
     SendFailed,
+
+    /// <summary>GSSAPI-protected association: from the client, but not an RFC 1961 encapsulated message, or it did not unwrap.</summary>
+    Unprotected,
 }

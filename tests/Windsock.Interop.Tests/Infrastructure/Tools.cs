@@ -33,8 +33,11 @@ public static class Tools
     /// <summary>tests/Windsock.Interop.Tests/node in the source tree: scripts and the node_modules test.sh installs.</summary>
     public static string NodeDirectory { get; } = Path.Combine(RepositoryRoot(), "tests", "Windsock.Interop.Tests", "node");
 
-    /// <summary>tests/Windsock.Interop.Tests/gssapi/rfc1961_proxy.py: an independent RFC 1961 proxy on python-gssapi.</summary>
-    public static string GssapiProxyScript { get; } = Path.Combine(RepositoryRoot(), "tests", "Windsock.Interop.Tests", "gssapi", "rfc1961_proxy.py");
+    /// <summary>tests/Windsock.Interop.Tests/python in the source tree: independent clients written from the RFCs.</summary>
+    public static string PythonDirectory { get; } = Path.Combine(RepositoryRoot(), "tests", "Windsock.Interop.Tests", "python");
+
+    /// <summary>python/rfc1961_proxy.py: an independent RFC 1961 proxy on python-gssapi, for the client tools.</summary>
+    public static string GssapiProxyScript { get; } = Path.Combine(PythonDirectory, "rfc1961_proxy.py");
 
     private static string RepositoryRoot()
     {

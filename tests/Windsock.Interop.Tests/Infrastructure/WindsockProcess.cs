@@ -67,7 +67,14 @@ public sealed partial class WindsockProcess : IAsyncDisposable
     /// `windsock serve ARGS`, optionally in a private mount namespace whose /etc/hosts is
     /// <paramref name="hostsFile"/>, so names resolve for the server and for nobody else.
     /// </summary>
-    public static async Task<WindsockProcess> StartAsync(IReadOnlyList<string> serveArgs, string? hostsFile)
+    public static Task<WindsockProcess> StartAsync(IReadOnlyList<string> serveArgs, string? hostsFile) =>
+        StartAsync(serveArgs, hostsFile, environment: null);
+
+    /// <summary>
+    /// `windsock serve ARGS` with extra environment variables: the GSSAPI library reads its configuration
+    /// (KRB5_CONFIG) from the native environment, which only a child process gets cleanly.
+    /// </summary>
+    public static async Task<WindsockProcess> StartAsync(IReadOnlyList<string> serveArgs, string? hostsFile, IReadOnlyDictionary<string, string>? environment)
     {
         string[] windsock = [Tools.Dotnet, Tools.WindsockDll, "serve", .. serveArgs];
         var psi = hostsFile is null
@@ -75,6 +82,10 @@ public sealed partial class WindsockProcess : IAsyncDisposable
             : ProcessRunner.StartInfo(Tools.Unshare,
                 ["--mount", "sh", "-c", "mount --bind \"$0\" /etc/hosts && exec \"$@\"", hostsFile, .. windsock]);
         psi.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            psi.Environment[name] = value;
+        }
 
         var server = new WindsockProcess(psi);
         server.Start();
