@@ -66,6 +66,22 @@ public sealed class GssapiTests(GssapiRealmFixture realm) : IClassFixture<Gssapi
     [Theory]
     [InlineData("integrity")]
     [InlineData("confidentiality")]
+    public async Task Bind_replies_and_data_are_wrapped(string level)
+    {
+        int before = Protected.StdoutLines.Count;
+        var result = await realm.PythonAsync(Protected, realm.AliceCache, "--mode", "bind", "--level", level, "--bytes", "300000");
+
+        Expect.Success(result, Protected);
+        Assert.Contains("bind peer accepted", result.StdoutText, StringComparison.Ordinal);
+        Assert.Contains("echoed 300000 bytes intact", result.StdoutText, StringComparison.Ordinal);
+        var end = await NewLineAsync(Protected, before, l => IsEnd(l) && l.Contains("command=bind", StringComparison.Ordinal), "the BIND end line");
+        Assert.Contains($"protection={level}", end, StringComparison.Ordinal);
+        Assert.True(LogWords.HasNumber(end, 300000), end);
+    }
+
+    [Theory]
+    [InlineData("integrity")]
+    [InlineData("confidentiality")]
     public async Task A_tampered_message_ends_the_session_and_reaches_nobody(string level)
     {
         int before = Protected.StdoutLines.Count;

@@ -321,7 +321,7 @@ internal sealed class Session
         _record.Destination = request.Destination;
         _record.Command = request.Command == Socks4Command.Connect ? "connect" : "bind";
 
-        if (_context.Options.RequiresAuthentication)
+        if (_context.Credentials is not null || _context.Options.Gssapi is not null)
         {
             _record.EndReason = _context.Options.Gssapi is null
                 ? "SOCKS4 refused: the server requires username/password"

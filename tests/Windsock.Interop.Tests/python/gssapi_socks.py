@@ -200,6 +200,32 @@ def connect_echo(sock, prot, args):
     target = EchoTarget()
     target.start()
     request(sock, prot, 1, "127.0.0.1", target.port)
+    echo_through(sock, prot, args)
+
+
+def bind_echo(sock, prot, args):
+    """BIND: the first reply names where the peer connects, the second names the peer; both wrapped."""
+    host, port = request(sock, prot, 2, "127.0.0.1", 0)
+    peer = socket.create_connection((host, port), timeout=30)
+    reply = prot.recv(sock) if prot else recv_exact(sock, 10)
+    if reply[1] != 0:
+        fail(7, "second reply %d" % reply[1])
+    print("bind peer accepted", flush=True)
+
+    def echo():
+        while True:
+            data = peer.recv(65536)
+            if not data:
+                break
+            peer.sendall(data)
+        peer.shutdown(socket.SHUT_WR)
+
+    threading.Thread(target=echo, daemon=True).start()
+    echo_through(sock, prot, args)
+
+
+def echo_through(sock, prot, args):
+    """Sends random bytes in mixed chunk sizes while reading the echo; compares byte for byte."""
     rng = random.Random(args.seed)
     payload = bytes(rng.getrandbits(8) for _ in range(args.bytes))
     sizes = [1, 7, 100, 1000, 4096, 16384, MAX_CHUNK, 333, 65]
@@ -298,7 +324,7 @@ def main():
     parser.add_argument("--service", default="rcmd")
     parser.add_argument("--level", default="integrity", choices=LEVELS)
     parser.add_argument("--nec", action="store_true", help="send the level octet unwrapped (NEC style)")
-    parser.add_argument("--mode", default="connect", choices=["connect", "tamper", "udp", "auth"])
+    parser.add_argument("--mode", default="connect", choices=["connect", "bind", "tamper", "udp", "auth"])
     parser.add_argument("--bytes", type=int, default=1 << 20)
     parser.add_argument("--seed", type=int, default=1961)
     args = parser.parse_args()
@@ -308,6 +334,8 @@ def main():
     prot = Protected(ctx, granted) if granted else None
     if args.mode == "connect":
         connect_echo(sock, prot, args)
+    elif args.mode == "bind":
+        bind_echo(sock, prot, args)
     elif args.mode == "tamper":
         tamper(sock, prot, args)
     elif args.mode == "udp":
