@@ -21,6 +21,7 @@ internal static class ClientConnectCommand
         var port = new Argument<int>("PORT") { Description = "Destination port." };
         var proxy = ClientRouting.ProxyOption();
         var verbose = ClientRouting.VerboseOption();
+        var gssapi = new ClientRouting.GssapiOptions();
         var command = new Command(Name, "Connect standard input and output to HOST:PORT through the route (works as ssh's ProxyCommand).")
         {
             host,
@@ -28,16 +29,18 @@ internal static class ClientConnectCommand
             proxy,
             verbose,
         };
+        gssapi.AddTo(command);
         command.SetAction((result, cancellationToken) => RunAsync(
             result.GetRequiredValue(host),
             result.GetRequiredValue(port),
             result.GetValue(proxy),
+            gssapi.Read(result),
             result.GetValue(verbose),
             cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(string host, int port, string[]? proxies, bool verbose, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string host, int port, string[]? proxies, SocksGssapiOptions? gssapi, bool verbose, CancellationToken cancellationToken)
     {
         TextWriter error = Console.Error;
         if (port is < 1 or > 65535 || string.IsNullOrWhiteSpace(host))
@@ -46,16 +49,16 @@ internal static class ClientConnectCommand
             return 2;
         }
 
-        Router? router = ClientRouting.Build(Name, proxies, verbose, error);
+        Router? router = ClientRouting.Build(Name, proxies, verbose, error, gssapi);
         if (router is null)
         {
             return 1;
         }
 
-        Socket socket;
+        Stream connection;
         try
         {
-            socket = await router.ConnectAsync(host, port, cancellationToken).ConfigureAwait(false);
+            connection = await router.ConnectStreamAsync(host, port, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is SocksException or RouteDeniedException or SocketException or NotSupportedException)
         {
@@ -67,17 +70,17 @@ internal static class ClientConnectCommand
             return 1;
         }
 
-        using (socket)
+        await using (connection)
         {
             await using Stream stdin = Console.OpenStandardInput();
             await using Stream stdout = Console.OpenStandardOutput();
 
             // Standard input is read on its own task: when the destination closes first, the
             // command ends without waiting for input that may never come.
-            Task up = Task.Run(() => ClientPipe.StreamToSocketAsync(stdin, socket, cancellationToken), cancellationToken);
+            Task up = Task.Run(() => ClientPipe.CopyAsync(stdin, connection, cancellationToken), cancellationToken);
             try
             {
-                await ClientPipe.SocketToStreamAsync(socket, stdout, cancellationToken).ConfigureAwait(false);
+                await ClientPipe.CopyAsync(connection, stdout, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is SocketException or IOException)
             {
@@ -89,7 +92,7 @@ internal static class ClientConnectCommand
                 return 1;
             }
 
-            if (up.IsFaulted && up.Exception.InnerException is SocketException sendFailure)
+            if (up.IsFaulted && up.Exception.InnerException is (SocketException or IOException) and var sendFailure)
             {
                 await error.WriteLineAsync($"windsock {Name}: sending to {host}:{port} failed: {sendFailure.Message}").ConfigureAwait(false);
                 return 1;

@@ -35,6 +35,7 @@ internal static class ClientForwardCommand
         };
         var proxy = ClientRouting.ProxyOption();
         var verbose = ClientRouting.VerboseOption();
+        var gssapi = new ClientRouting.GssapiOptions();
         var command = new Command(Name, "Listen on a local port and forward to HOST:PORT through the route (TCP, or UDP with --udp).")
         {
             listen,
@@ -44,18 +45,20 @@ internal static class ClientForwardCommand
             proxy,
             verbose,
         };
+        gssapi.AddTo(command);
         command.SetAction((result, cancellationToken) => RunAsync(
             result.GetRequiredValue(listen),
             result.GetRequiredValue(to),
             result.GetValue(udp),
             result.GetValue(idle),
             result.GetValue(proxy),
+            gssapi.Read(result),
             result.GetValue(verbose),
             cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(string listenText, string toText, bool udp, int idleSeconds, string[]? proxies, bool verbose, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string listenText, string toText, bool udp, int idleSeconds, string[]? proxies, SocksGssapiOptions? gssapi, bool verbose, CancellationToken cancellationToken)
     {
         TextWriter error = Console.Error;
         if (!IPEndPoint.TryParse(listenText, out IPEndPoint? listen) || !listenText.Contains(':', StringComparison.Ordinal))
@@ -76,7 +79,7 @@ internal static class ClientForwardCommand
             return 2;
         }
 
-        Router? router = ClientRouting.Build(Name, proxies, verbose, error);
+        Router? router = ClientRouting.Build(Name, proxies, verbose, error, gssapi);
         if (router is null)
         {
             return 1;
@@ -153,32 +156,30 @@ internal static class ClientForwardCommand
         private async Task ForwardTcpAsync(Socket client, CancellationToken cancellationToken)
         {
             EndPoint? peer = client.RemoteEndPoint;
-            using (client)
+            await using var local = new NetworkStream(client, ownsSocket: true);
+            Stream upstream;
+            try
             {
-                Socket upstream;
-                try
+                upstream = await router.ConnectStreamAsync(route, host, port, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is SocksException or SocketException or RouteDeniedException or IOException)
+            {
+                Report($"{peer}: {ClientRouting.Describe(e)}");
+                return;
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            await using (upstream)
+            {
+                if (verbose)
                 {
-                    upstream = await router.ConnectAsync(route, host, port, cancellationToken).ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is SocksException or SocketException or RouteDeniedException or IOException)
-                {
-                    Report($"{peer}: {ClientRouting.Describe(e)}");
-                    return;
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
+                    Report($"{peer}: connected to {_destination}");
                 }
 
-                using (upstream)
-                {
-                    if (verbose)
-                    {
-                        Report($"{peer}: connected to {_destination}");
-                    }
-
-                    await ClientPipe.RelayAsync(client, upstream, cancellationToken).ConfigureAwait(false);
-                }
+                await ClientPipe.RelayAsync(local, upstream, cancellationToken).ConfigureAwait(false);
             }
         }
 

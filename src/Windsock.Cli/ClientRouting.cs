@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using Windsock.Client;
 using Windsock.Client.Routing;
+using Windsock.Protocol.Gssapi;
 
 namespace Windsock.Cli;
 
@@ -27,14 +28,74 @@ internal static class ClientRouting
         Description = "Print the route and each hop's negotiation on standard error.",
     };
 
-    /// <summary>The router for this run, or null after printing why there is none.</summary>
-    public static Router? Build(string command, string[]? proxies, bool verbose, TextWriter error)
+    /// <summary>--gssapi, --gssapi-service and --gssapi-protection, for the --proxy hops.</summary>
+    public sealed class GssapiOptions
     {
+        private readonly Option<bool> _gssapi = new("--gssapi")
+        {
+            Description = "Authenticate to every --proxy hop with GSSAPI (Kerberos, RFC 1961), credentials from the ticket cache (kinit). "
+                + "In a routing file, write ?gssapi after the proxy URL instead.",
+        };
+
+        private readonly Option<string> _service = new("--gssapi-service")
+        {
+            Description = "Service name of the proxies' principal, SERVICE/proxy-host.",
+            DefaultValueFactory = _ => "rcmd",
+        };
+
+        private readonly Option<string> _protection = new("--gssapi-protection")
+        {
+            Description = "Protection the connection must get: clear (authentication only), integrity or confidentiality.",
+            DefaultValueFactory = _ => "confidentiality",
+        };
+
+        public GssapiOptions()
+        {
+            _protection.AcceptOnlyFromAmong("clear", "integrity", "confidentiality");
+        }
+
+        public void AddTo(Command command)
+        {
+            command.Options.Add(_gssapi);
+            command.Options.Add(_service);
+            command.Options.Add(_protection);
+        }
+
+        /// <summary>The options asked for, or null without --gssapi.</summary>
+        public SocksGssapiOptions? Read(ParseResult result)
+        {
+            if (!result.GetValue(_gssapi))
+            {
+                return null;
+            }
+
+            return new SocksGssapiOptions
+            {
+                ServiceName = result.GetValue(_service) ?? "rcmd",
+                Protection = result.GetValue(_protection) switch
+                {
+                    "clear" => GssapiProtectionLevel.Clear,
+                    "integrity" => GssapiProtectionLevel.Integrity,
+                    _ => GssapiProtectionLevel.Confidentiality,
+                },
+            };
+        }
+    }
+
+    /// <summary>The router for this run, or null after printing why there is none.</summary>
+    public static Router? Build(string command, string[]? proxies, bool verbose, TextWriter error, SocksGssapiOptions? gssapi = null)
+    {
+        if (gssapi is not null && proxies is not { Length: > 0 })
+        {
+            error.WriteLine($"windsock {command}: --gssapi applies to --proxy hops; in a routing file or ALL_PROXY write the proxy as socks5h://HOST:PORT?gssapi");
+            return null;
+        }
+
         Router router;
         try
         {
             router = proxies is { Length: > 0 }
-                ? Router.Through(new ProxyChain(proxies.Select(ParseProxy)))
+                ? Router.Through(new ProxyChain(proxies.Select(p => WithGssapi(ParseProxy(p), gssapi))))
                 : Router.FromEnvironment();
         }
         catch (RoutingFileException e)
@@ -55,6 +116,26 @@ internal static class ClientRouting
         }
 
         return router;
+    }
+
+    private static ProxyHop WithGssapi(ProxyHop hop, SocksGssapiOptions? gssapi)
+    {
+        if (gssapi is null)
+        {
+            return hop;
+        }
+
+        if (hop.Protocol != SocksProtocol.Socks5)
+        {
+            throw new FormatException($"{hop}: --gssapi needs SOCKS5 proxies (socks5h:// or socks5://)");
+        }
+
+        return new ProxyHop(hop.Host, hop.Port, hop.Protocol)
+        {
+            Credentials = hop.Credentials,
+            Resolution = hop.Resolution,
+            Gssapi = gssapi,
+        };
     }
 
     private static ProxyHop ParseProxy(string url)
@@ -120,9 +201,9 @@ internal static class ClientRouting
             SocksErrorKind.CommandFailed => string.Create(CultureInfo.InvariantCulture, $"{proxy} refused: {e.ReplyMeaning} (reply {e.ReplyCode})"),
             SocksErrorKind.ProxyUnreachable => $"cannot reach {proxy}: {e.InnerException?.Message ?? "no address"}",
             SocksErrorKind.AuthenticationFailed => string.Create(CultureInfo.InvariantCulture, $"{proxy} rejected user '{hop.Credentials?.UserName}' (status {e.ReplyCode})"),
-            SocksErrorKind.NoAcceptableAuthMethod => hop.Credentials is null
-                ? $"{proxy} requires authentication; give user:password@ in the proxy URL"
-                : $"{proxy} accepted no authentication method we offered",
+            SocksErrorKind.NoAcceptableAuthMethod => hop.Credentials is null && hop.Gssapi is null
+                ? $"{proxy} requires authentication; give user:password@ in the proxy URL, or --gssapi"
+                : $"{proxy} accepted no authentication method we offered{(hop.Gssapi is null ? "" : " (GSSAPI among them)")}",
             _ => e.Message.TrimEnd('.'),
         };
     }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using Windsock.Protocol;
+using Windsock.Protocol.Gssapi;
 
 namespace Windsock.Client;
 
@@ -8,6 +9,7 @@ namespace Windsock.Client;
 public sealed class ProxyHop
 {
     private readonly string? _userId;
+    private readonly SocksGssapiOptions? _gssapi;
 
     /// <summary>A hop at <paramref name="host"/>: an IP address, or a name that the previous hop resolves when it resolves names, otherwise resolved here.</summary>
     public ProxyHop(string host, int port, SocksProtocol protocol = SocksProtocol.Socks5)
@@ -41,6 +43,19 @@ public sealed class ProxyHop
     /// so a proxy that asks for no authentication still works.</summary>
     public SocksCredentials? Credentials { get; init; }
 
+    /// <summary>
+    /// GSSAPI (RFC 1961) for this SOCKS5 hop: offered first, before username/password and no
+    /// authentication. When it requires integrity or confidentiality, GSSAPI is the only method offered
+    /// (the others would give no protection) and the connection is a <see cref="GssapiStream"/>.
+    /// </summary>
+    public SocksGssapiOptions? Gssapi
+    {
+        get => _gssapi;
+        init => _gssapi = value is null || Protocol == SocksProtocol.Socks5
+            ? value
+            : throw new ArgumentException($"GSSAPI is a SOCKS5 method; this hop speaks {Protocol}.", nameof(value));
+    }
+
     /// <summary>The SOCKS4 USERID. Defaults to the user name of <see cref="Credentials"/>, else empty.</summary>
     public string? UserId
     {
@@ -62,6 +77,9 @@ public sealed class ProxyHop
     /// <summary>The host as an address when it is one; null for a name.</summary>
     internal IPAddress? Address { get; }
 
+    /// <summary>True when this hop wraps every byte after its handshake (GSSAPI integrity or confidentiality).</summary>
+    internal bool Protects => _gssapi?.Protects == true;
+
     internal bool ResolvesNamesAtProxy => Protocol != SocksProtocol.Socks4 && Resolution == NameResolution.Proxy;
 
     internal string Socks4UserId
@@ -82,7 +100,9 @@ public sealed class ProxyHop
     /// <summary>
     /// A hop from a proxy URI as curl and ALL_PROXY write them: <c>socks4://</c>, <c>socks4a://</c>,
     /// <c>socks5://</c> (names resolved here) and <c>socks5h://</c> (names resolved by the proxy), with an
-    /// optional percent-encoded <c>user:password@</c>. The port defaults to 1080.
+    /// optional percent-encoded <c>user:password@</c>. The port defaults to 1080. Windsock's own query
+    /// asks for GSSAPI on a SOCKS5 hop: <c>?gssapi</c> (confidentiality required), <c>?gssapi=clear</c>,
+    /// <c>?gssapi=integrity</c>, with <c>&amp;gssapi-service=NAME</c> for a service other than rcmd.
     /// </summary>
     public static ProxyHop FromUri(Uri uri)
     {
@@ -113,13 +133,63 @@ public sealed class ProxyHop
         int port = uri.IsDefaultPort || uri.Port < 0 ? 1080 : uri.Port;
         return new ProxyHop(uri.IdnHost, port, protocol)
         {
+            Gssapi = ReadGssapiQuery(uri, protocol),
             Credentials = credentials,
             Resolution = resolution,
             UserId = protocol == SocksProtocol.Socks5 ? null : credentials?.UserName,
         };
     }
 
-    /// <summary>scheme://host:port, without credentials, as error messages show it.</summary>
+    private static SocksGssapiOptions? ReadGssapiQuery(Uri uri, SocksProtocol protocol)
+    {
+        string query = uri.Query.TrimStart('?');
+        if (query.Length == 0)
+        {
+            return null;
+        }
+
+        GssapiProtectionLevel? protection = null;
+        string? service = null;
+        foreach (string pair in query.Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            int equals = pair.IndexOf('=', StringComparison.Ordinal);
+            string key = Uri.UnescapeDataString(equals < 0 ? pair : pair[..equals]);
+            string? value = equals < 0 ? null : Uri.UnescapeDataString(pair[(equals + 1)..]);
+            switch (key)
+            {
+                case "gssapi":
+                    protection = value switch
+                    {
+                        null or "" or "confidentiality" => GssapiProtectionLevel.Confidentiality,
+                        "integrity" => GssapiProtectionLevel.Integrity,
+                        "clear" => GssapiProtectionLevel.Clear,
+                        _ => throw new ArgumentException($"gssapi={value}: the protection is clear, integrity or confidentiality.", nameof(uri)),
+                    };
+                    break;
+                case "gssapi-service" when !string.IsNullOrWhiteSpace(value) && !value.Contains('/', StringComparison.Ordinal):
+                    service = value;
+                    break;
+                case "gssapi-service":
+                    throw new ArgumentException("gssapi-service=NAME needs a service name without '/', e.g. rcmd.", nameof(uri));
+                default:
+                    throw new ArgumentException($"Unknown proxy URI parameter '{key}'; the parameters are gssapi and gssapi-service.", nameof(uri));
+            }
+        }
+
+        if (protection is null)
+        {
+            throw new ArgumentException("gssapi-service needs gssapi as well, e.g. ?gssapi&gssapi-service=socks.", nameof(uri));
+        }
+
+        if (protocol != SocksProtocol.Socks5)
+        {
+            throw new ArgumentException("gssapi is a SOCKS5 method; use a socks5:// or socks5h:// URI.", nameof(uri));
+        }
+
+        return new SocksGssapiOptions { Protection = protection.Value, ServiceName = service ?? "rcmd" };
+    }
+
+    /// <summary>scheme://host:port, without credentials, as error messages show it (with <c>?gssapi=LEVEL</c> for a GSSAPI hop).</summary>
     public override string ToString()
     {
         string scheme = Protocol switch
@@ -129,6 +199,7 @@ public sealed class ProxyHop
             _ => Resolution == NameResolution.Proxy ? "socks5h" : "socks5",
         };
         string host = Address?.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{Host}]" : Host;
-        return string.Create(CultureInfo.InvariantCulture, $"{scheme}://{host}:{Port}");
+        string gssapi = _gssapi is null ? "" : $"?gssapi={_gssapi.Protection.ToString().ToLowerInvariant()}";
+        return string.Create(CultureInfo.InvariantCulture, $"{scheme}://{host}:{Port}{gssapi}");
     }
 }

@@ -7,18 +7,18 @@ namespace Windsock.Client;
 
 /// <summary>
 /// A BIND in progress: the proxy listens at <see cref="Announced"/> (the modern Rgetsockname) and
-/// <see cref="AcceptAsync"/> waits for the one peer that connects there (Raccept).
+/// <see cref="AcceptAsync"/> (or <see cref="AcceptStreamAsync"/>) waits for the one peer that connects there (Raccept).
 /// Disposing before accepting cancels the BIND.
 /// </summary>
 public sealed class SocksBind : IDisposable, IAsyncDisposable
 {
     private readonly HopContext _hop;
     private readonly SocksEndpoint _expectedPeer;
-    private Socket? _socket;
+    private ProxyConnection? _connection;
 
-    internal SocksBind(Socket socket, HopContext hop, SocksEndpoint expectedPeer, IPEndPoint announced)
+    internal SocksBind(ProxyConnection connection, HopContext hop, SocksEndpoint expectedPeer, IPEndPoint announced)
     {
-        _socket = socket;
+        _connection = connection;
         _hop = hop;
         _expectedPeer = expectedPeer;
         Announced = announced;
@@ -34,19 +34,37 @@ public sealed class SocksBind : IDisposable, IAsyncDisposable
     /// Waits for the proxy's second reply and returns the socket, which from then on carries the peer's
     /// bytes. Ownership of the socket passes to the caller. Call once.
     /// </summary>
+    /// <exception cref="InvalidOperationException">The proxy protects the data with GSSAPI: use <see cref="AcceptStreamAsync"/>.</exception>
     public async Task<Socket> AcceptAsync(CancellationToken cancellationToken = default)
     {
-        var socket = Interlocked.Exchange(ref _socket, null) ?? throw new InvalidOperationException("AcceptAsync was already called, or the BIND was disposed.");
+        if (_connection?.IsWrapped == true)
+        {
+            throw new InvalidOperationException("AcceptAsync returns a plain socket, and this BIND's proxy protects the data with GSSAPI: use AcceptStreamAsync.");
+        }
+
+        return (await AcceptCoreAsync(cancellationToken).ConfigureAwait(false)).Socket;
+    }
+
+    /// <summary>
+    /// As <see cref="AcceptAsync"/>, as a stream that owns the connection: a <see cref="NetworkStream"/>,
+    /// or a <see cref="GssapiStream"/> when the proxy protects the data (the second reply and the peer's bytes come wrapped).
+    /// </summary>
+    public async Task<Stream> AcceptStreamAsync(CancellationToken cancellationToken = default) =>
+        (await AcceptCoreAsync(cancellationToken).ConfigureAwait(false)).Stream;
+
+    private async Task<ProxyConnection> AcceptCoreAsync(CancellationToken cancellationToken)
+    {
+        var connection = Interlocked.Exchange(ref _connection, null) ?? throw new InvalidOperationException("The BIND was already accepted, or it was disposed.");
         var buffer = HandshakeBuffer.Rent();
         try
         {
-            var peer = await HopHandshake.ReadReplyAsync(socket, _hop, ProxyCommand.Bind, _expectedPeer, buffer, cancellationToken).ConfigureAwait(false);
+            var peer = await HopHandshake.ReadReplyAsync(connection.Stream, _hop, ProxyCommand.Bind, _expectedPeer, buffer, cancellationToken).ConfigureAwait(false);
             Peer = peer.Address is { } address ? new IPEndPoint(address, peer.Port) : new DnsEndPoint(peer.Host!, peer.Port);
-            return socket;
+            return connection;
         }
         catch
         {
-            socket.Dispose();
+            connection.Dispose();
             throw;
         }
         finally
@@ -55,7 +73,7 @@ public sealed class SocksBind : IDisposable, IAsyncDisposable
         }
     }
 
-    public void Dispose() => Interlocked.Exchange(ref _socket, null)?.Dispose();
+    public void Dispose() => Interlocked.Exchange(ref _connection, null)?.Dispose();
 
     public ValueTask DisposeAsync()
     {

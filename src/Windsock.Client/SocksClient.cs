@@ -47,7 +47,51 @@ public sealed class SocksClient
     }
 
     /// <summary>Connects to an <see cref="IPEndPoint"/> or a <see cref="DnsEndPoint"/> through the chain.</summary>
+    /// <exception cref="InvalidOperationException">A hop protects the data with GSSAPI: only <see cref="ConnectStreamAsync(EndPoint, CancellationToken)"/> can carry it.</exception>
     public async Task<Socket> ConnectAsync(EndPoint destination, CancellationToken cancellationToken = default)
+    {
+        RequireUnwrapped(nameof(ConnectAsync), nameof(ConnectStreamAsync));
+        var connection = await OpenAsync(destination, cancellationToken).ConfigureAwait(false);
+        return connection.IsWrapped ? throw Wrapped(connection, nameof(ConnectAsync), nameof(ConnectStreamAsync)) : connection.Socket;
+    }
+
+    /// <summary>
+    /// As <see cref="ConnectAsync(EndPoint, CancellationToken)"/>, as a stream that owns the connection: a
+    /// <see cref="NetworkStream"/>, or a <see cref="GssapiStream"/> when a hop protects the data with GSSAPI
+    /// integrity or confidentiality (the only way to use such a hop).
+    /// </summary>
+    public async Task<Stream> ConnectStreamAsync(EndPoint destination, CancellationToken cancellationToken = default)
+    {
+        var connection = await OpenAsync(destination, cancellationToken).ConfigureAwait(false);
+        return connection.Stream;
+    }
+
+    public Task<Stream> ConnectStreamAsync(string host, int port, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(host);
+        return ConnectStreamAsync(IPAddress.TryParse(host, out var address) ? new IPEndPoint(address, port) : new DnsEndPoint(host, port), cancellationToken);
+    }
+
+    /// <summary>True when some hop of the chain wraps the data (GSSAPI integrity or confidentiality).</summary>
+    internal bool Protects => Chain.Any(h => h.Protects);
+
+    private void RequireUnwrapped(string method, string instead)
+    {
+        if (Protects)
+        {
+            throw new InvalidOperationException(
+                $"{method} returns a plain socket, and a hop of {Chain} protects the data with GSSAPI ({Chain.First(h => h.Protects).Gssapi!.Protection.ToString().ToLowerInvariant()}): use {instead}, whose stream wraps and unwraps it.");
+        }
+    }
+
+    /// <summary>The proxy granted more protection than asked for: the socket cannot carry it either.</summary>
+    private static InvalidOperationException Wrapped(ProxyConnection connection, string method, string instead)
+    {
+        connection.Dispose();
+        return new InvalidOperationException($"{method} returns a plain socket, and the proxy granted GSSAPI protection beyond clear: use {instead}.");
+    }
+
+    private async Task<ProxyConnection> OpenAsync(EndPoint destination, CancellationToken cancellationToken)
     {
         var buffer = HandshakeBuffer.Rent();
         try
@@ -57,22 +101,22 @@ public sealed class SocksClient
             SocksException? firstFailure = null;
             foreach (var target in candidates)
             {
-                var socket = await Tunnel.OpenToLastHopAsync(Chain, buffer, cancellationToken, ProxyConnectTimeout).ConfigureAwait(false);
+                var connection = await Tunnel.OpenToLastHopAsync(Chain, buffer, cancellationToken, ProxyConnectTimeout).ConfigureAwait(false);
                 try
                 {
-                    await HopHandshake.RequestAsync(socket, last, ProxyCommand.Connect, target, buffer, cancellationToken).ConfigureAwait(false);
-                    return socket;
+                    await HopHandshake.RequestAsync(connection, last, ProxyCommand.Connect, target, buffer, cancellationToken).ConfigureAwait(false);
+                    return connection;
                 }
                 catch (SocksException e) when (e.Kind == SocksErrorKind.CommandFailed && candidates.Length > 1)
                 {
                     // A name resolved here may have addresses the destination does not listen on (::1 and 127.0.0.1):
                     // try the next one, and report the first failure if none works.
-                    socket.Dispose();
+                    connection.Dispose();
                     firstFailure ??= e;
                 }
                 catch
                 {
-                    socket.Dispose();
+                    connection.Dispose();
                     throw;
                 }
             }
@@ -83,13 +127,6 @@ public sealed class SocksClient
         {
             HandshakeBuffer.Return(buffer);
         }
-    }
-
-    /// <summary>As <see cref="ConnectAsync(EndPoint, CancellationToken)"/>, wrapped in a stream that owns the socket.</summary>
-    public async Task<NetworkStream> ConnectStreamAsync(EndPoint destination, CancellationToken cancellationToken = default)
-    {
-        var socket = await ConnectAsync(destination, cancellationToken).ConfigureAwait(false);
-        return new NetworkStream(socket, ownsSocket: true);
     }
 
     /// <summary>
@@ -104,16 +141,16 @@ public sealed class SocksClient
         {
             var last = LastHop;
             var target = (await DestinationResolver.ResolveAsync(last, expectedPeer, cancellationToken).ConfigureAwait(false))[0];
-            var socket = await Tunnel.OpenToLastHopAsync(Chain, buffer, cancellationToken, ProxyConnectTimeout).ConfigureAwait(false);
+            var connection = await Tunnel.OpenToLastHopAsync(Chain, buffer, cancellationToken, ProxyConnectTimeout).ConfigureAwait(false);
             try
             {
-                var bound = await HopHandshake.RequestAsync(socket, last, ProxyCommand.Bind, target, buffer, cancellationToken).ConfigureAwait(false);
-                var announced = await ProxyAddress.ResolveAsync(socket, last, bound, cancellationToken).ConfigureAwait(false);
-                return new SocksBind(socket, last, target, announced);
+                var bound = await HopHandshake.RequestAsync(connection, last, ProxyCommand.Bind, target, buffer, cancellationToken).ConfigureAwait(false);
+                var announced = await ProxyAddress.ResolveAsync(connection.Socket, last, bound, cancellationToken).ConfigureAwait(false);
+                return new SocksBind(connection, last, target, announced);
             }
             catch
             {
-                socket.Dispose();
+                connection.Dispose();
                 throw;
             }
         }
@@ -184,8 +221,8 @@ public sealed class SocksClient
         var buffer = HandshakeBuffer.Rent();
         try
         {
-            using var socket = await Tunnel.OpenToLastHopAsync(Chain, buffer, cancellationToken, ProxyConnectTimeout).ConfigureAwait(false);
-            return await HopHandshake.RequestAsync(socket, last, command, target, buffer, cancellationToken).ConfigureAwait(false);
+            using var connection = await Tunnel.OpenToLastHopAsync(Chain, buffer, cancellationToken, ProxyConnectTimeout).ConfigureAwait(false);
+            return await HopHandshake.RequestAsync(connection, last, command, target, buffer, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -195,7 +232,8 @@ public sealed class SocksClient
 
     /// <summary>
     /// Opens a UDP association with a single SOCKS5 proxy. Datagrams go straight to the proxy's relay,
-    /// so a chain of more than one hop cannot carry them.
+    /// so a chain of more than one hop cannot carry them. When the hop protects with GSSAPI, each datagram
+    /// is wrapped on its way to the relay and unwrapped on its way back.
     /// </summary>
     public async Task<SocksUdpClient> AssociateUdpAsync(CancellationToken cancellationToken = default)
     {
@@ -219,12 +257,12 @@ public sealed class SocksClient
             {
                 // Send from the address the control connection uses, and tell the proxy exactly where from:
                 // relays drop datagrams from anywhere else.
-                var local = (IPEndPoint)control.LocalEndPoint!;
+                var local = (IPEndPoint)control.Socket.LocalEndPoint!;
                 udp = new Socket(local.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
                 udp.Bind(new IPEndPoint(local.Address, 0));
                 var source = SocksEndpoint.FromEndPoint((IPEndPoint)udp.LocalEndPoint!);
                 var bound = await HopHandshake.RequestAsync(control, hop, ProxyCommand.UdpAssociate, source, buffer, cancellationToken).ConfigureAwait(false);
-                var relay = await ProxyAddress.ResolveAsync(control, hop, bound, cancellationToken).ConfigureAwait(false);
+                var relay = await ProxyAddress.ResolveAsync(control.Socket, hop, bound, cancellationToken).ConfigureAwait(false);
                 return new SocksUdpClient(control, udp, hop, relay);
             }
             catch

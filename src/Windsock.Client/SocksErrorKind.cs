@@ -23,4 +23,20 @@ public enum SocksErrorKind
 
     /// <summary>The destination cannot be expressed in this hop's protocol (IPv6 or 0.0.0.x over SOCKS4, an over-long name).</summary>
     AddressNotSupported,
+
+    /// <summary>
+    /// GSSAPI (RFC 1961) could not establish a security context with the proxy: no ticket or a wrong
+    /// password, an unknown service principal, a failed mutual authentication, or a wrap that failed.
+    /// <see cref="SocksException.ReplyMeaning"/> holds the GSS-API status (a NegotiateAuthenticationStatusCode name).
+    /// </summary>
+    GssapiFailed,
+
+    /// <summary>The proxy sent RFC 1961's abort message (MTYP X'FF') during GSSAPI negotiation or on the protected connection.</summary>
+    GssapiAborted,
+
+    /// <summary>
+    /// The proxy granted a lower GSSAPI protection level than the hop requires (<see cref="SocksException.ReplyCode"/>
+    /// is the level granted: 0 clear, 1 integrity, 2 confidentiality).
+    /// </summary>
+    InsufficientProtection,
 }

@@ -1,9 +1,11 @@
 using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
+using Windsock.Client.Gssapi;
 using Windsock.Client.Handshake;
 using Windsock.Client.Udp;
 using Windsock.Protocol;
+using Windsock.Protocol.Gssapi;
 
 namespace Windsock.Client;
 
@@ -11,14 +13,17 @@ namespace Windsock.Client;
 /// A UDP association through a SOCKS5 proxy. The control connection stays open for the association's
 /// lifetime (RFC 1928: the association ends when it closes); disposing closes both sockets, and a
 /// proxy closing the control connection fails pending and later receives.
-/// One receive at a time; sends may overlap.
+/// One receive at a time; sends may overlap. Over a hop that protects with GSSAPI, every datagram to
+/// the relay is an RFC 1961 encapsulated message whose token wraps the SOCKS UDP header and payload, and
+/// every datagram from it must be one: others, and those that do not unwrap, are dropped.
 /// </summary>
 public sealed class SocksUdpClient : IDisposable, IAsyncDisposable
 {
     /// <summary>The largest datagram IPv4 can carry; the header travels inside it.</summary>
     private const int MaxDatagramSize = 65535;
 
-    private readonly Socket _control;
+    private readonly ProxyConnection _control;
+    private readonly GssapiSession? _gssapi;
     private readonly Socket _udp;
     private readonly HopContext _hop;
 
@@ -29,9 +34,10 @@ public sealed class SocksUdpClient : IDisposable, IAsyncDisposable
     private int _disposed;
     private volatile bool _controlClosed;
 
-    internal SocksUdpClient(Socket control, Socket udp, HopContext hop, IPEndPoint relay)
+    internal SocksUdpClient(ProxyConnection control, Socket udp, HopContext hop, IPEndPoint relay)
     {
         _control = control;
+        _gssapi = (control.Stream as GssapiStream)?.Session;
         _udp = udp;
         _hop = hop;
         RelayEndPoint = relay;
@@ -62,11 +68,24 @@ public sealed class SocksUdpClient : IDisposable, IAsyncDisposable
         }
 
         var buffer = ArrayPool<byte>.Shared.Rent(headerLength + payload.Length);
+        FrameWriter? frame = null;
         try
         {
             UdpHeader.Write(buffer, target);
             payload.Span.CopyTo(buffer.AsSpan(headerLength));
-            await _udp.SendAsync(buffer.AsMemory(0, headerLength + payload.Length), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            ReadOnlyMemory<byte> datagram = buffer.AsMemory(0, headerLength + payload.Length);
+            if (_gssapi is not null)
+            {
+                frame = new FrameWriter();
+                if (!_gssapi.TryWrap(datagram.Span, frame) || frame.Frame.Length > MaxDatagramSize)
+                {
+                    throw new ArgumentException($"A payload of {payload.Length} bytes does not fit one datagram once wrapped by GSSAPI.", nameof(payload));
+                }
+
+                datagram = frame.Frame;
+            }
+
+            await _udp.SendAsync(datagram, SocketFlags.None, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (_controlClosed && e is SocketException or ObjectDisposedException)
         {
@@ -74,7 +93,8 @@ public sealed class SocksUdpClient : IDisposable, IAsyncDisposable
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            frame?.Dispose();
+            ArrayPool<byte>.Shared.Return(buffer, clearArray: _gssapi is not null);
         }
     }
 
@@ -101,18 +121,24 @@ public sealed class SocksUdpClient : IDisposable, IAsyncDisposable
             while (true)
             {
                 int received = await _udp.ReceiveAsync(_receiveBuffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-                if (!UdpHeader.TryRead(_receiveBuffer.AsSpan(0, received), out var sender, out int headerLength))
+                var datagram = _receiveBuffer.AsSpan(0, received);
+                if (_gssapi is not null && !TryUnwrap(ref datagram))
                 {
                     continue;
                 }
 
-                int length = received - headerLength;
+                if (!UdpHeader.TryRead(datagram, out var sender, out int headerLength))
+                {
+                    continue;
+                }
+
+                int length = datagram.Length - headerLength;
                 if (length > buffer.Length)
                 {
                     throw new SocketException((int)SocketError.MessageSize);
                 }
 
-                _receiveBuffer.AsSpan(headerLength, length).CopyTo(buffer.Span);
+                datagram.Slice(headerLength, length).CopyTo(buffer.Span);
                 EndPoint from = sender.Address is { } address ? new IPEndPoint(address, sender.Port) : new DnsEndPoint(sender.Host!, sender.Port);
                 return new SocksUdpReceiveResult(length, from);
             }
@@ -125,6 +151,25 @@ public sealed class SocksUdpClient : IDisposable, IAsyncDisposable
         {
             Volatile.Write(ref _receiving, 0);
         }
+    }
+
+    /// <summary>One encapsulated message filling the whole datagram, unwrapped in place; false for anything to drop.</summary>
+    private bool TryUnwrap(ref Span<byte> datagram)
+    {
+        var parsed = GssapiMessage.TryParse(datagram, out var message);
+        if (!parsed.IsDone || parsed.Consumed != datagram.Length || message.Type != GssapiMessageType.Encapsulated)
+        {
+            return false;
+        }
+
+        var token = datagram.Slice(GssapiMessage.HeaderLength, message.TokenLength);
+        if (_gssapi!.TryUnwrapInPlace(token, out int offset, out int length) is not null)
+        {
+            return false;
+        }
+
+        datagram = token.Slice(offset, length);
+        return true;
     }
 
     /// <summary>Receives the next datagram into a new array of its exact size.</summary>
@@ -144,15 +189,16 @@ public sealed class SocksUdpClient : IDisposable, IAsyncDisposable
 
     private async Task WatchControlAsync()
     {
-        // The proxy sends nothing on the control connection; reading only notices that it closed.
+        // The proxy sends nothing on the control connection; reading only notices that it closed (or,
+        // protected, that it aborted or sent something that does not unwrap).
         var probe = new byte[1];
         try
         {
-            while (await _control.ReceiveAsync(probe, SocketFlags.None).ConfigureAwait(false) > 0)
+            while (await _control.Stream.ReadAsync(probe).ConfigureAwait(false) > 0)
             {
             }
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
         {
         }
 

@@ -1,6 +1,7 @@
 using System.Net;
 using Windsock.Client.Udp;
 using Windsock.Protocol;
+using Windsock.Protocol.Gssapi;
 using Xunit;
 
 namespace Windsock.Client.Tests;
@@ -35,6 +36,29 @@ public class ModelTests
     public void FromUri_rejects_other_schemes()
     {
         Assert.Throws<ArgumentException>(() => ProxyHop.FromUri(new Uri("http://127.0.0.1:3128")));
+    }
+
+    [Theory]
+    [InlineData("socks5h://proxy.example:1080?gssapi", GssapiProtectionLevel.Confidentiality, "rcmd")]
+    [InlineData("socks5://proxy.example?gssapi=integrity", GssapiProtectionLevel.Integrity, "rcmd")]
+    [InlineData("socks5h://proxy.example?gssapi=clear&gssapi-service=socks", GssapiProtectionLevel.Clear, "socks")]
+    public void FromUri_reads_gssapi_from_the_query(string uri, GssapiProtectionLevel protection, string service)
+    {
+        var hop = ProxyHop.FromUri(new Uri(uri));
+        Assert.Equal(protection, hop.Gssapi!.Protection);
+        Assert.Equal(service, hop.Gssapi.ServiceName);
+        Assert.EndsWith($"?gssapi={protection.ToString().ToLowerInvariant()}", hop.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("socks5h://proxy.example?gssapi=selective")]
+    [InlineData("socks5h://proxy.example?gssapi-service=socks")]
+    [InlineData("socks5h://proxy.example?gssapi&gssapi-service=a/b")]
+    [InlineData("socks5h://proxy.example?color=blue")]
+    [InlineData("socks4a://proxy.example?gssapi")]
+    public void FromUri_rejects_gssapi_queries_it_cannot_honour(string uri)
+    {
+        Assert.Throws<ArgumentException>(() => ProxyHop.FromUri(new Uri(uri)));
     }
 
     [Fact]

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Net.Security;
+using Windsock.Protocol.Gssapi;
 
 namespace Windsock.Client.Handshake;
 
@@ -24,9 +26,41 @@ internal readonly record struct HopContext(int Index, int Count, ProxyHop Hop)
 
     public SocksException NoAcceptableMethod() =>
         new(SocksErrorKind.NoAcceptableAuthMethod, Index, Hop, null, 0xFF, ReplyText.NoAcceptableMethods,
-            Hop.Credentials is null
-                ? $"The SOCKS proxy {Where} requires authentication, and no credentials were given for it."
-                : $"The SOCKS proxy {Where} accepted neither username/password nor no authentication.");
+            (Hop.Credentials, Hop.Gssapi) switch
+            {
+                (_, { Protects: true }) => $"The SOCKS proxy {Where} does not accept GSSAPI (the only method offered, since {Hop.Gssapi.Protection.ToString().ToLowerInvariant()} protection is required).",
+                (null, null) => $"The SOCKS proxy {Where} requires authentication, and no credentials were given for it.",
+                (null, _) => $"The SOCKS proxy {Where} accepted neither GSSAPI nor no authentication.",
+                (_, null) => $"The SOCKS proxy {Where} accepted neither username/password nor no authentication.",
+                _ => $"The SOCKS proxy {Where} accepted none of GSSAPI, username/password and no authentication.",
+            });
+
+    public SocksException GssapiFailed(string target, NegotiateAuthenticationStatusCode status, string during) =>
+        new(SocksErrorKind.GssapiFailed, Index, Hop, null, null, status.ToString(),
+            $"GSSAPI with the SOCKS proxy {Where} failed during {during}: {status} (service principal {target})."
+                + status switch
+                {
+                    NegotiateAuthenticationStatusCode.UnknownCredentials or NegotiateAuthenticationStatusCode.CredentialsExpired =>
+                        " No usable Kerberos ticket: run kinit, or check KRB5CCNAME.",
+                    NegotiateAuthenticationStatusCode.TargetUnknown => " The KDC does not know that principal: check the service name and the proxy's host name.",
+                    _ => "",
+                });
+
+    public SocksException GssapiAborted(string during, Exception? inner = null) =>
+        new(SocksErrorKind.GssapiAborted, Index, Hop, null, null, null, $"The SOCKS proxy {Where} aborted GSSAPI during {during}.", inner);
+
+    public SocksException InsufficientProtection(GssapiProtectionLevel granted, GssapiProtectionLevel required) =>
+        new(SocksErrorKind.InsufficientProtection, Index, Hop, null, (int)granted, Describe(granted),
+            $"The SOCKS proxy {Where} granted GSSAPI protection '{Describe(granted)}', below the required '{Describe(required)}'.");
+
+    private static string Describe(GssapiProtectionLevel level) => level switch
+    {
+        GssapiProtectionLevel.Clear => "clear",
+        GssapiProtectionLevel.Integrity => "integrity",
+        GssapiProtectionLevel.Confidentiality => "confidentiality",
+        GssapiProtectionLevel.Selective => "selective",
+        _ => string.Create(CultureInfo.InvariantCulture, $"0x{(byte)level:X2}"),
+    };
 
     public SocksException Violation(string what, string? destination = null) =>
         new(SocksErrorKind.ProtocolViolation, Index, Hop, destination, null, null, $"The SOCKS proxy {Where} broke the protocol: {what}.");

@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using Windsock.Protocol;
 
 namespace Windsock.Client.Handshake;
@@ -7,20 +6,20 @@ namespace Windsock.Client.Handshake;
 internal static class HopHandshake
 {
     public static async ValueTask<SocksEndpoint> RequestAsync(
-        Socket socket, HopContext hop, ProxyCommand command, SocksEndpoint destination, byte[] buffer, CancellationToken cancellationToken)
+        ProxyConnection connection, HopContext hop, ProxyCommand command, SocksEndpoint destination, byte[] buffer, CancellationToken cancellationToken)
     {
         ClientTrace.Write(hop, $"asking for {ProxyCommandNames.Of(command)} {destination} over {hop.Hop.Protocol}");
         var bound = hop.Hop.Protocol == SocksProtocol.Socks5
-            ? await Socks5Handshake.RequestAsync(socket, hop, command, destination, buffer, cancellationToken).ConfigureAwait(false)
-            : await Socks4Handshake.RequestAsync(socket, hop, command, destination, buffer, cancellationToken).ConfigureAwait(false);
+            ? await Socks5Handshake.RequestAsync(connection, hop, command, destination, buffer, cancellationToken).ConfigureAwait(false)
+            : await Socks4Handshake.RequestAsync(connection.Stream, hop, command, destination, buffer, cancellationToken).ConfigureAwait(false);
         ClientTrace.Write(hop, $"{ProxyCommandNames.Of(command)} {destination} granted, bound address {bound}");
         return bound;
     }
 
     /// <summary>A further reply to the same request: BIND's second, when the peer has connected.</summary>
     public static ValueTask<SocksEndpoint> ReadReplyAsync(
-        Socket socket, HopContext hop, ProxyCommand command, SocksEndpoint destination, byte[] buffer, CancellationToken cancellationToken) =>
+        Stream stream, HopContext hop, ProxyCommand command, SocksEndpoint destination, byte[] buffer, CancellationToken cancellationToken) =>
         hop.Hop.Protocol == SocksProtocol.Socks5
-            ? Socks5Handshake.ReadReplyAsync(socket, hop, command, destination, buffer, cancellationToken)
-            : Socks4Handshake.ReadReplyAsync(socket, hop, command, destination, buffer, cancellationToken);
+            ? Socks5Handshake.ReadReplyAsync(stream, hop, command, destination, buffer, cancellationToken)
+            : Socks4Handshake.ReadReplyAsync(stream, hop, command, destination, buffer, cancellationToken);
 }

@@ -1,23 +1,19 @@
-using System.Net.Sockets;
+using Windsock.Client.Gssapi;
 
 namespace Windsock.Client.Handshake;
 
-/// <summary>Whole-message reads and writes on a socket; handshake messages never span less than they say.</summary>
+/// <summary>Whole-message reads and writes on the path's stream; handshake messages never span less than they say.</summary>
 internal static class SocketIo
 {
-    public static async ValueTask SendAllAsync(Socket socket, ReadOnlyMemory<byte> data, HopContext hop, string during, CancellationToken cancellationToken)
+    public static async ValueTask SendAllAsync(Stream stream, ReadOnlyMemory<byte> data, HopContext hop, string during, CancellationToken cancellationToken)
     {
         try
         {
-            while (!data.IsEmpty)
-            {
-                int sent = await socket.SendAsync(data, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-                data = data[sent..];
-            }
+            await stream.WriteAsync(data, cancellationToken).ConfigureAwait(false);
         }
-        catch (SocketException e)
+        catch (IOException e) when (e is not SocksException)
         {
-            throw hop.Closed(during, e);
+            throw Map(hop, during, e);
         }
     }
 
@@ -25,27 +21,18 @@ internal static class SocketIo
     /// Fills <paramref name="buffer"/>, reading nothing beyond it: bytes after a reply belong to the
     /// tunnel. Returns fewer bytes only when the proxy closed the connection.
     /// </summary>
-    public static async ValueTask<int> ReceiveExactlyAsync(Socket socket, Memory<byte> buffer, HopContext hop, string during, CancellationToken cancellationToken)
+    public static async ValueTask<int> ReceiveExactlyAsync(Stream stream, Memory<byte> buffer, HopContext hop, string during, CancellationToken cancellationToken)
     {
-        int filled = 0;
         try
         {
-            while (filled < buffer.Length)
-            {
-                int read = await socket.ReceiveAsync(buffer[filled..], SocketFlags.None, cancellationToken).ConfigureAwait(false);
-                if (read == 0)
-                {
-                    break;
-                }
-
-                filled += read;
-            }
+            return await stream.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
         }
-        catch (SocketException e)
+        catch (IOException e) when (e is not SocksException)
         {
-            throw hop.Closed(during, e);
+            throw Map(hop, during, e);
         }
-
-        return filled;
     }
+
+    private static SocksException Map(HopContext hop, string during, IOException e) =>
+        e is GssapiAbortedException ? hop.GssapiAborted(during, e) : hop.Closed(during, e);
 }

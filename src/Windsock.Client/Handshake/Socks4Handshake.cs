@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using Windsock.Protocol;
 using Windsock.Protocol.Socks4;
 
@@ -8,24 +7,24 @@ namespace Windsock.Client.Handshake;
 internal static class Socks4Handshake
 {
     public static async ValueTask<SocksEndpoint> RequestAsync(
-        Socket socket, HopContext hop, ProxyCommand command, SocksEndpoint destination, byte[] buffer, CancellationToken cancellationToken)
+        Stream stream, HopContext hop, ProxyCommand command, SocksEndpoint destination, byte[] buffer, CancellationToken cancellationToken)
     {
         // +----+----+----+----+----+----+----+----+----+----+....+----+ (SOCKS4a: then HOSTNAME NULL)
         // | VN | CD | DSTPORT |      DSTIP        | USERID       |NULL|
         // +----+----+----+----+----+----+----+----+----+----+....+----+
         var request = new Socks4Request(command == ProxyCommand.Bind ? Socks4Command.Bind : Socks4Command.Connect, destination, hop.Hop.Socks4UserId);
         int length = request.Write(buffer);
-        await SocketIo.SendAllAsync(socket, buffer.AsMemory(0, length), hop, "the SOCKS4 request", cancellationToken).ConfigureAwait(false);
-        return await ReadReplyAsync(socket, hop, command, destination, buffer, cancellationToken).ConfigureAwait(false);
+        await SocketIo.SendAllAsync(stream, buffer.AsMemory(0, length), hop, "the SOCKS4 request", cancellationToken).ConfigureAwait(false);
+        return await ReadReplyAsync(stream, hop, command, destination, buffer, cancellationToken).ConfigureAwait(false);
     }
 
     public static async ValueTask<SocksEndpoint> ReadReplyAsync(
-        Socket socket, HopContext hop, ProxyCommand command, SocksEndpoint destination, byte[] buffer, CancellationToken cancellationToken)
+        Stream stream, HopContext hop, ProxyCommand command, SocksEndpoint destination, byte[] buffer, CancellationToken cancellationToken)
     {
         // +----+----+----+----+----+----+----+----+
         // | VN | CD | DSTPORT |      DSTIP        |
         // +----+----+----+----+----+----+----+----+
-        int read = await SocketIo.ReceiveExactlyAsync(socket, buffer.AsMemory(0, Socks4Reply.Length), hop, "the SOCKS4 reply", cancellationToken).ConfigureAwait(false);
+        int read = await SocketIo.ReceiveExactlyAsync(stream, buffer.AsMemory(0, Socks4Reply.Length), hop, "the SOCKS4 reply", cancellationToken).ConfigureAwait(false);
         if (read >= 1 && buffer[0] != 0)
         {
             throw hop.Violation($"its reply starts with 0x{buffer[0]:X2}, not 0", destination.ToString());

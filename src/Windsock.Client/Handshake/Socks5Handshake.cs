@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using Windsock.Protocol;
 using Windsock.Protocol.Socks5;
 using Windsock.Protocol.UsernamePassword;
@@ -10,38 +9,36 @@ internal static class Socks5Handshake
 {
     /// <summary>Greeting, authentication and request; returns the first reply's BND address.</summary>
     public static async ValueTask<SocksEndpoint> RequestAsync(
-        Socket socket, HopContext hop, ProxyCommand command, SocksEndpoint destination, byte[] buffer, CancellationToken cancellationToken)
+        ProxyConnection connection, HopContext hop, ProxyCommand command, SocksEndpoint destination, byte[] buffer, CancellationToken cancellationToken)
     {
-        await NegotiateMethodAsync(socket, hop, buffer, cancellationToken).ConfigureAwait(false);
+        await NegotiateMethodAsync(connection, hop, buffer, cancellationToken).ConfigureAwait(false);
+
+        // After GSSAPI with protection the stream wraps: the request and replies travel encapsulated.
+        var stream = connection.Stream;
 
         // +----+-----+-------+------+----------+----------+
         // |VER | CMD |  RSV  | ATYP | DST.ADDR | DST.PORT |
         // +----+-----+-------+------+----------+----------+
         var request = new Socks5Request(ToSocks5(command), destination);
         int length = request.Write(buffer);
-        await SocketIo.SendAllAsync(socket, buffer.AsMemory(0, length), hop, "the SOCKS5 request", cancellationToken).ConfigureAwait(false);
-        return await ReadReplyAsync(socket, hop, command, destination, buffer, cancellationToken).ConfigureAwait(false);
+        await SocketIo.SendAllAsync(stream, buffer.AsMemory(0, length), hop, "the SOCKS5 request", cancellationToken).ConfigureAwait(false);
+        return await ReadReplyAsync(stream, hop, command, destination, buffer, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async ValueTask NegotiateMethodAsync(Socket socket, HopContext hop, byte[] buffer, CancellationToken cancellationToken)
+    private static async ValueTask NegotiateMethodAsync(ProxyConnection connection, HopContext hop, byte[] buffer, CancellationToken cancellationToken)
     {
+        var stream = connection.Stream;
+
         // +----+----------+----------+
         // |VER | NMETHODS | METHODS  |
         // +----+----------+----------+
-        // With credentials, offer none as well: a proxy that wants no authentication must still work.
-        // (.NET's SocksHelper once offered only "none" when it had credentials, so they were never used.)
-        var credentials = hop.Hop.Credentials;
-        // Windsock's private reason method is offered last: servers never select it, and a Windsock
-        // server then follows a failure reply with the reason in words (docs/protocol-extensions.md).
-        int length = credentials is null
-            ? Socks5Greeting.Write(buffer, [(byte)AuthMethod.None, DenialReason.MethodCode])
-            : Socks5Greeting.Write(buffer, [(byte)AuthMethod.None, (byte)AuthMethod.UsernamePassword, DenialReason.MethodCode]);
-        await SocketIo.SendAllAsync(socket, buffer.AsMemory(0, length), hop, "the SOCKS5 greeting", cancellationToken).ConfigureAwait(false);
+        int length = Socks5Greeting.Write(buffer, OfferedMethods(hop.Hop));
+        await SocketIo.SendAllAsync(stream, buffer.AsMemory(0, length), hop, "the SOCKS5 greeting", cancellationToken).ConfigureAwait(false);
 
         // +----+--------+
         // |VER | METHOD |
         // +----+--------+
-        int read = await SocketIo.ReceiveExactlyAsync(socket, buffer.AsMemory(0, Socks5MethodSelection.Length), hop, "the SOCKS5 greeting", cancellationToken).ConfigureAwait(false);
+        int read = await SocketIo.ReceiveExactlyAsync(stream, buffer.AsMemory(0, Socks5MethodSelection.Length), hop, "the SOCKS5 greeting", cancellationToken).ConfigureAwait(false);
         if (read < Socks5MethodSelection.Length)
         {
             throw hop.Closed("the SOCKS5 greeting");
@@ -53,13 +50,18 @@ internal static class Socks5Handshake
             throw hop.Violation($"its answer to the greeting starts with 0x{buffer[0]:X2}, not version 5");
         }
 
+        var credentials = hop.Hop.Credentials;
+        var gssapi = hop.Hop.Gssapi;
         switch ((AuthMethod)method)
         {
-            case AuthMethod.None:
-                ClientTrace.Write(hop, credentials is null ? "method: no authentication" : "method: no authentication (credentials offered, not needed)");
+            case AuthMethod.None when !hop.Hop.Protects:
+                ClientTrace.Write(hop, credentials is null && gssapi is null ? "method: no authentication" : "method: no authentication (credentials offered, not needed)");
                 return;
-            case AuthMethod.UsernamePassword when credentials is not null:
-                await AuthenticateAsync(socket, hop, credentials, buffer, cancellationToken).ConfigureAwait(false);
+            case AuthMethod.Gssapi when gssapi is not null:
+                await GssapiHandshake.NegotiateAsync(connection, hop, gssapi, cancellationToken).ConfigureAwait(false);
+                return;
+            case AuthMethod.UsernamePassword when credentials is not null && !hop.Hop.Protects:
+                await AuthenticateAsync(stream, hop, credentials, buffer, cancellationToken).ConfigureAwait(false);
                 ClientTrace.Write(hop, $"method: username/password, user '{credentials.UserName}' accepted");
                 return;
             case AuthMethod.NoAcceptableMethods:
@@ -69,19 +71,36 @@ internal static class Socks5Handshake
         }
     }
 
-    private static async ValueTask AuthenticateAsync(Socket socket, HopContext hop, SocksCredentials credentials, byte[] buffer, CancellationToken cancellationToken)
+    /// <summary>
+    /// What the greeting offers, in order. Without GSSAPI: none, then username/password with credentials
+    /// (a proxy that wants no authentication must still work; .NET's SocksHelper once offered only "none"
+    /// when it had credentials, so they were never used). With GSSAPI: GSSAPI first, then username/password,
+    /// then none; but GSSAPI alone when it must protect the data, since the others cannot. Windsock's
+    /// private reason method always comes last: servers never select it, and a Windsock server then follows
+    /// a failure reply with the reason in words (docs/protocol-extensions.md).
+    /// </summary>
+    internal static byte[] OfferedMethods(ProxyHop hop) => (hop.Credentials, hop.Gssapi) switch
+    {
+        (_, { Protects: true }) => [(byte)AuthMethod.Gssapi, DenialReason.MethodCode],
+        (null, null) => [(byte)AuthMethod.None, DenialReason.MethodCode],
+        (_, null) => [(byte)AuthMethod.None, (byte)AuthMethod.UsernamePassword, DenialReason.MethodCode],
+        (null, _) => [(byte)AuthMethod.Gssapi, (byte)AuthMethod.None, DenialReason.MethodCode],
+        _ => [(byte)AuthMethod.Gssapi, (byte)AuthMethod.UsernamePassword, (byte)AuthMethod.None, DenialReason.MethodCode],
+    };
+
+    private static async ValueTask AuthenticateAsync(Stream stream, HopContext hop, SocksCredentials credentials, byte[] buffer, CancellationToken cancellationToken)
     {
         // +----+------+----------+------+----------+
         // |VER | ULEN |  UNAME   | PLEN |  PASSWD  |
         // +----+------+----------+------+----------+
         // VER is the sub-negotiation's version 1, not SOCKS's 5 (another past bug of .NET's SocksHelper).
         int length = new UsernamePasswordRequest(credentials.UserName, credentials.Password).Write(buffer);
-        await SocketIo.SendAllAsync(socket, buffer.AsMemory(0, length), hop, "username/password authentication", cancellationToken).ConfigureAwait(false);
+        await SocketIo.SendAllAsync(stream, buffer.AsMemory(0, length), hop, "username/password authentication", cancellationToken).ConfigureAwait(false);
 
         // +----+--------+
         // |VER | STATUS |
         // +----+--------+
-        int read = await SocketIo.ReceiveExactlyAsync(socket, buffer.AsMemory(0, UsernamePasswordReply.Length), hop, "username/password authentication", cancellationToken).ConfigureAwait(false);
+        int read = await SocketIo.ReceiveExactlyAsync(stream, buffer.AsMemory(0, UsernamePasswordReply.Length), hop, "username/password authentication", cancellationToken).ConfigureAwait(false);
         if (read < UsernamePasswordReply.Length)
         {
             throw hop.Closed("username/password authentication");
@@ -103,7 +122,7 @@ internal static class Socks5Handshake
     /// bytes are the destination's. A failure code is reported even when the rest of the reply is junk.
     /// </summary>
     public static async ValueTask<SocksEndpoint> ReadReplyAsync(
-        Socket socket, HopContext hop, ProxyCommand command, SocksEndpoint destination, byte[] buffer, CancellationToken cancellationToken)
+        Stream stream, HopContext hop, ProxyCommand command, SocksEndpoint destination, byte[] buffer, CancellationToken cancellationToken)
     {
         // +----+-----+-------+------+----------+----------+
         // |VER | REP |  RSV  | ATYP | BND.ADDR | BND.PORT |
@@ -111,7 +130,7 @@ internal static class Socks5Handshake
         // The first five bytes include the name length when ATYP is 3.
         const int Head = 5;
         string during = "the SOCKS5 reply";
-        int read = await SocketIo.ReceiveExactlyAsync(socket, buffer.AsMemory(0, Head), hop, during, cancellationToken).ConfigureAwait(false);
+        int read = await SocketIo.ReceiveExactlyAsync(stream, buffer.AsMemory(0, Head), hop, during, cancellationToken).ConfigureAwait(false);
         if (read >= 1 && buffer[0] != Socks5Greeting.Version)
         {
             throw hop.Violation($"its reply starts with 0x{buffer[0]:X2}, not version 5", destination.ToString());
@@ -119,7 +138,7 @@ internal static class Socks5Handshake
 
         if (read >= 2 && buffer[1] != (byte)Socks5ReplyCode.Succeeded)
         {
-            var reason = await TryReadReasonAsync(socket, buffer, read, cancellationToken).ConfigureAwait(false);
+            var reason = await TryReadReasonAsync(stream, buffer, read, cancellationToken).ConfigureAwait(false);
             throw hop.CommandFailed(command, destination.ToString(), buffer[1], ReplyText.Socks5(buffer[1]), reason);
         }
 
@@ -136,7 +155,7 @@ internal static class Socks5Handshake
             _ => throw hop.Violation($"its reply has address type 0x{buffer[3]:X2}", destination.ToString()),
         };
 
-        read += await SocketIo.ReceiveExactlyAsync(socket, buffer.AsMemory(Head, rest), hop, during, cancellationToken).ConfigureAwait(false);
+        read += await SocketIo.ReceiveExactlyAsync(stream, buffer.AsMemory(Head, rest), hop, during, cancellationToken).ConfigureAwait(false);
         if (read < Head + rest)
         {
             throw hop.Closed(during);
@@ -156,7 +175,7 @@ internal static class Socks5Handshake
     /// servers just close. Reads the rest of the reply, then the reason, within a short bound, and
     /// never fails: a missing or garbled reason is simply no reason.
     /// </summary>
-    private static async ValueTask<string?> TryReadReasonAsync(Socket socket, byte[] buffer, int read, CancellationToken cancellationToken)
+    private static async ValueTask<string?> TryReadReasonAsync(Stream stream, byte[] buffer, int read, CancellationToken cancellationToken)
     {
         using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         bound.CancelAfter(TimeSpan.FromSeconds(2));
@@ -178,7 +197,7 @@ internal static class Socks5Handshake
                     return parsed.IsDone && reason.Length > 0 ? reason : null;
                 }
 
-                int n = await socket.ReceiveAsync(chunk, SocketFlags.None, bound.Token).ConfigureAwait(false);
+                int n = await stream.ReadAsync(chunk, bound.Token).ConfigureAwait(false);
                 if (n == 0)
                 {
                     return null;
@@ -187,7 +206,7 @@ internal static class Socks5Handshake
                 received.AddRange(chunk.AsSpan(0, n));
             }
         }
-        catch (Exception e) when (e is OperationCanceledException or SocketException)
+        catch (Exception e) when (e is OperationCanceledException or IOException)
         {
             // No reason came in time; the reply code alone tells what happened.
         }

@@ -7,15 +7,15 @@ namespace Windsock.Client.Handshake;
 /// <summary>Builds the TCP path to the last hop: connect to the first, then CONNECT each hop to the next.</summary>
 internal static class Tunnel
 {
-    /// <summary>Returns a socket on which the next bytes are spoken with the chain's last hop.</summary>
+    /// <summary>Returns the path on whose stream the next bytes are spoken with the chain's last hop.</summary>
     /// <remarks>
     /// <paramref name="connectTimeout"/> bounds each TCP connection attempt to the first hop; when it
     /// runs out the hop counts as unreachable (so a router can fall back to another proxy), unlike a
     /// cancellation by the caller.
     /// </remarks>
-    public static async Task<Socket> OpenToLastHopAsync(ProxyChain chain, byte[] buffer, CancellationToken cancellationToken, TimeSpan? connectTimeout = null)
+    public static async Task<ProxyConnection> OpenToLastHopAsync(ProxyChain chain, byte[] buffer, CancellationToken cancellationToken, TimeSpan? connectTimeout = null)
     {
-        var socket = await ConnectFirstHopAsync(new HopContext(0, chain.Count, chain[0]), connectTimeout, cancellationToken).ConfigureAwait(false);
+        var connection = new ProxyConnection(await ConnectFirstHopAsync(new HopContext(0, chain.Count, chain[0]), connectTimeout, cancellationToken).ConfigureAwait(false));
         try
         {
             for (int i = 1; i < chain.Count; i++)
@@ -25,15 +25,15 @@ internal static class Tunnel
                 SocksEndpoint destination = next.Address is { } address
                     ? DestinationResolver.FromAddress(via, address, next.Port)
                     : (await DestinationResolver.ResolveAsync(via, next.Host, next.Port, cancellationToken).ConfigureAwait(false))[0];
-                await HopHandshake.RequestAsync(socket, via, ProxyCommand.Connect, destination, buffer, cancellationToken).ConfigureAwait(false);
+                await HopHandshake.RequestAsync(connection, via, ProxyCommand.Connect, destination, buffer, cancellationToken).ConfigureAwait(false);
                 ClientTrace.Write(via, $"tunnel to the next hop {next} open");
             }
 
-            return socket;
+            return connection;
         }
         catch
         {
-            socket.Dispose();
+            connection.Dispose();
             throw;
         }
     }

@@ -24,19 +24,21 @@ public static class SocksHttpHandler
         ArgumentNullException.ThrowIfNull(client);
         return async (context, cancellationToken) =>
         {
-            // The name goes to the chain as given: the last hop resolves it unless told otherwise.
-            var socket = await client.ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
+            // The name goes to the chain as given: the last hop resolves it unless told otherwise. The
+            // stream is a GssapiStream when a hop protects the data, so HTTP works over GSSAPI too.
+            var stream = await client.ConnectStreamAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
             try
             {
-                socket.NoDelay = true;
+                (stream as NetworkStream)?.Socket.NoDelay = true;
+                (stream as GssapiStream)?.Socket.NoDelay = true;
             }
             catch
             {
-                socket.Dispose();
+                await stream.DisposeAsync().ConfigureAwait(false);
                 throw;
             }
 
-            return new NetworkStream(socket, ownsSocket: true);
+            return stream;
         };
     }
 }

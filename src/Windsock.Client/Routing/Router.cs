@@ -189,7 +189,28 @@ public sealed class Router
     }
 
     /// <summary>As <see cref="ConnectAsync(string, int, CancellationToken)"/> with a route already decided.</summary>
-    public async Task<Socket> ConnectAsync(Route route, string host, int port, CancellationToken cancellationToken = default)
+    /// <exception cref="InvalidOperationException">The route's proxy protects the data with GSSAPI: use <see cref="ConnectStreamAsync(Route, string, int, CancellationToken)"/>.</exception>
+    public Task<Socket> ConnectAsync(Route route, string host, int port, CancellationToken cancellationToken = default) =>
+        ConnectCoreAsync(route, host, port, Task.FromResult, client => client.ConnectAsync(ToEndPoint(host, port), cancellationToken), cancellationToken);
+
+    /// <summary>
+    /// As <see cref="ConnectAsync(string, int, CancellationToken)"/>, as a stream that owns the connection:
+    /// a <see cref="NetworkStream"/>, or a <see cref="GssapiStream"/> through a proxy that protects the data with GSSAPI.
+    /// </summary>
+    public Task<Stream> ConnectStreamAsync(string host, int port, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(host);
+        return ConnectStreamAsync(Resolve(host, port), host, port, cancellationToken);
+    }
+
+    /// <summary>As <see cref="ConnectStreamAsync(string, int, CancellationToken)"/> with a route already decided.</summary>
+    public Task<Stream> ConnectStreamAsync(Route route, string host, int port, CancellationToken cancellationToken = default) =>
+        ConnectCoreAsync<Stream>(route, host, port, socket => Task.FromResult<Stream>(new NetworkStream(socket, ownsSocket: true)), client => client.ConnectStreamAsync(ToEndPoint(host, port), cancellationToken), cancellationToken);
+
+    private static EndPoint ToEndPoint(string host, int port) =>
+        Destination.TryParseAddress(host, out IPAddress? address) ? new IPEndPoint(address, port) : new DnsEndPoint(host, port);
+
+    private async Task<T> ConnectCoreAsync<T>(Route route, string host, int port, Func<Socket, Task<T>> direct, Func<SocksClient, Task<T>> viaProxy, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(route);
         ArgumentException.ThrowIfNullOrWhiteSpace(host);
@@ -204,12 +225,9 @@ public sealed class Router
                 case RouteAction.Deny:
                     throw new RouteDeniedException(route, destination);
                 case RouteAction.Direct:
-                    return await ConnectDirectAsync(host, port, cancellationToken).ConfigureAwait(false);
+                    return await direct(await ConnectDirectAsync(host, port, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
                 default:
-                    return await WithFallbackAsync(
-                        route,
-                        client => client.ConnectAsync(Destination.TryParseAddress(host, out IPAddress? address) ? new IPEndPoint(address, port) : new DnsEndPoint(host, port), cancellationToken),
-                        cancellationToken).ConfigureAwait(false);
+                    return await WithFallbackAsync(route, viaProxy, cancellationToken).ConfigureAwait(false);
             }
         }
         finally

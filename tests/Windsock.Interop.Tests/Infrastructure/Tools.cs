@@ -36,6 +36,9 @@ public static class Tools
     /// <summary>tests/Windsock.Interop.Tests/python in the source tree: independent clients written from the RFCs.</summary>
     public static string PythonDirectory { get; } = Path.Combine(RepositoryRoot(), "tests", "Windsock.Interop.Tests", "python");
 
+    /// <summary>python/rfc1961_proxy.py: an independent RFC 1961 proxy on python-gssapi, for the client tools.</summary>
+    public static string GssapiProxyScript { get; } = Path.Combine(PythonDirectory, "rfc1961_proxy.py");
+
     private static string RepositoryRoot()
     {
         // Bounded by the depth of the path: each pass goes one folder up.
