@@ -1,4 +1,5 @@
 using Windsock.Interop.Tests.Infrastructure;
+using Windsock.Tests.Shared;
 using Xunit;
 
 namespace Windsock.Interop.Tests;

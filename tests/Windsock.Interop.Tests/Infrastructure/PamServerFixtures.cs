@@ -1,3 +1,4 @@
+using Windsock.Tests.Shared;
 using Xunit;
 
 namespace Windsock.Interop.Tests.Infrastructure;

@@ -1,7 +1,7 @@
 using System.Net;
 using Windsock.Server.Authentication;
 using Windsock.Server.Authentication.Pam;
-using Windsock.Server.Tests.Support;
+using Windsock.Tests.Shared;
 using Xunit;
 
 namespace Windsock.Server.Tests.Authentication;

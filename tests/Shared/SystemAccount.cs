@@ -2,14 +2,14 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using Xunit;
 
-namespace Windsock.Server.Tests.Support;
+namespace Windsock.Tests.Shared;
 
 /// <summary>
 /// A throwaway system account for testing the PAM back end against the host's real PAM stack:
 /// useradd (no home, no login shell), chpasswd, and userdel on dispose, also when the test failed.
 /// Needs root; <see cref="SkipUnlessPossible"/> skips with the reason otherwise.
 /// </summary>
-internal sealed class SystemAccount : IAsyncDisposable
+public sealed class SystemAccount : IAsyncDisposable
 {
     /// <summary>
     /// A service name with no file in /etc/pam.d: PAM uses /etc/pam.d/other, which on Debian is
@@ -35,16 +35,41 @@ internal sealed class SystemAccount : IAsyncDisposable
 
     public string Password { get; }
 
+    /// <summary>"NAME:PASSWORD", as curl's --proxy-user takes it.</summary>
+    public string ProxyUser => $"{Name}:{Password}";
+
+    /// <summary>Null when accounts can be made and PAM is Debian's; otherwise why the PAM tests cannot run here.</summary>
+    public static string? SkipReason
+    {
+        get
+        {
+            if (!Environment.IsPrivilegedProcess)
+            {
+                return "needs root: tests make throwaway system accounts (useradd) and pam_unix reads /etc/shadow";
+            }
+
+            if (!File.Exists(UserAdd) || !File.Exists(ChPasswd) || !File.Exists(Chage))
+            {
+                return "needs Debian's passwd package (useradd, chpasswd, chage; test.sh installs it)";
+            }
+
+            if (!File.Exists("/etc/pam.d/common-auth") || !File.ReadAllText("/etc/pam.d/common-auth").Contains("pam_unix.so", StringComparison.Ordinal))
+            {
+                return "needs Debian's PAM stack: /etc/pam.d/other including common-auth with pam_unix (libpam-modules, libpam-runtime)";
+            }
+
+            return File.Exists(Path.Combine("/etc/pam.d", ServiceWithoutFile))
+                ? $"/etc/pam.d/{ServiceWithoutFile} exists, so these tests would not get Debian's 'other' stack"
+                : null;
+        }
+    }
+
     public static void SkipUnlessPossible()
     {
-        Assert.SkipUnless(Environment.IsPrivilegedProcess, "needs root: tests make throwaway system accounts (useradd) and pam_unix reads /etc/shadow");
-        Assert.SkipUnless(File.Exists(UserAdd) && File.Exists(ChPasswd) && File.Exists(Chage), "needs Debian's passwd package (useradd, chpasswd, chage; test.sh installs it)");
-        Assert.SkipUnless(
-            File.Exists("/etc/pam.d/common-auth") && File.ReadAllText("/etc/pam.d/common-auth").Contains("pam_unix.so", StringComparison.Ordinal),
-            "needs Debian's PAM stack: /etc/pam.d/other including common-auth with pam_unix (libpam-modules, libpam-runtime)");
-        Assert.SkipWhen(
-            File.Exists(Path.Combine("/etc/pam.d", ServiceWithoutFile)),
-            $"/etc/pam.d/{ServiceWithoutFile} exists, so these tests would not get Debian's 'other' stack");
+        if (SkipReason is { } reason)
+        {
+            Assert.Skip(reason);
+        }
     }
 
     public static async Task<SystemAccount> CreateAsync()
