@@ -69,7 +69,7 @@ internal static class ConnectCommand
     public static async Task<string> RelayAsync(ClientConnection client, Socket peer, CancellationToken cancellationToken)
     {
         var options = client.Context.Options;
-        var relay = new TcpRelay(client.Socket, peer, client.Record, options.RelayBufferSize, options.IdleTimeout, client.Context.Time);
+        var relay = new TcpRelay(client.Socket, peer, client.Record, options.RelayBufferSize, options.IdleTimeout, client.Context.Time, options.RelayMode);
         var end = await relay.RunAsync(cancellationToken).ConfigureAwait(false);
         return end switch
         {

@@ -14,8 +14,10 @@ namespace Windsock.Server.Relay;
 /// opposite direction keeps flowing until it finishes too.</item>
 /// <item>An error on either side ends both directions at once.</item>
 /// </list>
+/// On Linux, with <see cref="RelayMode.Splice"/>, each direction moves its bytes socket → pipe → socket with
+/// splice(2) instead (TcpRelay.Splice.cs); this copy loop stays the fallback where splice is not available.
 /// </summary>
-public sealed class TcpRelay
+public sealed partial class TcpRelay
 {
     private readonly Socket _client;
     private readonly Socket _destination;
@@ -23,11 +25,13 @@ public sealed class TcpRelay
     private readonly int _bufferSize;
     private readonly TimeSpan _idleTimeout;
     private readonly TimeProvider _time;
+    private readonly RelayMode _mode;
     private long _lastActivity;
     private int _firstError; // 0 none, 1 client, 2 destination
 
-    public TcpRelay(Socket client, Socket destination, SessionRecord record, int bufferSize, TimeSpan idleTimeout, TimeProvider time)
+    public TcpRelay(Socket client, Socket destination, SessionRecord record, int bufferSize, TimeSpan idleTimeout, TimeProvider time, RelayMode mode = RelayMode.Splice)
     {
+        _mode = mode;
         _client = client;
         _destination = destination;
         _record = record;
@@ -56,8 +60,9 @@ public sealed class TcpRelay
             _idleTimeout,
             CheckInterval(_idleTimeout)).ConfigureAwait(false);
 
-        var up = PumpAsync(_client, _destination, upstream: true, stop);
-        var down = PumpAsync(_destination, _client, upstream: false, stop);
+        bool splice = _mode == RelayMode.Splice && SplicePipePool.IsSupported;
+        var up = splice ? SplicePumpAsync(_client, _destination, upstream: true, stop) : PumpAsync(_client, _destination, upstream: true, stop);
+        var down = splice ? SplicePumpAsync(_destination, _client, upstream: false, stop) : PumpAsync(_destination, _client, upstream: false, stop);
         await Task.WhenAll(up, down).ConfigureAwait(false);
 
         if (idleExpired)
