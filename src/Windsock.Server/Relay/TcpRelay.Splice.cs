@@ -16,8 +16,8 @@ public sealed partial class TcpRelay
     /// does wait; then splicing resumes. That copy happens only under back-pressure.
     /// </para>
     /// <para>
-    /// A socket that refuses splice before any byte moved (EINVAL, ENOSYS, EOPNOTSUPP), or no pipe to be
-    /// had, sends this direction to the copy loop.
+    /// A socket that refuses splice before any byte moved (EINVAL, ENOSYS, EOPNOTSUPP), on either end, or
+    /// no pipe to be had, sends this direction to the copy loop.
     /// </para>
     /// </summary>
     private async Task SplicePumpAsync(Socket from, Socket to, bool upstream, CancellationTokenSource stop)
@@ -90,9 +90,34 @@ public sealed partial class TcpRelay
                                 continue;
                             }
 
+                            if (moved == 0 && RefusesSplice(sendError))
+                            {
+                                // The destination refuses splice: hand on what the pipe holds, then copy.
+                                while (inPipe > 0)
+                                {
+                                    int chunk = await SendFromPipeAsync(pipe, (int)Math.Min(inPipe, _bufferSize), to, token).ConfigureAwait(false);
+                                    if (chunk < 0)
+                                    {
+                                        Fail(upstream ? 2 : 1, stop);
+                                        return;
+                                    }
+
+                                    inPipe -= chunk;
+                                    moved += chunk;
+                                }
+
+                                copyInstead = true;
+                                break;
+                            }
+
                             // EPIPE, ECONNRESET: the destination is gone.
                             Fail(upstream ? 2 : 1, stop);
                             return;
+                        }
+
+                        if (copyInstead)
+                        {
+                            break;
                         }
 
                         continue;
@@ -116,7 +141,7 @@ public sealed partial class TcpRelay
                         break;
                     }
 
-                    if (moved == 0 && error is LinuxSplice.EINVAL or LinuxSplice.ENOSYS or LinuxSplice.EOPNOTSUPP)
+                    if (moved == 0 && RefusesSplice(error))
                     {
                         copyInstead = true;
                         break;
@@ -225,6 +250,9 @@ public sealed partial class TcpRelay
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }
+
+    // What splice(2) answers for a descriptor it cannot serve (no splice support, O_APPEND, an old kernel).
+    private static bool RefusesSplice(int errno) => errno is LinuxSplice.EINVAL or LinuxSplice.ENOSYS or LinuxSplice.EOPNOTSUPP;
 
     private static void ShutdownSend(Socket socket)
     {
