@@ -20,9 +20,8 @@ public sealed partial class TcpRelay
     /// no pipe to be had, sends this direction to the copy loop.
     /// </para>
     /// </summary>
-    private async Task SplicePumpAsync(Socket from, Socket to, bool upstream, CancellationTokenSource stop)
+    private async Task SplicePumpAsync(Socket from, Socket to, bool upstream)
     {
-        var token = stop.Token;
         SplicePipe pipe = default;
         bool havePipe = false;
         long inPipe = 0;
@@ -40,7 +39,12 @@ public sealed partial class TcpRelay
             while (true)
             {
                 // Wait for readability holding nothing: idle sessions cost no pipe and no buffer.
-                await from.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, token).ConfigureAwait(false);
+                await from.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, _shutdown).ConfigureAwait(false);
+                if (Stopped)
+                {
+                    return;
+                }
+
                 if (!havePipe)
                 {
                     if (!SplicePipePool.TryRent(out pipe))
@@ -54,7 +58,11 @@ public sealed partial class TcpRelay
 
                 while (true)
                 {
-                    token.ThrowIfCancellationRequested();
+                    if (Stopped)
+                    {
+                        return;
+                    }
+
                     nint received = LinuxSplice.Splice(source, pipe.WriteFd, (nuint)pipe.Capacity, LinuxSplice.Flags);
                     if (received > 0)
                     {
@@ -78,10 +86,10 @@ public sealed partial class TcpRelay
 
                             if (sent < 0 && sendError == LinuxSplice.EAGAIN)
                             {
-                                int chunk = await SendFromPipeAsync(pipe, (int)Math.Min(inPipe, _bufferSize), to, token).ConfigureAwait(false);
+                                int chunk = await SendFromPipeAsync(pipe, (int)Math.Min(inPipe, _bufferSize), to, _shutdown).ConfigureAwait(false);
                                 if (chunk < 0)
                                 {
-                                    Fail(upstream ? 2 : 1, stop);
+                                    Fail(upstream ? 2 : 1);
                                     return;
                                 }
 
@@ -95,10 +103,10 @@ public sealed partial class TcpRelay
                                 // The destination refuses splice: hand on what the pipe holds, then copy.
                                 while (inPipe > 0)
                                 {
-                                    int chunk = await SendFromPipeAsync(pipe, (int)Math.Min(inPipe, _bufferSize), to, token).ConfigureAwait(false);
+                                    int chunk = await SendFromPipeAsync(pipe, (int)Math.Min(inPipe, _bufferSize), to, _shutdown).ConfigureAwait(false);
                                     if (chunk < 0)
                                     {
-                                        Fail(upstream ? 2 : 1, stop);
+                                        Fail(upstream ? 2 : 1);
                                         return;
                                     }
 
@@ -111,7 +119,7 @@ public sealed partial class TcpRelay
                             }
 
                             // EPIPE, ECONNRESET: the destination is gone.
-                            Fail(upstream ? 2 : 1, stop);
+                            Fail(upstream ? 2 : 1);
                             return;
                         }
 
@@ -147,7 +155,7 @@ public sealed partial class TcpRelay
                         break;
                     }
 
-                    Fail(upstream ? 1 : 2, stop);
+                    Fail(upstream ? 1 : 2);
                     return;
                 }
 
@@ -163,11 +171,11 @@ public sealed partial class TcpRelay
         }
         catch (OperationCanceledException)
         {
-            // Idle timeout, shutdown, or the other direction failed.
+            // Server shutdown.
         }
         catch (SocketException)
         {
-            Fail(upstream ? 1 : 2, stop);
+            Fail(upstream ? 1 : 2);
         }
         catch (ObjectDisposedException)
         {
@@ -208,7 +216,7 @@ public sealed partial class TcpRelay
 
         if (copyInstead)
         {
-            await PumpAsync(from, to, upstream, stop).ConfigureAwait(false);
+            await PumpAsync(from, to, upstream).ConfigureAwait(false);
         }
     }
 
@@ -216,7 +224,7 @@ public sealed partial class TcpRelay
     /// Moves up to <paramref name="count"/> bytes from the pipe to <paramref name="to"/> through a pooled buffer,
     /// waiting for the socket to take them. Returns the bytes sent, or -1 when the destination failed.
     /// </summary>
-    private static async ValueTask<int> SendFromPipeAsync(SplicePipe pipe, int count, Socket to, CancellationToken token)
+    private static async ValueTask<int> SendFromPipeAsync(SplicePipe pipe, int count, Socket to, CancellationToken shutdown)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(count);
         try
@@ -236,7 +244,7 @@ public sealed partial class TcpRelay
 
             try
             {
-                await to.SendAsync(buffer.AsMemory(0, (int)read), SocketFlags.None, token).ConfigureAwait(false);
+                await to.SendAsync(buffer.AsMemory(0, (int)read), SocketFlags.None, shutdown).ConfigureAwait(false);
             }
             catch (SocketException)
             {

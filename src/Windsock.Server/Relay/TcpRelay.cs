@@ -28,6 +28,9 @@ public sealed partial class TcpRelay
     private readonly RelayMode _mode;
     private long _lastActivity;
     private int _firstError; // 0 none, 1 client, 2 destination
+    private int _stopped;
+    private bool _idleExpired;
+    private CancellationToken _shutdown;
 
     public TcpRelay(Socket client, Socket destination, SessionRecord record, int bufferSize, TimeSpan idleTimeout, TimeProvider time, RelayMode mode = RelayMode.Splice)
     {
@@ -42,30 +45,23 @@ public sealed partial class TcpRelay
 
     public async Task<RelayEnd> RunAsync(CancellationToken shutdown)
     {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
-        bool idleExpired = false;
         _lastActivity = _time.GetTimestamp();
 
-        await using var idleTimer = _time.CreateTimer(
-            _ =>
-            {
-                var quiet = _time.GetElapsedTime(Volatile.Read(ref _lastActivity));
-                if (quiet >= _idleTimeout)
-                {
-                    idleExpired = true;
-                    stop.Cancel();
-                }
-            },
-            null,
-            _idleTimeout,
-            CheckInterval(_idleTimeout)).ConfigureAwait(false);
+        // No linked token source per relay: the pumps' socket operations take the server's shutdown token
+        // as it is, and an idle timeout or a failed side stops the relay by shutting both sockets down,
+        // which completes whatever the pumps wait for. (Passing a token also replaces the registration the
+        // sockets' cached operations keep from the handshake, which would otherwise keep that
+        // handshake's disposed token sources reachable for the life of the session.)
+        _shutdown = shutdown;
+        await using var idleTimer = _time.CreateTimer(static state => ((TcpRelay)state!).CheckIdle(), this, _idleTimeout, CheckInterval(_idleTimeout)).ConfigureAwait(false);
 
         bool splice = _mode == RelayMode.Splice && SplicePipePool.IsSupported;
-        var up = splice ? SplicePumpAsync(_client, _destination, upstream: true, stop) : PumpAsync(_client, _destination, upstream: true, stop);
-        var down = splice ? SplicePumpAsync(_destination, _client, upstream: false, stop) : PumpAsync(_destination, _client, upstream: false, stop);
-        await Task.WhenAll(up, down).ConfigureAwait(false);
+        var down = splice ? SplicePumpAsync(_destination, _client, upstream: false) : PumpAsync(_destination, _client, upstream: false);
+        var up = splice ? SplicePumpAsync(_client, _destination, upstream: true) : PumpAsync(_client, _destination, upstream: true);
+        await up.ConfigureAwait(false);
+        await down.ConfigureAwait(false);
 
-        if (idleExpired)
+        if (Volatile.Read(ref _idleExpired))
         {
             return RelayEnd.IdleTimeout;
         }
@@ -83,13 +79,54 @@ public sealed partial class TcpRelay
         };
     }
 
+    private bool Stopped => Volatile.Read(ref _stopped) != 0 || _shutdown.IsCancellationRequested;
+
+    private void CheckIdle()
+    {
+        if (_time.GetElapsedTime(Volatile.Read(ref _lastActivity)) >= _idleTimeout)
+        {
+            Volatile.Write(ref _idleExpired, true);
+            Stop();
+        }
+    }
+
+    /// <summary>
+    /// Ends both directions now (idle timeout, shutdown, a failed side): shutdown(SHUT_RDWR) on both
+    /// sockets completes pending receives and sends; the pumps see <see cref="Stopped"/> and return.
+    /// The sockets stay open for their owners to close.
+    /// </summary>
+    private void Stop()
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0)
+        {
+            return;
+        }
+
+        ShutdownBoth(_client);
+        ShutdownBoth(_destination);
+    }
+
+    private static void ShutdownBoth(Socket socket)
+    {
+        try
+        {
+            socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (SocketException)
+        {
+            // Not connected any more: nothing is pending on it either.
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
     // Checking a few times per timeout keeps the overshoot small without a timer reset per read.
     private static TimeSpan CheckInterval(TimeSpan idleTimeout) =>
         idleTimeout <= TimeSpan.FromSeconds(4) ? idleTimeout / 4 : TimeSpan.FromSeconds(Math.Min(idleTimeout.TotalSeconds / 4, 30));
 
-    private async Task PumpAsync(Socket from, Socket to, bool upstream, CancellationTokenSource stop)
+    private async Task PumpAsync(Socket from, Socket to, bool upstream)
     {
-        var token = stop.Token;
         byte[]? buffer = null;
         long moved = 0;
         try
@@ -99,18 +136,28 @@ public sealed partial class TcpRelay
                 if (buffer is null)
                 {
                     // Wait for readability without holding memory: idle sessions cost no buffer.
-                    await from.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, token).ConfigureAwait(false);
+                    await from.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, _shutdown).ConfigureAwait(false);
+                    if (Stopped)
+                    {
+                        return;
+                    }
+
                     buffer = ArrayPool<byte>.Shared.Rent(_bufferSize);
                 }
 
                 int read;
                 try
                 {
-                    read = await from.ReceiveAsync(buffer.AsMemory(), SocketFlags.None, token).ConfigureAwait(false);
+                    read = await from.ReceiveAsync(buffer.AsMemory(), SocketFlags.None, _shutdown).ConfigureAwait(false);
                 }
                 catch (SocketException)
                 {
-                    Fail(upstream ? 1 : 2, stop);
+                    Fail(upstream ? 1 : 2);
+                    return;
+                }
+
+                if (Stopped)
+                {
                     return;
                 }
 
@@ -132,11 +179,11 @@ public sealed partial class TcpRelay
                 Volatile.Write(ref _lastActivity, _time.GetTimestamp());
                 try
                 {
-                    await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None, token).ConfigureAwait(false);
+                    await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None, _shutdown).ConfigureAwait(false);
                 }
                 catch (SocketException)
                 {
-                    Fail(upstream ? 2 : 1, stop);
+                    Fail(upstream ? 2 : 1);
                     return;
                 }
 
@@ -150,11 +197,11 @@ public sealed partial class TcpRelay
         }
         catch (OperationCanceledException)
         {
-            // Idle timeout, shutdown, or the other direction failed.
+            // Server shutdown.
         }
         catch (SocketException)
         {
-            Fail(upstream ? 1 : 2, stop);
+            Fail(upstream ? 1 : 2);
         }
         catch (ObjectDisposedException)
         {
@@ -177,15 +224,14 @@ public sealed partial class TcpRelay
         }
     }
 
-    private void Fail(int side, CancellationTokenSource stop)
+    private void Fail(int side)
     {
-        Interlocked.CompareExchange(ref _firstError, side, 0);
-        try
+        // After a stop, errors are the stop's own doing (a shut-down socket), not a side failing.
+        if (!Stopped)
         {
-            stop.Cancel();
+            Interlocked.CompareExchange(ref _firstError, side, 0);
         }
-        catch (ObjectDisposedException)
-        {
-        }
+
+        Stop();
     }
 }
