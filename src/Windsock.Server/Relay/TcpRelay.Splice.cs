@@ -222,7 +222,7 @@ public sealed partial class TcpRelay
 
     /// <summary>
     /// Moves up to <paramref name="count"/> bytes from the pipe to <paramref name="to"/> through a pooled buffer,
-    /// waiting for the socket to take them. Returns the bytes sent, or -1 when the destination failed.
+    /// waiting for the socket to take them. Returns the bytes sent, or -1 when they could not be sent.
     /// </summary>
     private static async ValueTask<int> SendFromPipeAsync(SplicePipe pipe, int count, Socket to, CancellationToken shutdown)
     {
@@ -238,8 +238,9 @@ public sealed partial class TcpRelay
 
             if (read <= 0)
             {
-                // The pipe said it held bytes a moment ago; nothing else reads it.
-                throw new InvalidOperationException($"splice pipe read failed: errno {Marshal.GetLastPInvokeError()}");
+                // Cannot happen: the pipe held bytes a moment ago and nothing else reads it. End the relay
+                // rather than lose bytes silently.
+                return -1;
             }
 
             try
