@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using Windsock.Server.Logging;
@@ -18,10 +17,12 @@ public sealed class SocksServer : IAsyncDisposable
     private SessionContext _context;
     private readonly List<Socket> _listeners = [];
     private readonly List<Task> _acceptLoops = [];
-    private readonly ConcurrentDictionary<long, Task> _sessions = new();
+    private readonly TaskCompletionSource _allEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stopAccepting = new();
     private readonly CancellationTokenSource _cutSessions = new();
     private long _nextSessionId;
+    private int _running;
+    private int _draining;
     private int _stopped;
 
     public SocksServer(SessionContext context)
@@ -45,7 +46,7 @@ public sealed class SocksServer : IAsyncDisposable
     /// <summary>The addresses actually bound (with the real port where port 0 was asked for).</summary>
     public IReadOnlyList<IPEndPoint> LocalEndPoints { get; private set; } = [];
 
-    public int ActiveSessions => _sessions.Count;
+    public int ActiveSessions => Volatile.Read(ref _running);
 
     /// <summary>Binds every listener, or none: a failure closes those already bound and throws with the address that failed.</summary>
     public void Start()
@@ -152,9 +153,28 @@ public sealed class SocksServer : IAsyncDisposable
 
         var record = new SessionRecord(id, remote, listener, _context.Time.GetUtcNow());
         var session = new Session(client, record, Volatile.Read(ref _context));
-        var task = Task.Run(() => session.RunAsync(_cutSessions.Token));
-        _sessions[id] = task;
-        task.ContinueWith((_, state) => _sessions.TryRemove((long)state!, out Task? _), id, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        Interlocked.Increment(ref _running);
+        _ = RunSessionAsync(session);
+    }
+
+    // One state machine per session and a count, instead of Task.Run's closure and unwrap promise, a
+    // ContinueWith (delegate, task, boxed id) and a dictionary node: all of those lived as long as the
+    // session, idle or not. Session.RunAsync catches everything, so the task is not observed.
+    private async Task RunSessionAsync(Session session)
+    {
+        try
+        {
+            // Off the accept loop before the first byte is read: the loop goes back to accepting at once.
+            await Task.Yield();
+            await session.RunAsync(_cutSessions.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (Interlocked.Decrement(ref _running) == 0 && Volatile.Read(ref _draining) == 1)
+            {
+                _allEnded.TrySetResult();
+            }
+        }
     }
 
     /// <summary>Stops accepting, waits up to <paramref name="grace"/> for sessions to finish, then closes the rest.</summary>
@@ -174,19 +194,21 @@ public sealed class SocksServer : IAsyncDisposable
 
         await Task.WhenAll(_acceptLoops).ConfigureAwait(false);
 
-        var running = _sessions.Values.ToArray();
-        if (running.Length > 0)
+        // No session starts any more. From here the last one to end completes _allEnded.
+        Interlocked.Exchange(ref _draining, 1);
+        int running = Volatile.Read(ref _running);
+        if (running > 0)
         {
-            ServerLog.Draining(_context.Logger, grace, running.Length);
+            ServerLog.Draining(_context.Logger, grace, running);
             try
             {
-                await Task.WhenAll(running).WaitAsync(grace, _context.Time).ConfigureAwait(false);
+                await _allEnded.Task.WaitAsync(grace, _context.Time).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {
-                ServerLog.DrainTimeout(_context.Logger, _sessions.Count);
+                ServerLog.DrainTimeout(_context.Logger, Volatile.Read(ref _running));
                 await _cutSessions.CancelAsync().ConfigureAwait(false);
-                await Task.WhenAll(_sessions.Values.ToArray()).WaitAsync(TimeSpan.FromSeconds(5), _context.Time).ConfigureAwait(false);
+                await _allEnded.Task.WaitAsync(TimeSpan.FromSeconds(5), _context.Time).ConfigureAwait(false);
             }
         }
     }

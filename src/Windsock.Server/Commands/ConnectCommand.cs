@@ -88,7 +88,7 @@ internal static class ConnectCommand
         }
         else
         {
-            var relay = new TcpRelay(client.Socket, peer, client.Record, options.RelayBufferSize, options.IdleTimeout, client.Context.Time);
+            var relay = new TcpRelay(client.Socket, peer, client.Record, options.RelayBufferSize, options.IdleTimeout, client.Context.Time, options.RelayMode);
             end = await relay.RunAsync(cancellationToken).ConfigureAwait(false);
         }
 

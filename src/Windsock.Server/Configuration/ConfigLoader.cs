@@ -5,6 +5,7 @@ using Tomlyn.Syntax;
 using Tomlyn;
 using Windsock.Policy;
 using Windsock.Server.Hooks;
+using Windsock.Server.Relay;
 
 namespace Windsock.Server.Configuration;
 
@@ -283,6 +284,9 @@ public static partial class ConfigLoader
                     TimeSpan? grace = ReadDuration(key, name, value);
                     return grace is null ? null : options with { ShutdownGrace = grace.Value };
 
+                case "server.relay_mode":
+                    RelayMode? relayMode = ReadRelayMode(key, value);
+                    return relayMode is null ? null : options with { RelayMode = relayMode.Value };
                 case "server.relay_buffer_size":
                     long? size = ReadInteger(key, value, ConfigSchema.MinRelayBufferSize, ConfigSchema.MaxRelayBufferSize, "bytes, e.g. 65536");
                     return size is null ? null : options with { RelayBufferSize = (int)size.Value };
@@ -499,6 +503,27 @@ public static partial class ConfigLoader
                 default:
                     string? close = Suggestions.Closest(text.Value ?? "", ["text", "json"]);
                     Problem(value, $"unknown {key} \"{text.Value}\"", close is null ? "use \"text\" or \"json\"" : $"did you mean \"{close}\"? use \"text\" or \"json\"");
+                    return null;
+            }
+        }
+
+        private RelayMode? ReadRelayMode(string key, ValueSyntax value)
+        {
+            if (value is not StringValueSyntax text)
+            {
+                WrongType(key, value, "\"splice\" or \"copy\"");
+                return null;
+            }
+
+            switch (text.Value)
+            {
+                case "splice":
+                    return RelayMode.Splice;
+                case "copy":
+                    return RelayMode.Copy;
+                default:
+                    string? close = Suggestions.Closest(text.Value ?? "", ["splice", "copy"]);
+                    Problem(value, $"unknown {key} \"{text.Value}\"", close is null ? "use \"splice\" or \"copy\"" : $"did you mean \"{close}\"? use \"splice\" or \"copy\"");
                     return null;
             }
         }

@@ -36,6 +36,7 @@ internal static class ConfigSchema
             "idle_timeout",
             "shutdown_grace",
             "relay_buffer_size",
+            "relay_mode",
             "allow_open_proxy",
         ],
         [Auth] = ["users_file", "pam_service", "groups_file"],

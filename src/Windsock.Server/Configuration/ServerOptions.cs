@@ -2,6 +2,7 @@ using System.Net;
 using Windsock.Policy;
 using Windsock.Server.Hooks;
 using Windsock.Server.Ident;
+using Windsock.Server.Relay;
 
 namespace Windsock.Server.Configuration;
 
@@ -52,6 +53,9 @@ public sealed record ServerOptions
 
     /// <summary>Bytes per relay direction, rented only while data flows.</summary>
     public int RelayBufferSize { get; init; } = 64 * 1024;
+
+    /// <summary>splice(2) on Linux (copy elsewhere), or always the copy loop.</summary>
+    public RelayMode RelayMode { get; init; } = RelayMode.Splice;
 
     /// <summary>
     /// The administrator's explicit consent to serve non-loopback clients without authentication

@@ -14,8 +14,10 @@ namespace Windsock.Server.Relay;
 /// opposite direction keeps flowing until it finishes too.</item>
 /// <item>An error on either side ends both directions at once.</item>
 /// </list>
+/// On Linux, with <see cref="RelayMode.Splice"/>, each direction moves its bytes socket → pipe → socket with
+/// splice(2) instead (TcpRelay.Splice.cs); this copy loop stays the fallback where splice is not available.
 /// </summary>
-public sealed class TcpRelay
+public sealed partial class TcpRelay
 {
     private readonly Socket _client;
     private readonly Socket _destination;
@@ -23,11 +25,16 @@ public sealed class TcpRelay
     private readonly int _bufferSize;
     private readonly TimeSpan _idleTimeout;
     private readonly TimeProvider _time;
+    private readonly RelayMode _mode;
     private long _lastActivity;
     private int _firstError; // 0 none, 1 client, 2 destination
+    private int _stopped;
+    private bool _idleExpired;
+    private CancellationToken _shutdown;
 
-    public TcpRelay(Socket client, Socket destination, SessionRecord record, int bufferSize, TimeSpan idleTimeout, TimeProvider time)
+    public TcpRelay(Socket client, Socket destination, SessionRecord record, int bufferSize, TimeSpan idleTimeout, TimeProvider time, RelayMode mode = RelayMode.Splice)
     {
+        _mode = mode;
         _client = client;
         _destination = destination;
         _record = record;
@@ -38,29 +45,23 @@ public sealed class TcpRelay
 
     public async Task<RelayEnd> RunAsync(CancellationToken shutdown)
     {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
-        bool idleExpired = false;
         _lastActivity = _time.GetTimestamp();
 
-        await using var idleTimer = _time.CreateTimer(
-            _ =>
-            {
-                var quiet = _time.GetElapsedTime(Volatile.Read(ref _lastActivity));
-                if (quiet >= _idleTimeout)
-                {
-                    idleExpired = true;
-                    stop.Cancel();
-                }
-            },
-            null,
-            _idleTimeout,
-            CheckInterval(_idleTimeout)).ConfigureAwait(false);
+        // No linked token source per relay: the pumps' socket operations take the server's shutdown token
+        // as it is, and an idle timeout or a failed side stops the relay by shutting both sockets down,
+        // which completes whatever the pumps wait for. (Passing a token also replaces the registration the
+        // sockets' cached operations keep from the handshake, which would otherwise keep that
+        // handshake's disposed token sources reachable for the life of the session.)
+        _shutdown = shutdown;
+        await using var idleTimer = _time.CreateTimer(static state => ((TcpRelay)state!).CheckIdle(), this, _idleTimeout, CheckInterval(_idleTimeout)).ConfigureAwait(false);
 
-        var up = PumpAsync(_client, _destination, upstream: true, stop);
-        var down = PumpAsync(_destination, _client, upstream: false, stop);
-        await Task.WhenAll(up, down).ConfigureAwait(false);
+        bool splice = _mode == RelayMode.Splice && SplicePipePool.IsSupported;
+        var down = splice ? SplicePumpAsync(_destination, _client, upstream: false) : PumpAsync(_destination, _client, upstream: false);
+        var up = splice ? SplicePumpAsync(_client, _destination, upstream: true) : PumpAsync(_client, _destination, upstream: true);
+        await up.ConfigureAwait(false);
+        await down.ConfigureAwait(false);
 
-        if (idleExpired)
+        if (Volatile.Read(ref _idleExpired))
         {
             return RelayEnd.IdleTimeout;
         }
@@ -78,13 +79,54 @@ public sealed class TcpRelay
         };
     }
 
+    private bool Stopped => Volatile.Read(ref _stopped) != 0 || _shutdown.IsCancellationRequested;
+
+    private void CheckIdle()
+    {
+        if (_time.GetElapsedTime(Volatile.Read(ref _lastActivity)) >= _idleTimeout)
+        {
+            Volatile.Write(ref _idleExpired, true);
+            Stop();
+        }
+    }
+
+    /// <summary>
+    /// Ends both directions now (idle timeout, shutdown, a failed side): shutdown(SHUT_RDWR) on both
+    /// sockets completes pending receives and sends; the pumps see <see cref="Stopped"/> and return.
+    /// The sockets stay open for their owners to close.
+    /// </summary>
+    private void Stop()
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0)
+        {
+            return;
+        }
+
+        ShutdownBoth(_client);
+        ShutdownBoth(_destination);
+    }
+
+    private static void ShutdownBoth(Socket socket)
+    {
+        try
+        {
+            socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (SocketException)
+        {
+            // Not connected any more: nothing is pending on it either.
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
     // Checking a few times per timeout keeps the overshoot small without a timer reset per read.
     private static TimeSpan CheckInterval(TimeSpan idleTimeout) =>
         idleTimeout <= TimeSpan.FromSeconds(4) ? idleTimeout / 4 : TimeSpan.FromSeconds(Math.Min(idleTimeout.TotalSeconds / 4, 30));
 
-    private async Task PumpAsync(Socket from, Socket to, bool upstream, CancellationTokenSource stop)
+    private async Task PumpAsync(Socket from, Socket to, bool upstream)
     {
-        var token = stop.Token;
         byte[]? buffer = null;
         long moved = 0;
         try
@@ -94,18 +136,28 @@ public sealed class TcpRelay
                 if (buffer is null)
                 {
                     // Wait for readability without holding memory: idle sessions cost no buffer.
-                    await from.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, token).ConfigureAwait(false);
+                    await from.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, _shutdown).ConfigureAwait(false);
+                    if (Stopped)
+                    {
+                        return;
+                    }
+
                     buffer = ArrayPool<byte>.Shared.Rent(_bufferSize);
                 }
 
                 int read;
                 try
                 {
-                    read = await from.ReceiveAsync(buffer.AsMemory(), SocketFlags.None, token).ConfigureAwait(false);
+                    read = await from.ReceiveAsync(buffer.AsMemory(), SocketFlags.None, _shutdown).ConfigureAwait(false);
                 }
                 catch (SocketException)
                 {
-                    Fail(upstream ? 1 : 2, stop);
+                    Fail(upstream ? 1 : 2);
+                    return;
+                }
+
+                if (Stopped)
+                {
                     return;
                 }
 
@@ -127,11 +179,11 @@ public sealed class TcpRelay
                 Volatile.Write(ref _lastActivity, _time.GetTimestamp());
                 try
                 {
-                    await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None, token).ConfigureAwait(false);
+                    await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None, _shutdown).ConfigureAwait(false);
                 }
                 catch (SocketException)
                 {
-                    Fail(upstream ? 2 : 1, stop);
+                    Fail(upstream ? 2 : 1);
                     return;
                 }
 
@@ -145,11 +197,11 @@ public sealed class TcpRelay
         }
         catch (OperationCanceledException)
         {
-            // Idle timeout, shutdown, or the other direction failed.
+            // Server shutdown.
         }
         catch (SocketException)
         {
-            Fail(upstream ? 1 : 2, stop);
+            Fail(upstream ? 1 : 2);
         }
         catch (ObjectDisposedException)
         {
@@ -172,15 +224,14 @@ public sealed class TcpRelay
         }
     }
 
-    private void Fail(int side, CancellationTokenSource stop)
+    private void Fail(int side)
     {
-        Interlocked.CompareExchange(ref _firstError, side, 0);
-        try
+        // After a stop, errors are the stop's own doing (a shut-down socket), not a side failing.
+        if (!Stopped)
         {
-            stop.Cancel();
+            Interlocked.CompareExchange(ref _firstError, side, 0);
         }
-        catch (ObjectDisposedException)
-        {
-        }
+
+        Stop();
     }
 }
