@@ -40,6 +40,9 @@ public sealed record BenchOptions
     /// <summary>connrate: echoed bytes per connection (default 32); udp: datagram payload (default 64).</summary>
     public int? PayloadSize { get; init; }
 
+    /// <summary>connrate: which end closes each connection first.</summary>
+    public CloseFirst CloseFirst { get; init; } = CloseFirst.Client;
+
     public TimeSpan ReplyTimeout { get; init; } = TimeSpan.FromSeconds(1);
 
     public int Sessions { get; init; } = 1000;

@@ -37,7 +37,7 @@ public sealed class BenchRunner(TextWriter output, TextWriter error, bool errorI
                 case "connrate":
                 {
                     var load = new ConnectionRateLoad(
-                        connector, options.Concurrency, options.Duration, options.Warmup, options.MaxOperations, options.Timeout, options.PayloadSize ?? 32, progress);
+                        connector, options.Concurrency, options.Duration, options.Warmup, options.MaxOperations, options.Timeout, options.PayloadSize ?? 32, progress, options.CloseFirst);
                     ConnectionRateResult result = await load.RunAsync(cancellationToken).ConfigureAwait(false);
                     await StopAsync().ConfigureAwait(false);
                     Write(options, () => report.WriteJson(options, result), () => report.WriteTable(options, result));

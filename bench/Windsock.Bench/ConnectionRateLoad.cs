@@ -7,7 +7,7 @@ namespace Windsock.Bench;
 /// <summary>
 /// C workers, each in a loop: connect (through the proxy, if any), CONNECT
 /// to a local <see cref="EchoServer"/>, send a small payload, read it back,
-/// close. Only connections started inside the measured window count, after
+/// close (or, with <see cref="CloseFirst.Server"/>, wait for the echo server to close first). Only connections started inside the measured window count, after
 /// a warm-up. Bounded by time and by <c>maxConnections</c>.
 /// </summary>
 public sealed class ConnectionRateLoad
@@ -20,6 +20,7 @@ public sealed class ConnectionRateLoad
     private readonly TimeSpan _connectionTimeout;
     private readonly int _payloadSize;
     private readonly BenchProgress? _progress;
+    private readonly CloseFirst _closeFirst;
 
     public ConnectionRateLoad(
         TunnelConnector connector,
@@ -29,7 +30,8 @@ public sealed class ConnectionRateLoad
         long maxConnections,
         TimeSpan connectionTimeout,
         int payloadSize = 32,
-        BenchProgress? progress = null)
+        BenchProgress? progress = null,
+        CloseFirst closeFirst = CloseFirst.Client)
     {
         ArgumentNullException.ThrowIfNull(connector);
         ArgumentOutOfRangeException.ThrowIfLessThan(concurrency, 1);
@@ -46,11 +48,12 @@ public sealed class ConnectionRateLoad
         _connectionTimeout = connectionTimeout;
         _payloadSize = payloadSize;
         _progress = progress;
+        _closeFirst = closeFirst;
     }
 
     public async Task<ConnectionRateResult> RunAsync(CancellationToken cancellationToken)
     {
-        await using var echo = new EchoServer();
+        await using var echo = new EchoServer(_closeFirst == CloseFirst.Server ? _payloadSize : null);
         echo.Start();
         byte[]? request = _connector.PrepareRequest(echo.EndPoint);
 
@@ -111,6 +114,12 @@ public sealed class ConnectionRateLoad
                     if (!reply.AsSpan().SequenceEqual(payload))
                     {
                         throw new SocksHandshakeException("echo came back different");
+                    }
+
+                    if (_closeFirst == CloseFirst.Server
+                        && await socket.ReceiveAsync(reply, SocketFlags.None, timeout.Token).ConfigureAwait(false) != 0)
+                    {
+                        throw new SocksHandshakeException("the proxy sent more than the echo after the target closed");
                     }
                 }
 

@@ -31,6 +31,7 @@ public sealed class ResultReport(TextWriter output)
         WriteJsonObject(options, json =>
         {
             json.WriteNumber("concurrency", result.Concurrency);
+            json.WriteString("close_first", options.CloseFirst == CloseFirst.Server ? "server" : "client");
             json.WriteNumber("seconds", Math.Round(result.Seconds, 3));
             json.WriteNumber("succeeded", result.Succeeded);
             json.WriteNumber("failed", result.Failed);
@@ -112,6 +113,7 @@ public sealed class ResultReport(TextWriter output)
         ArgumentNullException.ThrowIfNull(result);
         WriteRows(options, [
             ("concurrency", Str($"{result.Concurrency}")),
+            ("closes first", options.CloseFirst == CloseFirst.Server ? "server" : "client"),
             ("measured", Str($"{result.Seconds:F2} s")),
             ("connections", Str($"{result.Succeeded:N0} ok, {result.Failed:N0} failed")),
             ("rate", Str($"{result.ConnectionsPerSecond:F0} conn/s")),

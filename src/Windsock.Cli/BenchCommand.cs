@@ -53,11 +53,17 @@ internal static class BenchCommand
         var concurrency = new Option<int>("--concurrency", "-c") { Description = "Parallel workers (1-4096).", DefaultValueFactory = _ => 1 };
         var max = new Option<long>("--max-connections") { Description = "Stop after this many connections, warm-up included.", DefaultValueFactory = _ => 10_000_000 };
         var payload = new Option<int>("--payload") { Description = "Bytes echoed on each connection.", DefaultValueFactory = _ => 32 };
+        var closeFirst = new Option<CloseFirst>("--close-first")
+        {
+            Description = "Which end closes each connection first: client (after reading the echo) or server (the echo target closes; the client waits for end of stream).",
+            DefaultValueFactory = _ => CloseFirst.Client,
+        };
         var command = new Command("connrate", "Workers in a loop: connect, CONNECT to the bench's echo server, echo a few bytes, close. Connections/s and latency percentiles.")
         {
             concurrency,
             max,
             payload,
+            closeFirst,
         };
         common.AddTo(command);
         command.SetAction((parse, token) => RunAsync(parse, token, () => common.Build(parse, "connrate"), options => options with
@@ -65,6 +71,7 @@ internal static class BenchCommand
             Concurrency = parse.GetValue(concurrency),
             MaxOperations = parse.GetValue(max),
             PayloadSize = parse.GetValue(payload),
+            CloseFirst = parse.GetValue(closeFirst),
         }));
         return command;
     }

@@ -86,6 +86,21 @@ public sealed class BenchCommandTests(OpenServerFixture fixture) : IClassFixture
         NoError(json, result);
     }
 
+    [Theory]
+    [InlineData("client")]
+    [InlineData("server")]
+    public async Task Connrate_through_windsock_succeeds_whichever_end_closes_first(string closeFirst)
+    {
+        // With "server" the echo target closes after its echo and the client waits for that end of stream:
+        // a proxy that did not pass the target's FIN on would leave every worker waiting out its timeout.
+        var (result, json) = await BenchAsync("connrate", "--proxy", Proxy, "--concurrency", "4", "--seconds", "0.5", "--warmup", "0", "--close-first", closeFirst, "--json");
+
+        Assert.Equal(closeFirst, json.GetProperty("close_first").GetString());
+        Assert.True(Number(json, "succeeded", result) > 0, result.Describe());
+        Assert.Equal(0, Number(json, "failed", result));
+        NoError(json, result);
+    }
+
     [Fact]
     public async Task Udp_through_windsock_round_trips_datagrams()
     {
