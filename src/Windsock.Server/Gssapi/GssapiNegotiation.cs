@@ -52,7 +52,7 @@ internal static class GssapiNegotiation
     {
         for (int round = 1; ; round++)
         {
-            var (message, token) = await reader.ReadGssapiMessageAsync(cancellationToken).ConfigureAwait(false);
+            var (message, token) = await ReadAsync(reader, client, cancellationToken).ConfigureAwait(false);
             if (message.Type == GssapiMessageType.Abort)
             {
                 throw new GssapiFailureException("gssapi: client aborted the context establishment (MTYP 0xFF; its GSS-API library failed: no ticket, an expired one, or the KDC refused)");
@@ -105,7 +105,7 @@ internal static class GssapiNegotiation
 
     private static async Task<GssapiProtectionLevel> NegotiateLevelAsync(HandshakeReader reader, Socket client, NegotiateAuthentication context, GssapiOptions options, CancellationToken cancellationToken)
     {
-        var (message, token) = await reader.ReadGssapiMessageAsync(cancellationToken).ConfigureAwait(false);
+        var (message, token) = await ReadAsync(reader, client, cancellationToken).ConfigureAwait(false);
         if (message.Type == GssapiMessageType.Abort)
         {
             throw new GssapiFailureException("gssapi: client aborted the protection-level negotiation (MTYP 0xFF)");
@@ -162,6 +162,23 @@ internal static class GssapiNegotiation
 
         await SendAsync(client, GssapiMessageType.ProtectionLevel, answer, cancellationToken).ConfigureAwait(false);
         return granted;
+    }
+
+    /// <summary>
+    /// One message of the negotiation. A frame that is not RFC 1961 (another VER, an unknown MTYP) is a failed
+    /// negotiation like any other: the client gets its abort and the session a reason, not "internal error".
+    /// </summary>
+    private static async ValueTask<(GssapiMessage Message, ReadOnlyMemory<byte> Token)> ReadAsync(HandshakeReader reader, Socket client, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await reader.ReadGssapiMessageAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocksProtocolException e)
+        {
+            await AbortAsync(client, cancellationToken).ConfigureAwait(false);
+            throw new GssapiFailureException($"gssapi: not an RFC 1961 message: {e.Error}");
+        }
     }
 
     /// <summary>"rcmd/host" matches the ticket's service in any realm; "rcmd/host@REALM" in that realm only.</summary>
