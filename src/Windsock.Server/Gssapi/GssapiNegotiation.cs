@@ -70,6 +70,14 @@ internal static class GssapiNegotiation
                 throw new GssapiFailureException("gssapi: empty context token");
             }
 
+            if (round == 1 && options.ServicePrincipal is { } required && !KerberosTicketName.TryRead(token.Span, out _, out _))
+            {
+                // Fail closed: a token whose service cannot be read would skip the check below, and the acceptor
+                // takes any key in the keytab.
+                await AbortAsync(client, cancellationToken).ConfigureAwait(false);
+                throw new GssapiFailureException($"gssapi: the client's first token is not a Kerberos ticket whose service can be read, and this server only accepts {required}");
+            }
+
             if (round == 1 && options.ServicePrincipal is { } expected && KerberosTicketName.TryRead(token.Span, out var service, out var realm)
                 && !ServicePrincipalMatches(expected, service, realm))
             {

@@ -35,4 +35,21 @@ public sealed class GssapiNegotiationTests
         Assert.DoesNotContain("internal error", line, StringComparison.Ordinal);
         Assert.Contains("not an RFC 1961 message", line, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task With_a_service_principal_a_first_token_whose_service_cannot_be_read_is_refused_before_the_acceptor()
+    {
+        await using var server = Start("rcmd/proxy.example.org");
+        using (var client = await RawClient.ConnectAsync(server.EndPoint))
+        {
+            Assert.Equal((byte)AuthMethod.Gssapi, await client.GreetAsync(AuthMethod.Gssapi));
+            // A context token that is not a Kerberos InitialContextToken (here: the SPNEGO OID).
+            byte[] token = [0x60, 0x08, 0x06, 0x06, 0x2B, 0x06, 0x01, 0x05, 0x05, 0x02];
+            await client.SendAsync([0x01, 0x01, 0x00, (byte)token.Length, .. token]);
+            Assert.Equal(new byte[] { 0x01, 0xFF }, await client.ReadToEndAsync());
+        }
+
+        var line = await server.WaitForLineAsync(l => l.Contains("gssapi:", StringComparison.Ordinal));
+        Assert.Contains("only accepts rcmd/proxy.example.org", line, StringComparison.Ordinal);
+    }
 }
