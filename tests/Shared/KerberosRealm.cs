@@ -106,12 +106,13 @@ public sealed class KerberosRealm : IAsyncDisposable
 
     /// <summary>
     /// Adds <c>service/localhost</c> with a random key and writes its key to a keytab of its own; returns the
-    /// keytab's path. The SOCKS default service name is "rcmd" (curl and Dante use it).
+    /// keytab's path (<paramref name="keytab"/>, when given, gains the key next to those it holds). The SOCKS
+    /// default service name is "rcmd" (curl and Dante use it).
     /// </summary>
-    public async Task<string> AddServiceAsync(string service = "rcmd", CancellationToken cancellationToken = default)
+    public async Task<string> AddServiceAsync(string service = "rcmd", CancellationToken cancellationToken = default, string? keytab = null)
     {
         string principal = $"{service}/{ServiceHost}";
-        string keytab = Path.Combine(Directory, $"{service}.keytab");
+        keytab ??= Path.Combine(Directory, $"{service}.keytab");
         await KadminAsync($"addprinc -randkey {principal}", cancellationToken).ConfigureAwait(false);
         await KadminAsync($"ktadd -k {keytab} {principal}", cancellationToken).ConfigureAwait(false);
         return keytab;
