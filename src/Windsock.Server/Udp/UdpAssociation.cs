@@ -325,7 +325,21 @@ internal sealed class UdpAssociation
                 return;
             }
 
-            protection.WrapFrame(datagram.Span, _message!);
+            try
+            {
+                protection.WrapFrame(datagram.Span, _message!);
+            }
+            catch (GssapiFailureException e)
+            {
+                // One datagram the context would not wrap is that datagram's loss, not the association's end.
+                Drop(UdpDropReason.SendFailed, sender, e.Message);
+                return;
+            }
+            catch (ObjectDisposedException)
+            {
+                return; // the session is ending and took its context with it
+            }
+
             datagram = _message!.Written;
         }
 

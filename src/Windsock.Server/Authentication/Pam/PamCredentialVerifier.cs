@@ -52,7 +52,7 @@ public sealed class PamCredentialVerifier : ICredentialVerifier
         {
             outcome = await _workers.RunAsync(() => PamLogin.Run(Service, userName, password, remoteHost), cancellationToken).ConfigureAwait(false);
         }
-        catch (DllNotFoundException e)
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
             return new CredentialVerdict(false, BackendName, $"{PamNative.Library} cannot be loaded: {e.Message}");
         }
