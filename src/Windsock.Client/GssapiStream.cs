@@ -21,7 +21,7 @@ public sealed class GssapiStream : Stream
     private readonly Stream _inner;
     private readonly GssapiSession _session;
     private readonly byte[] _receive = new byte[GssapiMessage.HeaderLength + GssapiMessage.MaxTokenLength];
-    private FrameWriter? _send;
+    private GssapiFrameBuffer? _send;
     private int _plainOffset;
     private int _plainLength;
     private int _chunk = MaxPlaintextPerMessage;
@@ -181,7 +181,7 @@ public sealed class GssapiStream : Stream
 #pragma warning restore RS0027
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        _send ??= new FrameWriter();
+        _send ??= new GssapiFrameBuffer();
         while (!buffer.IsEmpty)
         {
             int take = Math.Min(buffer.Length, _chunk);
@@ -192,7 +192,7 @@ public sealed class GssapiStream : Stream
                 continue;
             }
 
-            await _inner.WriteAsync(_send.Frame, cancellationToken).ConfigureAwait(false);
+            await _inner.WriteAsync(_send.Written, cancellationToken).ConfigureAwait(false);
             buffer = buffer[take..];
         }
     }

@@ -68,7 +68,7 @@ public sealed class SocksUdpClient : IDisposable, IAsyncDisposable
         }
 
         var buffer = ArrayPool<byte>.Shared.Rent(headerLength + payload.Length);
-        FrameWriter? frame = null;
+        GssapiFrameBuffer? frame = null;
         try
         {
             UdpHeader.Write(buffer, target);
@@ -76,13 +76,13 @@ public sealed class SocksUdpClient : IDisposable, IAsyncDisposable
             ReadOnlyMemory<byte> datagram = buffer.AsMemory(0, headerLength + payload.Length);
             if (_gssapi is not null)
             {
-                frame = new FrameWriter();
-                if (!_gssapi.TryWrap(datagram.Span, frame) || frame.Frame.Length > MaxDatagramSize)
+                frame = new GssapiFrameBuffer();
+                if (!_gssapi.TryWrap(datagram.Span, frame) || frame.Written.Length > MaxDatagramSize)
                 {
                     throw new ArgumentException($"A payload of {payload.Length} bytes does not fit one datagram once wrapped by GSSAPI.", nameof(payload));
                 }
 
-                datagram = frame.Frame;
+                datagram = frame.Written;
             }
 
             await _udp.SendAsync(datagram, SocketFlags.None, cancellationToken).ConfigureAwait(false);

@@ -35,9 +35,9 @@ internal sealed class GssapiSession : IDisposable
     /// <summary>Appends the wrap token of <paramref name="plaintext"/> to <paramref name="frame"/> and seals it as an encapsulated message.</summary>
     /// <returns>False when the token would not fit one message (the caller wraps less at a time).</returns>
     /// <exception cref="IOException">gss_wrap failed, or the context is gone.</exception>
-    public bool TryWrap(ReadOnlySpan<byte> plaintext, FrameWriter frame)
+    public bool TryWrap(ReadOnlySpan<byte> plaintext, GssapiFrameBuffer frame)
     {
-        frame.Reset();
+        frame.Begin();
         NegotiateAuthenticationStatusCode status;
         bool encrypted;
         lock (_lock)
@@ -56,13 +56,7 @@ internal sealed class GssapiSession : IDisposable
             throw new IOException("GSSAPI wrapped a message without encrypting it although confidentiality was granted.");
         }
 
-        if (frame.TokenLength > GssapiMessage.MaxTokenLength)
-        {
-            return false;
-        }
-
-        frame.Seal(GssapiMessageType.Encapsulated);
-        return true;
+        return frame.End(GssapiMessageType.Encapsulated);
     }
 
     /// <summary>Unwraps <paramref name="token"/> in place; the plaintext is <c>token.Slice(offset, length)</c>.</summary>

@@ -120,16 +120,17 @@ internal static class GssapiHandshake
         }
         else
         {
-            using var wrapped = new FrameWriter(256);
+            using var wrapped = new GssapiFrameBuffer();
+            wrapped.Begin();
             var status = context.Wrap(level, wrapped, requestEncryption: false, out _);
             if (status != NegotiateAuthenticationStatusCode.Completed)
             {
                 throw hop.GssapiFailed(target, status, During);
             }
 
-            wrapped.Seal(GssapiMessageType.ProtectionLevel);
-            length = wrapped.Frame.Length;
-            wrapped.Frame.Span.CopyTo(frame);
+            _ = wrapped.End(GssapiMessageType.ProtectionLevel); // one octet's wrap token is far below LEN's limit
+            length = wrapped.Written.Length;
+            wrapped.Written.Span.CopyTo(frame);
         }
 
         await SocketIo.SendAllAsync(stream, frame.AsMemory(0, length), hop, During, cancellationToken).ConfigureAwait(false);

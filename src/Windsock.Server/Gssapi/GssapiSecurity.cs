@@ -56,7 +56,7 @@ internal sealed class GssapiSecurity : IDisposable
     public void ClearPendingInput() => _pendingInput = [];
 
     /// <summary>Wraps <paramref name="data"/> (at most <see cref="MaxPlaintextPerMessage"/> bytes) into one MTYP 3 frame in <paramref name="frame"/>.</summary>
-    public void WrapFrame(ReadOnlySpan<byte> data, MessageBuffer frame)
+    public void WrapFrame(ReadOnlySpan<byte> data, GssapiFrameBuffer frame)
     {
         ArgumentNullException.ThrowIfNull(frame);
         frame.Begin();
@@ -83,7 +83,7 @@ internal sealed class GssapiSecurity : IDisposable
     /// refused: altered, out of sequence, or not encrypted where the level requires it. The content of a refused
     /// message must not be used; the caller ends the session.
     /// </summary>
-    public string? Unwrap(ReadOnlySpan<byte> token, MessageBuffer plain)
+    public string? Unwrap(ReadOnlySpan<byte> token, GssapiFrameBuffer plain)
     {
         ArgumentNullException.ThrowIfNull(plain);
         plain.Clear();

@@ -99,7 +99,7 @@ internal sealed class GssapiRelay
         var token = stop.Token;
         byte[]? raw = null;
         int filled = 0;
-        using var plain = new MessageBuffer();
+        using var plain = new GssapiFrameBuffer();
         long moved = 0;
         try
         {
@@ -245,7 +245,7 @@ internal sealed class GssapiRelay
     {
         var token = stop.Token;
         byte[]? buffer = null;
-        using var frame = new MessageBuffer();
+        using var frame = new GssapiFrameBuffer();
         long moved = 0;
         try
         {

@@ -5,6 +5,7 @@ using Windsock.Policy;
 using Windsock.Protocol;
 using Windsock.Protocol.Socks4;
 using Windsock.Protocol.Socks5;
+using Windsock.Protocol.Gssapi;
 using Windsock.Server.Access;
 using Windsock.Server.Gssapi;
 using Windsock.Server.Logging;
@@ -155,7 +156,7 @@ public sealed class ClientConnection
             return;
         }
 
-        using var frame = new MessageBuffer();
+        using var frame = new GssapiFrameBuffer();
         protection.WrapFrame(message.Span, frame);
         await Socket.SendAsync(frame.Written, SocketFlags.None, cancellationToken).ConfigureAwait(false);
     }

@@ -35,7 +35,7 @@ internal sealed class HandshakeReader : IDisposable
     private GssapiSecurity? _security;
     private byte[]? _raw;
     private int _rawEnd;
-    private MessageBuffer? _plain;
+    private GssapiFrameBuffer? _plain;
 
     public HandshakeReader(Socket socket)
     {
@@ -106,7 +106,7 @@ internal sealed class HandshakeReader : IDisposable
     {
         _security = security;
         _raw = ArrayPool<byte>.Shared.Rent(MaxFrameLength);
-        _plain = new MessageBuffer();
+        _plain = new GssapiFrameBuffer();
         Buffer.AsSpan(_start, _end - _start).CopyTo(_raw);
         _rawEnd = _end - _start;
         _start = _end = 0;

@@ -51,7 +51,7 @@ internal sealed class UdpAssociation
     private readonly HashSet<IPEndPoint> _peers = [];
     private readonly bool _ipv6Usable;
     private readonly GssapiSecurity? _protection;
-    private readonly MessageBuffer? _message;
+    private readonly GssapiFrameBuffer? _message;
     private IPEndPoint? _clientEndPoint;
     private int _clientPort;
     private long _lastActivity;
@@ -66,7 +66,7 @@ internal sealed class UdpAssociation
     public UdpAssociation(Socket relay, Socket control, SessionRecord record, SessionContext context, IPAddress clientAddress, int clientPort, GssapiSecurity? protection = null)
     {
         _protection = protection;
-        _message = protection is null ? null : new MessageBuffer();
+        _message = protection is null ? null : new GssapiFrameBuffer();
         _relay = relay;
         _control = control;
         _record = record;

@@ -282,9 +282,9 @@ internal sealed class GssapiProxy : IAsyncDisposable
                     byte[] outgoing = plain;
                     if (session is not null)
                     {
-                        using var frame = new FrameWriter();
+                        using var frame = new GssapiFrameBuffer();
                         session.TryWrap(plain, frame);
-                        outgoing = frame.Frame.ToArray();
+                        outgoing = frame.Written.ToArray();
                     }
 
                     await relay.SendToAsync(outgoing, SocketFlags.None, clientEndPoint, done.Token);

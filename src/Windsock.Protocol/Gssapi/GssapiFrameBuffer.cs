@@ -1,15 +1,13 @@
 using System.Buffers;
-using Windsock.Protocol.Gssapi;
-
-namespace Windsock.Server.Gssapi;
+namespace Windsock.Protocol.Gssapi;
 
 /// <summary>
 /// A pooled buffer for one message at a time: a wrapped frame, with room for the RFC 1961 header in front that
 /// is filled in once the token's length is known (so a frame is sent with one call and never copied), or the
 /// plaintext an unwrap produces. Rented on first use and returned by <see cref="Release"/>, so an idle session
-/// holds none.
+/// holds none. The client and the server wrap through the same one; no I/O happens here.
 /// </summary>
-internal sealed class MessageBuffer : IBufferWriter<byte>, IDisposable
+public sealed class GssapiFrameBuffer : IBufferWriter<byte>, IDisposable
 {
     private byte[]? _buffer;
     private int _written;
@@ -66,7 +64,7 @@ internal sealed class MessageBuffer : IBufferWriter<byte>, IDisposable
         {
             _buffer = null;
             _written = 0;
-            ArrayPool<byte>.Shared.Return(buffer);
+            ArrayPool<byte>.Shared.Return(buffer, clearArray: true); // it may hold plaintext
         }
     }
 
@@ -85,7 +83,7 @@ internal sealed class MessageBuffer : IBufferWriter<byte>, IDisposable
         if (_buffer is { } old)
         {
             old.AsSpan(0, _written).CopyTo(larger);
-            ArrayPool<byte>.Shared.Return(old);
+            ArrayPool<byte>.Shared.Return(old, clearArray: true);
         }
 
         _buffer = larger;
