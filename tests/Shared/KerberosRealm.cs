@@ -241,7 +241,8 @@ public sealed class KerberosRealm : IAsyncDisposable
         return ((IPEndPoint)probe.LocalEndPoint!).Port;
     }
 
-    private static Process Start(string file, IEnumerable<string> args, IReadOnlyDictionary<string, string> env)
+    /// <summary>Every stream redirected, the realm's environment added to the inherited one.</summary>
+    private static ProcessStartInfo StartInfo(string file, IEnumerable<string> args, IReadOnlyDictionary<string, string> env)
     {
         var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
         foreach (var arg in args)
@@ -254,6 +255,12 @@ public sealed class KerberosRealm : IAsyncDisposable
             psi.Environment[key] = value;
         }
 
+        return psi;
+    }
+
+    private static Process Start(string file, IEnumerable<string> args, IReadOnlyDictionary<string, string> env)
+    {
+        var psi = StartInfo(file, args, env);
         var process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {file}");
         process.StandardInput.Close();
         process.OutputDataReceived += (_, _) => { };
@@ -265,17 +272,7 @@ public sealed class KerberosRealm : IAsyncDisposable
 
     private static async Task RunAsync(string file, IEnumerable<string> args, IReadOnlyDictionary<string, string> env, CancellationToken cancellationToken, string? stdin = null, string? checkOutput = null)
     {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
-        foreach (var arg in args)
-        {
-            psi.ArgumentList.Add(arg);
-        }
-
-        foreach ((string key, string value) in env)
-        {
-            psi.Environment[key] = value;
-        }
-
+        var psi = StartInfo(file, args, env);
         using var process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {file}");
         if (stdin is not null)
         {
