@@ -100,7 +100,10 @@ public sealed class AccessGate
 
     public Decision Decide(AccessRequest request) => _engine.Decide(request);
 
-    /// <summary>Records the decision on the session and runs its hooks (the rule's, and notify_denied for denials).</summary>
+    /// <summary>
+    /// Records the decision on the session and runs its hooks. <see cref="Decision.Notify"/> is the whole list: the
+    /// engine already puts <c>notify_denied</c> behind the rule's own commands for a denial, so each runs once.
+    /// </summary>
     public void Apply(Decision decision, SessionRecord record, SessionContext context)
     {
         ArgumentNullException.ThrowIfNull(decision);
@@ -115,14 +118,6 @@ public sealed class AccessGate
         foreach (var text in decision.Notify)
         {
             context.RunHook(Hook(text), record);
-        }
-
-        if (decision.Outcome == DecisionOutcome.Deny)
-        {
-            foreach (var text in _rules.NotifyOnDeny)
-            {
-                context.RunHook(Hook(text), record);
-            }
         }
     }
 

@@ -165,6 +165,31 @@ public class AccessEnforcementTests
         Assert.Equal($"connect 127.0.0.1 {echo.EndPoint.Port}\n", await File.ReadAllTextAsync(output));
     }
 
+    [Fact]
+    public async Task Each_notify_denied_hook_runs_once_per_denial()
+    {
+        using var dir = new TempDirectory();
+        var runs = Path.Combine(dir.Path, "runs");
+        string Append(string word) => $"/bin/sh -c 'echo {word} >> {runs}'";
+        await using var echo = new EchoServer(IPAddress.Loopback);
+        var server = Start(null, [Append("denied")],
+            new AccessRule { Action = RuleAction.Deny, Name = "no echo", Ports = PortSet.Of((ushort)echo.EndPoint.Port), Notify = [Append("rule")] });
+        await using (server)
+        {
+            // One denial by the rule, one by default deny (port 1 matches no rule).
+            foreach (var port in new[] { echo.EndPoint.Port, 1 })
+            {
+                using var client = await RawClient.ConnectAsync(server.EndPoint);
+                Assert.Equal(Socks5ReplyCode.NotAllowedByRuleset, (await client.ConnectSocks5Async(SocksEndpoint.FromAddress(IPAddress.Loopback, (ushort)port))).Code);
+            }
+
+            // Hooks are queued before the reply is sent; disposing the server lets every queued run finish.
+        }
+
+        var lines = (await File.ReadAllLinesAsync(runs)).Order(StringComparer.Ordinal);
+        Assert.Equal(["denied", "denied", "rule"], lines);
+    }
+
     private sealed class DictionaryVerifier(Dictionary<string, string> users) : ICredentialVerifier
     {
         public ValueTask<CredentialVerdict> VerifyAsync(string userName, string password, IPAddress client, CancellationToken cancellationToken) =>
