@@ -1,8 +1,8 @@
 using System.Net;
-using System.Net.Sockets;
 using Windsock.Protocol;
 using Windsock.Protocol.Socks5;
 using Windsock.Server.Configuration;
+using Windsock.Server.Outbound;
 
 namespace Windsock.Server.Commands;
 
@@ -53,27 +53,10 @@ internal sealed class BindPeerFilter
         }
 
         using var deadline = new CancellationTokenSource(resolveTimeout, time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, cancellationToken);
-        IPAddress[] addresses;
-        try
-        {
-            addresses = await Dns.GetHostAddressesAsync(destination.Host!, linked.Token).ConfigureAwait(false);
-        }
-        catch (SocketException e)
-        {
-            return (null, Socks5ReplyCode.HostUnreachable, $"cannot resolve BIND peer {destination.Host}: {e.SocketErrorCode}");
-        }
-        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-        {
-            return (null, Socks5ReplyCode.TtlExpired, $"resolving BIND peer {destination.Host} timed out after {resolveTimeout.TotalSeconds:0.#}s");
-        }
-
-        if (addresses.Length == 0)
-        {
-            return (null, Socks5ReplyCode.HostUnreachable, $"BIND peer {destination.Host} has no addresses");
-        }
-
-        return (new BindPeerFilter(addresses.Select(Normalize).Distinct().ToArray()), Socks5ReplyCode.Succeeded, null);
+        var lookup = await NameLookup.ResolveAsync(destination.Host!, resolveTimeout, deadline.Token, cancellationToken).ConfigureAwait(false);
+        return lookup.Succeeded
+            ? (new BindPeerFilter(lookup.Addresses.Distinct().ToArray()), Socks5ReplyCode.Succeeded, null)
+            : (null, lookup.Code, $"BIND peer: {lookup.Failure}");
     }
 
     private static IPAddress Normalize(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using Windsock.Server.Outbound;
 
 namespace Windsock.Server.Udp;
 
@@ -45,22 +46,12 @@ public sealed class UdpNameCache
             return Pick(cached.Addresses, ipv6Usable);
         }
 
+        // A name the resolver refuses (such as "0") is remembered as a failure like any other: the datagram is
+        // dropped and counted, and the association goes on.
         IPAddress[] addresses;
-        using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        using (var deadline = new CancellationTokenSource(_lookupTimeout, _time))
         {
-            deadline.CancelAfter(_lookupTimeout);
-            try
-            {
-                addresses = await Dns.GetHostAddressesAsync(host, deadline.Token).ConfigureAwait(false);
-            }
-            catch (SocketException)
-            {
-                addresses = [];
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                addresses = [];
-            }
+            addresses = (await NameLookup.ResolveAsync(host, _lookupTimeout, deadline.Token, cancellationToken).ConfigureAwait(false)).Addresses;
         }
 
         var lifetime = addresses.Length == 0 ? NegativeLifetime : PositiveLifetime;
