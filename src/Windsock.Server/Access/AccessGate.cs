@@ -101,6 +101,36 @@ public sealed class AccessGate
     public Decision Decide(AccessRequest request) => _engine.Decide(request);
 
     /// <summary>
+    /// Decides a name's request (whose decision waited for its addresses) on each address it resolved to, in
+    /// the resolver's order: the first allowing decision and every allowed address, or, when none is allowed,
+    /// the last denial (as CONNECT answers when it skipped every address). <paramref name="addresses"/> is not empty.
+    /// </summary>
+    public (Decision Decision, IPAddress[] Allowed) DecideEach(AccessRequest request, IReadOnlyList<IPAddress> addresses)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(addresses);
+        ArgumentOutOfRangeException.ThrowIfZero(addresses.Count);
+        Decision? first = null;
+        Decision? last = null;
+        var allowed = new List<IPAddress>(addresses.Count);
+        foreach (var address in addresses)
+        {
+            var decision = _engine.Decide(request with { ResolvedAddress = address });
+            if (decision.IsAllowed)
+            {
+                first ??= decision;
+                allowed.Add(address);
+            }
+            else
+            {
+                last = decision;
+            }
+        }
+
+        return (first ?? last!, [.. allowed]);
+    }
+
+    /// <summary>
     /// Records the decision on the session and runs its hooks. <see cref="Decision.Notify"/> is the whole list: the
     /// engine already puts <c>notify_denied</c> behind the rule's own commands for a denial, so each runs once.
     /// </summary>

@@ -4,6 +4,7 @@ using Windsock.Protocol;
 using Windsock.Protocol.Socks4;
 using Windsock.Protocol.Socks5;
 using Windsock.Server.Authentication;
+using Windsock.Server.Configuration;
 using Windsock.Server.Tests.Support;
 using Xunit;
 
@@ -188,6 +189,80 @@ public class AccessEnforcementTests
 
         var lines = (await File.ReadAllLinesAsync(runs)).Order(StringComparer.Ordinal);
         Assert.Equal(["denied", "denied", "rule"], lines);
+    }
+
+    public static TheoryData<PeerCheck> PeerChecks => new() { PeerCheck.Strict, PeerCheck.Loose };
+
+    [Theory]
+    [MemberData(nameof(PeerChecks))]
+    public async Task Bind_to_a_name_is_decided_on_its_addresses_like_bind_to_the_address(PeerCheck check)
+    {
+        using var dir = new TempDirectory();
+        var runs = Path.Combine(dir.Path, "runs");
+        var rules = new RuleSet(
+        [
+            new AccessRule
+            {
+                Action = RuleAction.Deny, Name = "no bind home", Commands = CommandSet.Of(PolicyCommand.Bind), To = To("127.0.0.0/8, ::1"),
+                Notify = [$"/bin/sh -c 'echo rule %c %Z >> {runs}'"],
+            },
+            Allow(),
+        ]) { NotifyOnDeny = [$"/bin/sh -c 'echo denied %c %Z >> {runs}'"] };
+        var server = TestServer.Start(o => o with { Rules = rules, Bind = o.Bind with { PeerCheck = check } });
+        await using (server)
+        {
+            var ends = new List<string>();
+            Task<string> NextEnd() => server.WaitForLineAsync(l => l.Contains(" end ", StringComparison.Ordinal) && !ends.Contains(l));
+            foreach (var destination in new[] { SocksEndpoint.FromAddress(IPAddress.Loopback, 21), SocksEndpoint.FromHost("localhost", 21) })
+            {
+                using var client = await RawClient.ConnectAsync(server.EndPoint);
+                Assert.Equal((byte)AuthMethod.None, await client.GreetAsync(AuthMethod.None));
+                Assert.Equal(Socks5ReplyCode.NotAllowedByRuleset, (await client.RequestAsync(Socks5Command.Bind, destination)).Code);
+                Assert.True(await client.IsClosedByServerAsync());
+                ends.Add(await NextEnd());
+            }
+
+            // SOCKS4a names are held to the same rules.
+            using (var socks4 = await RawClient.ConnectAsync(server.EndPoint))
+            {
+                Assert.Equal(Socks4ReplyCode.RejectedOrFailed, (await socks4.RequestSocks4Async(Socks4Command.Bind, SocksEndpoint.FromHost("localhost", 21), "alice")).Code);
+                Assert.True(await socks4.IsClosedByServerAsync());
+                ends.Add(await NextEnd());
+            }
+
+            foreach (var end in ends)
+            {
+                // Decided by the rule, never "rule=-", and no listener was opened.
+                Assert.Contains("rule=\"rule 1 \\\"no bind home\\\"", end, StringComparison.Ordinal);
+                Assert.Contains("announced=- ", end, StringComparison.Ordinal);
+            }
+        }
+
+        // The rule's hook and notify_denied, once each for each of the three denials.
+        var lines = (await File.ReadAllLinesAsync(runs)).Order(StringComparer.Ordinal);
+        Assert.Equal(
+            ["denied bind 127.0.0.1", "denied bind localhost", "denied bind localhost", "rule bind 127.0.0.1", "rule bind localhost", "rule bind localhost"],
+            lines);
+    }
+
+    [Fact]
+    public async Task An_allowed_bind_to_a_name_logs_its_rule_and_runs_its_hook()
+    {
+        using var dir = new TempDirectory();
+        var runs = Path.Combine(dir.Path, "runs");
+        var rules = new RuleSet([new AccessRule { Action = RuleAction.Allow, Name = "binds", Notify = [$"/bin/sh -c 'echo allowed %c %Z >> {runs}'"] }]);
+        var server = TestServer.Start(o => o with { Rules = rules });
+        await using (server)
+        {
+            using var client = await RawClient.ConnectAsync(server.EndPoint);
+            Assert.Equal((byte)AuthMethod.None, await client.GreetAsync(AuthMethod.None));
+            var first = await client.RequestAsync(Socks5Command.Bind, SocksEndpoint.FromHost("localhost", 21));
+            Assert.Equal(Socks5ReplyCode.Succeeded, first.Code);
+            var request = await server.WaitForLineAsync(l => l.Contains(" request ", StringComparison.Ordinal) && l.Contains("dest=localhost:21", StringComparison.Ordinal));
+            Assert.Contains("rule=\"rule 1 \\\"binds\\\"", request, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(["allowed bind localhost"], await File.ReadAllLinesAsync(runs));
     }
 
     private sealed class DictionaryVerifier(Dictionary<string, string> users) : ICredentialVerifier
