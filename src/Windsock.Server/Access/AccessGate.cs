@@ -100,6 +100,14 @@ public sealed class AccessGate
 
     public Decision Decide(AccessRequest request) => _engine.Decide(request);
 
+    /// <summary>The decisions for the datagrams of one UDP association (SOCKS5 only), described once.</summary>
+    internal UdpDatagramPolicy ForUdpAssociation(SessionRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var association = Describe(record, SocksVersion.Socks5, PolicyCommand.UdpAssociate, SocksEndpoint.FromAddress(IPAddress.Any, 0));
+        return new UdpDatagramPolicy(this, association);
+    }
+
     /// <summary>
     /// Decides a name's request (whose decision waited for its addresses) on each address it resolved to, in
     /// the resolver's order: the first allowing decision and every allowed address, or, when none is allowed,

@@ -265,6 +265,37 @@ public class AccessEnforcementTests
         Assert.Equal(["allowed bind localhost"], await File.ReadAllLinesAsync(runs));
     }
 
+    private static AccessRule AllowUdpHome() =>
+        new() { Action = RuleAction.Allow, Name = "udp home", Commands = CommandSet.Of(PolicyCommand.UdpAssociate), To = To("127.0.0.0/8, ::1") };
+
+    private static bool UdpEnd(string line) => line.Contains(" end ", StringComparison.Ordinal) && line.Contains("command=udp-associate", StringComparison.Ordinal);
+
+    [Fact]
+    public async Task A_datagram_naming_a_denied_host_is_dropped_and_the_name_never_resolved()
+    {
+        await using var echo = new UdpEcho(IPAddress.Loopback);
+        var target = echo.EndPoint(IPAddress.Loopback);
+        await using var server = Start(null, null,
+            new AccessRule { Action = RuleAction.Deny, Name = "no localhost", To = To("localhost, forbidden.example") },
+            AllowUdpHome());
+        using (var client = await UdpAssociateClient.OpenAsync(server.EndPoint))
+        {
+            await client.SendAsync(SocksEndpoint.FromHost("localhost", (ushort)echo.Port), "by name");
+            await client.SendAsync(SocksEndpoint.FromHost("LOCALHOST.", (ushort)echo.Port), "by name again");
+            await client.SendAsync(SocksEndpoint.FromHost("forbidden.example", (ushort)echo.Port), "never looked up");
+
+            // Handled in order: once the address datagram is echoed, the three before it were decided.
+            await client.AssertEchoAsync(SocksEndpoint.FromEndPoint(target), target, "by address");
+            Assert.Equal(["by address"], echo.Received.ToArray());
+        }
+
+        // Denied on the name before any lookup: not even the cache of looked-up names holds them.
+        Assert.Equal(0, server.Context.UdpNames.Count);
+        var end = await server.WaitForLineAsync(UdpEnd);
+        Assert.Contains("datagrams_up=1 datagrams_down=1 dropped=3", end, StringComparison.Ordinal);
+        Assert.Contains("drops=\"denied=3\"", end, StringComparison.Ordinal);
+    }
+
     private sealed class DictionaryVerifier(Dictionary<string, string> users) : ICredentialVerifier
     {
         public ValueTask<CredentialVerdict> VerifyAsync(string userName, string password, IPAddress client, CancellationToken cancellationToken) =>
