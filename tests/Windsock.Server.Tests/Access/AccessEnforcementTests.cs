@@ -296,6 +296,40 @@ public class AccessEnforcementTests
         Assert.Contains("drops=\"denied=3\"", end, StringComparison.Ordinal);
     }
 
+    public static TheoryData<string> LoopbackSpelledOddly => new() { "127.1", "2130706433", "0x7f.1", "0177.0.0.1" };
+
+    [Theory]
+    [MemberData(nameof(LoopbackSpelledOddly))]
+    public async Task Odd_spellings_of_an_address_are_names_decided_on_the_address_they_stand_for(string name)
+    {
+        await using var echo = new EchoServer(IPAddress.Loopback);
+        await using var deniedUdp = new UdpEcho(IPAddress.Loopback);
+        await using var allowedUdp = new UdpEcho(IPAddress.Loopback);
+        var allowed = allowedUdp.EndPoint(IPAddress.Loopback);
+        await using var server = Start(null, null,
+            new AccessRule { Action = RuleAction.Deny, Name = "home, these ports", To = To("127.0.0.0/8"), Ports = PortSet.Of((ushort)echo.EndPoint.Port, (ushort)deniedUdp.Port) },
+            Allow());
+
+        // Over TCP: the name is resolved, and the address it stands for meets the network rule.
+        using (var client = await RawClient.ConnectAsync(server.EndPoint))
+        {
+            Assert.Equal(Socks5ReplyCode.NotAllowedByRuleset, (await client.ConnectSocks5Async(SocksEndpoint.FromHost(name, (ushort)echo.EndPoint.Port))).Code);
+        }
+
+        Assert.True(echo.Peers.IsEmpty);
+
+        // In a datagram the same: dropped, while the association goes on.
+        using (var client = await UdpAssociateClient.OpenAsync(server.EndPoint))
+        {
+            await client.SendAsync(SocksEndpoint.FromHost(name, (ushort)deniedUdp.Port), "odd name");
+            await client.AssertEchoAsync(SocksEndpoint.FromEndPoint(allowed), allowed, "allowed");
+        }
+
+        Assert.Empty(deniedUdp.Received);
+        var end = await server.WaitForLineAsync(UdpEnd);
+        Assert.Contains("drops=\"denied=1\"", end, StringComparison.Ordinal);
+    }
+
     private sealed class DictionaryVerifier(Dictionary<string, string> users) : ICredentialVerifier
     {
         public ValueTask<CredentialVerdict> VerifyAsync(string userName, string password, IPAddress client, CancellationToken cancellationToken) =>
