@@ -25,7 +25,11 @@ internal sealed class UdpDatagramPolicy : IUdpDatagramDecisions
 
     private readonly AccessGate _gate;
     private readonly AccessRequest _association;
-    private readonly Dictionary<(SocksEndpoint Requested, IPAddress? Address), bool> _verdicts = [];
+
+    // Datagrams addressed by address are decided on the endpoint alone; those naming a host on the name and
+    // port, then on each address with them. Two maps keep the common key small and cheap to hash.
+    private readonly Dictionary<IPEndPoint, bool> _addressVerdicts = [];
+    private readonly Dictionary<(string Host, ushort Port, IPAddress? Address), bool> _nameVerdicts = [];
 
     /// <param name="gate">The rules in force for the association's session.</param>
     /// <param name="association">The association described as a request; each datagram's destination replaces its own.</param>
@@ -35,32 +39,54 @@ internal sealed class UdpDatagramPolicy : IUdpDatagramDecisions
         _association = association;
     }
 
-    public bool MayResolve(SocksEndpoint requested) => Verdict(requested, null);
+    public bool MayResolve(SocksEndpoint requested)
+    {
+        ArgumentNullException.ThrowIfNull(requested.Host);
+        var key = (requested.Host, requested.Port, (IPAddress?)null);
+        if (!_nameVerdicts.TryGetValue(key, out bool allowed))
+        {
+            // On a name alone the rules can deny but never allow: "needs the address" lets the lookup go ahead.
+            allowed = Decide(requested, null).Outcome != DecisionOutcome.Deny;
+            Keep(_nameVerdicts, key, allowed);
+        }
+
+        return allowed;
+    }
 
     public bool IsAllowed(SocksEndpoint requested, IPEndPoint destination)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        return Verdict(requested, destination.Address);
+        bool allowed;
+        if (requested.Host is { } host)
+        {
+            var key = (host, requested.Port, (IPAddress?)destination.Address);
+            if (!_nameVerdicts.TryGetValue(key, out allowed))
+            {
+                allowed = Decide(requested, destination.Address).IsAllowed;
+                Keep(_nameVerdicts, key, allowed);
+            }
+        }
+        else if (!_addressVerdicts.TryGetValue(destination, out allowed))
+        {
+            allowed = Decide(requested, destination.Address).IsAllowed;
+            Keep(_addressVerdicts, destination, allowed);
+        }
+
+        return allowed;
     }
 
-    private bool Verdict(SocksEndpoint requested, IPAddress? address)
+    private Decision Decide(SocksEndpoint requested, IPAddress? address) =>
+        _gate.Decide(_association with { Destination = requested, ResolvedAddress = address });
+
+    private void Keep<TKey>(Dictionary<TKey, bool> verdicts, TKey key, bool allowed)
+        where TKey : notnull
     {
-        var key = (requested, address);
-        if (_verdicts.TryGetValue(key, out bool allowed))
+        if (_addressVerdicts.Count + _nameVerdicts.Count >= MaxVerdicts)
         {
-            return allowed;
+            _addressVerdicts.Clear();
+            _nameVerdicts.Clear();
         }
 
-        var decision = _gate.Decide(_association with { Destination = requested, ResolvedAddress = address });
-
-        // On a name alone the rules can deny but never allow: "needs the address" lets the lookup go ahead.
-        allowed = address is null ? decision.Outcome != DecisionOutcome.Deny : decision.IsAllowed;
-        if (_verdicts.Count >= MaxVerdicts)
-        {
-            _verdicts.Clear();
-        }
-
-        _verdicts[key] = allowed;
-        return allowed;
+        verdicts[key] = allowed;
     }
 }
