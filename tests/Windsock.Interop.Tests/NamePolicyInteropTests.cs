@@ -134,12 +134,17 @@ public sealed class NamePolicyInteropTests : IAsyncLifetime
     [InlineData(5, "127.0.0.1")]
     public async Task Bind_to_a_name_is_refused_like_bind_to_its_address(int version, string host)
     {
-        var config = await WriteConfigAsync("""
+        var hooks = Path.Combine(_dir.Path, "hooks");
+        var config = await WriteConfigAsync($$"""
+            [access]
+            notify_denied = ["/bin/sh -c 'echo denied %c %Z >> {{hooks}}'"]
+
             [[rule]]
             name = "no bind home"
             action = "deny"
             commands = ["bind"]
             to = ["127.0.0.0/8"]
+            notify = ["/bin/sh -c 'echo rule %c %Z >> {{hooks}}'"]
 
             [[rule]]
             name = "the rest"
@@ -150,14 +155,19 @@ public sealed class NamePolicyInteropTests : IAsyncLifetime
         var check = await CheckAsync(config, ["--command", "bind", "--to", $"{host}:21", .. address]);
         Assert.True(check.ExitCode == 1 && check.StdoutText.Contains("no bind home", StringComparison.Ordinal), check.Describe());
 
-        await using var server = await WindsockProcess.StartAsync("--config", config);
-        var result = await ProcessRunner.RunAsync(Tools.Node,
-            [Path.Combine(Tools.NodeDirectory, "bind.js"), server.IPv4.Address.ToString(), P(server.IPv4.Port), P(version), host, "16"]);
+        await using (var server = await WindsockProcess.StartAsync("--config", config))
+        {
+            var result = await ProcessRunner.RunAsync(Tools.Node,
+                [Path.Combine(Tools.NodeDirectory, "bind.js"), server.IPv4.Address.ToString(), P(server.IPv4.Port), P(version), host, "16"]);
 
-        Assert.True(result.ExitCode == 2 && result.StderrMentions("socks error") && !result.StdoutText.Contains("bound", StringComparison.Ordinal),
-            $"BIND should be refused before anything is bound\n{result.Describe()}\n{server.Transcript()}");
-        var end = await server.WaitForLineAsync(l => l.Contains(" end ", StringComparison.Ordinal) && l.Contains("command=bind", StringComparison.Ordinal), "the BIND end line");
-        Assert.True(end.Contains("no bind home", StringComparison.Ordinal) && end.Contains("announced=- ", StringComparison.Ordinal), end);
+            Assert.True(result.ExitCode == 2 && result.StderrMentions("socks error") && !result.StdoutText.Contains("bound", StringComparison.Ordinal),
+                $"BIND should be refused before anything is bound\n{result.Describe()}\n{server.Transcript()}");
+            var end = await server.WaitForLineAsync(l => l.Contains(" end ", StringComparison.Ordinal) && l.Contains("command=bind", StringComparison.Ordinal), "the BIND end line");
+            Assert.True(end.Contains("no bind home", StringComparison.Ordinal) && end.Contains("announced=- ", StringComparison.Ordinal), end);
+        }
+
+        // The server has stopped, and lets queued hooks finish first: each ran exactly once for the one denial.
+        Assert.Equal([$"denied bind {host}", $"rule bind {host}"], (await File.ReadAllLinesAsync(hooks, TestContext.Current.CancellationToken)).Order(StringComparer.Ordinal));
     }
 
     /// <summary>Connects through the proxy with the name sent as is; prints "connected" or PySocks' error text ("Socket error: 0x04: Host unreachable").</summary>
