@@ -100,7 +100,48 @@ public sealed class AccessGate
 
     public Decision Decide(AccessRequest request) => _engine.Decide(request);
 
-    /// <summary>Records the decision on the session and runs its hooks (the rule's, and notify_denied for denials).</summary>
+    /// <summary>The decisions for the datagrams of one UDP association (SOCKS5 only), described once.</summary>
+    internal UdpDatagramPolicy ForUdpAssociation(SessionRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var association = Describe(record, SocksVersion.Socks5, PolicyCommand.UdpAssociate, SocksEndpoint.FromAddress(IPAddress.Any, 0));
+        return new UdpDatagramPolicy(this, association);
+    }
+
+    /// <summary>
+    /// Decides a name's request (whose decision waited for its addresses) on each address it resolved to, in
+    /// the resolver's order: the first allowing decision and every allowed address, or, when none is allowed,
+    /// the last denial (as CONNECT answers when it skipped every address). <paramref name="addresses"/> is not empty.
+    /// </summary>
+    public (Decision Decision, IPAddress[] Allowed) DecideEach(AccessRequest request, IReadOnlyList<IPAddress> addresses)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(addresses);
+        ArgumentOutOfRangeException.ThrowIfZero(addresses.Count);
+        Decision? first = null;
+        Decision? last = null;
+        var allowed = new List<IPAddress>(addresses.Count);
+        foreach (var address in addresses)
+        {
+            var decision = _engine.Decide(request with { ResolvedAddress = address });
+            if (decision.IsAllowed)
+            {
+                first ??= decision;
+                allowed.Add(address);
+            }
+            else
+            {
+                last = decision;
+            }
+        }
+
+        return (first ?? last!, [.. allowed]);
+    }
+
+    /// <summary>
+    /// Records the decision on the session and runs its hooks. <see cref="Decision.Notify"/> is the whole list: the
+    /// engine already puts <c>notify_denied</c> behind the rule's own commands for a denial, so each runs once.
+    /// </summary>
     public void Apply(Decision decision, SessionRecord record, SessionContext context)
     {
         ArgumentNullException.ThrowIfNull(decision);
@@ -115,14 +156,6 @@ public sealed class AccessGate
         foreach (var text in decision.Notify)
         {
             context.RunHook(Hook(text), record);
-        }
-
-        if (decision.Outcome == DecisionOutcome.Deny)
-        {
-            foreach (var text in _rules.NotifyOnDeny)
-            {
-                context.RunHook(Hook(text), record);
-            }
         }
     }
 

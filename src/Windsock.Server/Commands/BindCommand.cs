@@ -3,7 +3,9 @@ using System.Net.Sockets;
 using Windsock.Policy;
 using Windsock.Protocol;
 using Windsock.Protocol.Socks5;
+using Windsock.Server.Configuration;
 using Windsock.Server.Logging;
+using Windsock.Server.Outbound;
 using Windsock.Server.Sessions;
 
 namespace Windsock.Server.Commands;
@@ -16,22 +18,51 @@ namespace Windsock.Server.Commands;
 /// </summary>
 internal static class BindCommand
 {
-    public static async Task RunAsync(ClientConnection client, SocksEndpoint destination, ReadOnlyMemory<byte> pipelined, CancellationToken cancellationToken)
+    /// <param name="client">The client side.</param>
+    /// <param name="destination">DST.ADDR and DST.PORT: the peer the client expects.</param>
+    /// <param name="pipelined">Bytes the client sent behind its request.</param>
+    /// <param name="access">The request as the rules see it, when DST.ADDR is a name whose decision waits for its addresses.</param>
+    /// <param name="cancellationToken">Session shutdown.</param>
+    public static async Task RunAsync(ClientConnection client, SocksEndpoint destination, ReadOnlyMemory<byte> pipelined, AccessRequest? access, CancellationToken cancellationToken)
     {
         var context = client.Context;
         var record = client.Record;
         var bind = context.Options.Bind;
 
-        // Resolve before listening: a name that fails is answered without opening anything.
-        var (filter, code, failure) = await BindPeerFilter.CreateAsync(bind.PeerCheck, destination, context.Options.ConnectTimeout, context.Time, cancellationToken).ConfigureAwait(false);
-        if (filter is null)
+        // Resolve and decide before listening: a name that fails, or whose every address the rules deny, is
+        // answered without opening anything. A name is decided on each of its addresses, as CONNECT does, so
+        // BIND to a name is held to the same rules as BIND to the address it stands for.
+        IPAddress[]? resolved = null;
+        if (destination.Host is { } host && (access is not null || bind.PeerCheck == PeerCheck.Strict))
         {
-            record.EndReason = failure;
-            await client.ReplyAsync(code, null, cancellationToken).ConfigureAwait(false);
-            return;
+            var timeout = context.Options.ConnectTimeout;
+            using var deadline = new CancellationTokenSource(timeout, context.Time);
+            var lookup = await NameLookup.ResolveAsync(host, timeout, deadline.Token, cancellationToken).ConfigureAwait(false);
+            if (!lookup.Succeeded)
+            {
+                record.EndReason = $"BIND peer: {lookup.Failure}";
+                await client.ReplyAsync(lookup.Code, null, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            resolved = lookup.Addresses;
         }
 
-        if (!BindListener.TryChoose(bind, client.LocalEndPoint.Address, client.Version, out var listenAddress, out var announceAddress, out failure))
+        if (access is not null && resolved is not null)
+        {
+            var (decision, allowed) = context.Access.DecideEach(access, resolved);
+            if (!decision.IsAllowed)
+            {
+                await client.DenyAsync(decision, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            context.Access.Apply(decision, record, context);
+            resolved = allowed; // in strict mode only an allowed address may be the peer
+        }
+
+        var filter = BindPeerFilter.Create(bind.PeerCheck, destination, resolved);
+        if (!BindListener.TryChoose(bind, client.LocalEndPoint.Address, client.Version, out var listenAddress, out var announceAddress, out var failure))
         {
             record.EndReason = failure;
             await client.ReplyAsync(Socks5ReplyCode.GeneralFailure, null, cancellationToken).ConfigureAwait(false);

@@ -1,14 +1,12 @@
 using System.Net;
-using System.Net.Sockets;
 using Windsock.Protocol;
-using Windsock.Protocol.Socks5;
 using Windsock.Server.Configuration;
 
 namespace Windsock.Server.Commands;
 
 /// <summary>
 /// Which peers a BIND listener takes. In strict mode the peer's IP must be the request's DST.ADDR
-/// (a name is resolved first, and any of its addresses will do); 0.0.0.0 and :: mean "any", as in
+/// (a name is resolved first, and any of its addresses the access rules allow will do); 0.0.0.0 and :: mean "any", as in
 /// Dante and the SOCKS4 paper. DST.PORT is not checked: the peer connects from an ephemeral port.
 /// </summary>
 internal sealed class BindPeerFilter
@@ -36,44 +34,26 @@ internal sealed class BindPeerFilter
         return _allowed.Any(a => a.Equals(normalized));
     }
 
-    /// <summary>Builds the filter for a request; a name that does not resolve is a failure with the reply code to send.</summary>
-    public static async Task<(BindPeerFilter? Filter, Socks5ReplyCode Code, string? Failure)> CreateAsync(
-        PeerCheck check, SocksEndpoint destination, TimeSpan resolveTimeout, TimeProvider time, CancellationToken cancellationToken)
+    /// <summary>
+    /// The filter for a request. A name's addresses (<paramref name="resolved"/>: those the access rules allowed)
+    /// are resolved by the caller, which must do so before anything is opened; loose mode needs none.
+    /// </summary>
+    public static BindPeerFilter Create(PeerCheck check, SocksEndpoint destination, IReadOnlyList<IPAddress>? resolved)
     {
         if (check == PeerCheck.Loose)
         {
-            return (Any, Socks5ReplyCode.Succeeded, null);
+            return Any;
         }
 
         if (destination.Address is { } address)
         {
             var normalized = Normalize(address);
             bool any = normalized.Equals(IPAddress.Any) || normalized.Equals(IPAddress.IPv6Any);
-            return (any ? Any : new BindPeerFilter([normalized]), Socks5ReplyCode.Succeeded, null);
+            return any ? Any : new BindPeerFilter([normalized]);
         }
 
-        using var deadline = new CancellationTokenSource(resolveTimeout, time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, cancellationToken);
-        IPAddress[] addresses;
-        try
-        {
-            addresses = await Dns.GetHostAddressesAsync(destination.Host!, linked.Token).ConfigureAwait(false);
-        }
-        catch (SocketException e)
-        {
-            return (null, Socks5ReplyCode.HostUnreachable, $"cannot resolve BIND peer {destination.Host}: {e.SocketErrorCode}");
-        }
-        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-        {
-            return (null, Socks5ReplyCode.TtlExpired, $"resolving BIND peer {destination.Host} timed out after {resolveTimeout.TotalSeconds:0.#}s");
-        }
-
-        if (addresses.Length == 0)
-        {
-            return (null, Socks5ReplyCode.HostUnreachable, $"BIND peer {destination.Host} has no addresses");
-        }
-
-        return (new BindPeerFilter(addresses.Select(Normalize).Distinct().ToArray()), Socks5ReplyCode.Succeeded, null);
+        ArgumentNullException.ThrowIfNull(resolved);
+        return new BindPeerFilter([.. resolved.Select(Normalize).Distinct()]);
     }
 
     private static IPAddress Normalize(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;

@@ -41,23 +41,13 @@ public sealed class OutboundConnector
         }
         else
         {
-            try
+            var lookup = await NameLookup.ResolveAsync(destination.Host!, _timeout, deadline.Token, cancellationToken).ConfigureAwait(false);
+            if (!lookup.Succeeded)
             {
-                addresses = await Dns.GetHostAddressesAsync(destination.Host!, token).ConfigureAwait(false);
-            }
-            catch (SocketException e)
-            {
-                return ConnectResult.Failure(Socks5ReplyCode.HostUnreachable, $"cannot resolve {destination.Host}: {e.SocketErrorCode}");
-            }
-            catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-            {
-                return ConnectResult.Failure(Socks5ReplyCode.TtlExpired, $"resolving {destination.Host} timed out after {_timeout.TotalSeconds:0.#}s");
+                return ConnectResult.Failure(lookup.Code, lookup.Failure!);
             }
 
-            if (addresses.Length == 0)
-            {
-                return ConnectResult.Failure(Socks5ReplyCode.HostUnreachable, $"{destination.Host} has no addresses");
-            }
+            addresses = lookup.Addresses;
         }
 
         var failure = ConnectResult.Failure(Socks5ReplyCode.GeneralFailure, "no address tried");

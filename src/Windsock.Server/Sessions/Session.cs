@@ -102,7 +102,7 @@ internal sealed class Session
                 case Socks5Command.Bind:
                     var early = reader.Leftover.ToArray();
                     reader.Dispose();
-                    await BindCommand.RunAsync(_client, accepted.Destination, early, shutdown).ConfigureAwait(false);
+                    await BindCommand.RunAsync(_client, accepted.Destination, early, pending, shutdown).ConfigureAwait(false);
                     break;
                 case Socks5Command.Resolve:
                     reader.Dispose();

@@ -76,8 +76,8 @@ public sealed class SessionContext : IAsyncDisposable
     public UdpNameCache UdpNames { get; }
 
     /// <summary>
-    /// Where every UDP datagram's destination is decided. Allow-all until the policy engine sets its own;
-    /// set it before the server starts accepting.
+    /// Where every UDP datagram's destination is decided: the access rules. Tests may set their own before the
+    /// server starts accepting; an association keeps the filter it started with.
     /// </summary>
     public IUdpDestinationFilter UdpDestinationFilter { get; set; }
 

@@ -1,15 +1,13 @@
-using System.Net;
 using Windsock.Server.Sessions;
 
 namespace Windsock.Server.Udp;
 
 /// <summary>
-/// The one decision point every relayed datagram's destination passes through, after name resolution
-/// and before it is sent. The policy engine plugs in here; until then <see cref="AllowAllUdpDestinations"/>.
-/// Called on the association's receive loop for every datagram: it must be fast and must not block.
+/// The one decision point every relayed datagram's destination passes through, before its name is resolved
+/// and before it is sent. The server's is the access rules (<c>PolicyUdpFilter</c>); tests may plug in their own.
 /// </summary>
 public interface IUdpDestinationFilter
 {
-    /// <summary>True to send the datagram; false drops it (counted as <see cref="UdpDropReason.Denied"/>).</summary>
-    bool IsAllowed(SessionRecord session, IPEndPoint destination);
+    /// <summary>The decisions for one association's datagrams, asked for once when the association starts.</summary>
+    IUdpDatagramDecisions ForAssociation(SessionRecord session);
 }

@@ -52,6 +52,7 @@ internal sealed class UdpAssociation
     private readonly bool _ipv6Usable;
     private readonly GssapiSecurity? _protection;
     private readonly GssapiFrameBuffer? _message;
+    private readonly IUdpDatagramDecisions _decisions;
     private IPEndPoint? _clientEndPoint;
     private int _clientPort;
     private long _lastActivity;
@@ -76,6 +77,7 @@ internal sealed class UdpAssociation
         _clientPort = clientPort;
         _ipv6Usable = UdpRelaySocket.CanSendIPv6(relay);
         _lastActivity = context.Time.GetTimestamp();
+        _decisions = context.UdpDestinationFilter.ForAssociation(record);
     }
 
     /// <summary>Runs until the first end condition; returns the end reason for the request log.</summary>
@@ -242,15 +244,9 @@ internal sealed class UdpAssociation
         }
 
         Touch();
-        var destination = await ResolveAsync(header.Address, source, token).ConfigureAwait(false);
+        var destination = await ChooseDestinationAsync(header.Address, source, token).ConfigureAwait(false);
         if (destination is null)
         {
-            return;
-        }
-
-        if (!_context.UdpDestinationFilter.IsAllowed(_record, destination))
-        {
-            Drop(UdpDropReason.Denied, source, $"destination {destination} not allowed");
             return;
         }
 
@@ -280,34 +276,75 @@ internal sealed class UdpAssociation
         _record.AddBytesUp(payload.Length);
     }
 
-    private async ValueTask<IPEndPoint?> ResolveAsync(SocksEndpoint address, IPEndPoint source, CancellationToken token)
+    /// <summary>
+    /// Where a client's datagram goes, decided as CONNECT decides: an address on itself; a name on the name
+    /// before it is looked up, then on each of its addresses in the resolver's order, the first one the relay
+    /// can send to and the rules allow. Null when the datagram is dropped (already counted).
+    /// </summary>
+    private async ValueTask<IPEndPoint?> ChooseDestinationAsync(SocksEndpoint requested, IPEndPoint source, CancellationToken token)
     {
-        if (address.Port == 0)
+        if (requested.Port == 0)
         {
-            Drop(UdpDropReason.InvalidDestination, source, $"destination {address} has port 0");
+            Drop(UdpDropReason.InvalidDestination, source, $"destination {requested} has port 0");
             return null;
         }
 
-        IPAddress? target = address.Address;
-        if (target is null)
+        if (requested.Address is { } literal)
         {
-            target = await _context.UdpNames.ResolveAsync(address.Host!, _ipv6Usable, token).ConfigureAwait(false);
-            if (target is null)
+            var target = new IPEndPoint(Plain(literal), requested.Port);
+            if (!CanSendTo(target.Address))
             {
-                Drop(UdpDropReason.Unresolved, source, $"{address.Host} does not resolve");
+                Drop(UdpDropReason.InvalidDestination, source, $"cannot send to {requested}");
                 return null;
+            }
+
+            if (!_decisions.IsAllowed(requested, target))
+            {
+                Drop(UdpDropReason.Denied, source, $"destination {target} not allowed");
+                return null;
+            }
+
+            return target;
+        }
+
+        if (!_decisions.MayResolve(requested))
+        {
+            Drop(UdpDropReason.Denied, source, $"destination {requested} not allowed");
+            return null;
+        }
+
+        var addresses = await _context.UdpNames.ResolveAsync(requested.Host!, token).ConfigureAwait(false);
+        bool usable = false;
+        foreach (var address in addresses)
+        {
+            if (!CanSendTo(address))
+            {
+                continue;
+            }
+
+            usable = true;
+            var target = new IPEndPoint(address, requested.Port);
+            if (_decisions.IsAllowed(requested, target))
+            {
+                return target;
             }
         }
 
-        if (target.Equals(IPAddress.Any) || target.Equals(IPAddress.IPv6Any)
-            || (!_ipv6Usable && target.AddressFamily == AddressFamily.InterNetworkV6))
+        if (usable)
         {
-            Drop(UdpDropReason.InvalidDestination, source, $"cannot send to {address}");
-            return null;
+            Drop(UdpDropReason.Denied, source, $"no address of {requested} is allowed");
+        }
+        else
+        {
+            Drop(UdpDropReason.Unresolved, source, addresses.Length == 0 ? $"{requested.Host} does not resolve" : $"{requested.Host} has no address this relay can send to");
         }
 
-        return new IPEndPoint(Plain(target), address.Port);
+        return null;
     }
+
+    /// <summary>The unspecified address is no destination, and an IPv6 one needs a relay that can send IPv6.</summary>
+    private bool CanSendTo(IPAddress address) =>
+        !address.Equals(IPAddress.Any) && !address.Equals(IPAddress.IPv6Any) && (_ipv6Usable || address.AddressFamily == AddressFamily.InterNetwork);
 
     private async ValueTask ToClientAsync(byte[] buffer, int length, IPEndPoint sender, IPEndPoint client, CancellationToken token)
     {

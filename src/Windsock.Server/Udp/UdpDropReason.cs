@@ -15,10 +15,10 @@ public enum UdpDropReason
     /// <summary>Neither from the client nor from a host the client has sent to.</summary>
     UnknownSender,
 
-    /// <summary>The destination name did not resolve (or resolving it timed out).</summary>
+    /// <summary>The destination name did not resolve, the resolver refused it (such as "0"), resolving it timed out, or it has no address the relay can send to.</summary>
     Unresolved,
 
-    /// <summary>The destination filter (the policy) refused the destination.</summary>
+    /// <summary>The access rules refused the destination: the name the datagram gives, or every address that name resolves to.</summary>
     Denied,
 
     /// <summary>A destination no datagram can go to: port 0, an unspecified address, a family the relay lacks.</summary>

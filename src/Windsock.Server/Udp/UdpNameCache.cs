@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
+using Windsock.Server.Outbound;
 
 namespace Windsock.Server.Udp;
 
@@ -34,38 +34,28 @@ public sealed class UdpNameCache
     public int Count => _entries.Count;
 
     /// <summary>
-    /// The address to send to, or null when the name does not resolve. With <paramref name="ipv6Usable"/>
-    /// false only IPv4 answers are taken (a relay without IPv6 cannot send to the others).
+    /// The name's addresses in the resolver's order (IPv4-mapped ones as plain IPv4), or none when it does not
+    /// resolve. Which of them the relay can use, and which the rules allow, is the association's to decide.
     /// </summary>
-    public async ValueTask<IPAddress?> ResolveAsync(string host, bool ipv6Usable, CancellationToken cancellationToken)
+    public async ValueTask<IPAddress[]> ResolveAsync(string host, CancellationToken cancellationToken)
     {
         long now = _time.GetTimestamp();
         if (_entries.TryGetValue(host, out var cached) && now < cached.ExpiresAt)
         {
-            return Pick(cached.Addresses, ipv6Usable);
+            return cached.Addresses;
         }
 
+        // A name the resolver refuses (such as "0") is remembered as a failure like any other: the datagram is
+        // dropped and counted, and the association goes on.
         IPAddress[] addresses;
-        using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        using (var deadline = new CancellationTokenSource(_lookupTimeout, _time))
         {
-            deadline.CancelAfter(_lookupTimeout);
-            try
-            {
-                addresses = await Dns.GetHostAddressesAsync(host, deadline.Token).ConfigureAwait(false);
-            }
-            catch (SocketException)
-            {
-                addresses = [];
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                addresses = [];
-            }
+            addresses = (await NameLookup.ResolveAsync(host, _lookupTimeout, deadline.Token, cancellationToken).ConfigureAwait(false)).Addresses;
         }
 
         var lifetime = addresses.Length == 0 ? NegativeLifetime : PositiveLifetime;
         Store(host, new Entry(addresses, _time.GetTimestamp() + (long)(lifetime.TotalSeconds * _time.TimestampFrequency)));
-        return Pick(addresses, ipv6Usable);
+        return addresses;
     }
 
     private void Store(string host, Entry entry)
@@ -89,20 +79,6 @@ public sealed class UdpNameCache
         }
 
         _entries[host] = entry;
-    }
-
-    private static IPAddress? Pick(IPAddress[] addresses, bool ipv6Usable)
-    {
-        foreach (var address in addresses)
-        {
-            var plain = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
-            if (ipv6Usable || plain.AddressFamily == AddressFamily.InterNetwork)
-            {
-                return plain;
-            }
-        }
-
-        return null;
     }
 
     private readonly record struct Entry(IPAddress[] Addresses, long ExpiresAt);

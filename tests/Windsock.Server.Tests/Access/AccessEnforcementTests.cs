@@ -4,6 +4,7 @@ using Windsock.Protocol;
 using Windsock.Protocol.Socks4;
 using Windsock.Protocol.Socks5;
 using Windsock.Server.Authentication;
+using Windsock.Server.Configuration;
 using Windsock.Server.Tests.Support;
 using Xunit;
 
@@ -163,6 +164,170 @@ public class AccessEnforcementTests
 
         await ran.Task.WaitAsync(TimeSpan.FromSeconds(20));
         Assert.Equal($"connect 127.0.0.1 {echo.EndPoint.Port}\n", await File.ReadAllTextAsync(output));
+    }
+
+    [Fact]
+    public async Task Each_notify_denied_hook_runs_once_per_denial()
+    {
+        using var dir = new TempDirectory();
+        var runs = Path.Combine(dir.Path, "runs");
+        string Append(string word) => $"/bin/sh -c 'echo {word} >> {runs}'";
+        await using var echo = new EchoServer(IPAddress.Loopback);
+        var server = Start(null, [Append("denied")],
+            new AccessRule { Action = RuleAction.Deny, Name = "no echo", Ports = PortSet.Of((ushort)echo.EndPoint.Port), Notify = [Append("rule")] });
+        await using (server)
+        {
+            // One denial by the rule, one by default deny (port 1 matches no rule).
+            foreach (var port in new[] { echo.EndPoint.Port, 1 })
+            {
+                using var client = await RawClient.ConnectAsync(server.EndPoint);
+                Assert.Equal(Socks5ReplyCode.NotAllowedByRuleset, (await client.ConnectSocks5Async(SocksEndpoint.FromAddress(IPAddress.Loopback, (ushort)port))).Code);
+            }
+
+            // Hooks are queued before the reply is sent; disposing the server lets every queued run finish.
+        }
+
+        var lines = (await File.ReadAllLinesAsync(runs)).Order(StringComparer.Ordinal);
+        Assert.Equal(["denied", "denied", "rule"], lines);
+    }
+
+    public static TheoryData<PeerCheck> PeerChecks => new() { PeerCheck.Strict, PeerCheck.Loose };
+
+    [Theory]
+    [MemberData(nameof(PeerChecks))]
+    public async Task Bind_to_a_name_is_decided_on_its_addresses_like_bind_to_the_address(PeerCheck check)
+    {
+        using var dir = new TempDirectory();
+        var runs = Path.Combine(dir.Path, "runs");
+        var rules = new RuleSet(
+        [
+            new AccessRule
+            {
+                Action = RuleAction.Deny, Name = "no bind home", Commands = CommandSet.Of(PolicyCommand.Bind), To = To("127.0.0.0/8, ::1"),
+                Notify = [$"/bin/sh -c 'echo rule %c %Z >> {runs}'"],
+            },
+            Allow(),
+        ]) { NotifyOnDeny = [$"/bin/sh -c 'echo denied %c %Z >> {runs}'"] };
+        var server = TestServer.Start(o => o with { Rules = rules, Bind = o.Bind with { PeerCheck = check } });
+        await using (server)
+        {
+            var ends = new List<string>();
+            Task<string> NextEnd() => server.WaitForLineAsync(l => l.Contains(" end ", StringComparison.Ordinal) && !ends.Contains(l));
+            foreach (var destination in new[] { SocksEndpoint.FromAddress(IPAddress.Loopback, 21), SocksEndpoint.FromHost("localhost", 21) })
+            {
+                using var client = await RawClient.ConnectAsync(server.EndPoint);
+                Assert.Equal((byte)AuthMethod.None, await client.GreetAsync(AuthMethod.None));
+                Assert.Equal(Socks5ReplyCode.NotAllowedByRuleset, (await client.RequestAsync(Socks5Command.Bind, destination)).Code);
+                Assert.True(await client.IsClosedByServerAsync());
+                ends.Add(await NextEnd());
+            }
+
+            // SOCKS4a names are held to the same rules.
+            using (var socks4 = await RawClient.ConnectAsync(server.EndPoint))
+            {
+                Assert.Equal(Socks4ReplyCode.RejectedOrFailed, (await socks4.RequestSocks4Async(Socks4Command.Bind, SocksEndpoint.FromHost("localhost", 21), "alice")).Code);
+                Assert.True(await socks4.IsClosedByServerAsync());
+                ends.Add(await NextEnd());
+            }
+
+            foreach (var end in ends)
+            {
+                // Decided by the rule, never "rule=-", and no listener was opened.
+                Assert.Contains("rule=\"rule 1 \\\"no bind home\\\"", end, StringComparison.Ordinal);
+                Assert.Contains("announced=- ", end, StringComparison.Ordinal);
+            }
+        }
+
+        // The rule's hook and notify_denied, once each for each of the three denials.
+        var lines = (await File.ReadAllLinesAsync(runs)).Order(StringComparer.Ordinal);
+        Assert.Equal(
+            ["denied bind 127.0.0.1", "denied bind localhost", "denied bind localhost", "rule bind 127.0.0.1", "rule bind localhost", "rule bind localhost"],
+            lines);
+    }
+
+    [Fact]
+    public async Task An_allowed_bind_to_a_name_logs_its_rule_and_runs_its_hook()
+    {
+        using var dir = new TempDirectory();
+        var runs = Path.Combine(dir.Path, "runs");
+        var rules = new RuleSet([new AccessRule { Action = RuleAction.Allow, Name = "binds", Notify = [$"/bin/sh -c 'echo allowed %c %Z >> {runs}'"] }]);
+        var server = TestServer.Start(o => o with { Rules = rules });
+        await using (server)
+        {
+            using var client = await RawClient.ConnectAsync(server.EndPoint);
+            Assert.Equal((byte)AuthMethod.None, await client.GreetAsync(AuthMethod.None));
+            var first = await client.RequestAsync(Socks5Command.Bind, SocksEndpoint.FromHost("localhost", 21));
+            Assert.Equal(Socks5ReplyCode.Succeeded, first.Code);
+            var request = await server.WaitForLineAsync(l => l.Contains(" request ", StringComparison.Ordinal) && l.Contains("dest=localhost:21", StringComparison.Ordinal));
+            Assert.Contains("rule=\"rule 1 \\\"binds\\\"", request, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(["allowed bind localhost"], await File.ReadAllLinesAsync(runs));
+    }
+
+    private static AccessRule AllowUdpHome() =>
+        new() { Action = RuleAction.Allow, Name = "udp home", Commands = CommandSet.Of(PolicyCommand.UdpAssociate), To = To("127.0.0.0/8, ::1") };
+
+    private static bool UdpEnd(string line) => line.Contains(" end ", StringComparison.Ordinal) && line.Contains("command=udp-associate", StringComparison.Ordinal);
+
+    [Fact]
+    public async Task A_datagram_naming_a_denied_host_is_dropped_and_the_name_never_resolved()
+    {
+        await using var echo = new UdpEcho(IPAddress.Loopback);
+        var target = echo.EndPoint(IPAddress.Loopback);
+        await using var server = Start(null, null,
+            new AccessRule { Action = RuleAction.Deny, Name = "no localhost", To = To("localhost, forbidden.example") },
+            AllowUdpHome());
+        using (var client = await UdpAssociateClient.OpenAsync(server.EndPoint))
+        {
+            await client.SendAsync(SocksEndpoint.FromHost("localhost", (ushort)echo.Port), "by name");
+            await client.SendAsync(SocksEndpoint.FromHost("LOCALHOST.", (ushort)echo.Port), "by name again");
+            await client.SendAsync(SocksEndpoint.FromHost("forbidden.example", (ushort)echo.Port), "never looked up");
+
+            // Handled in order: once the address datagram is echoed, the three before it were decided.
+            await client.AssertEchoAsync(SocksEndpoint.FromEndPoint(target), target, "by address");
+            Assert.Equal(["by address"], echo.Received.ToArray());
+        }
+
+        // Denied on the name before any lookup: not even the cache of looked-up names holds them.
+        Assert.Equal(0, server.Context.UdpNames.Count);
+        var end = await server.WaitForLineAsync(UdpEnd);
+        Assert.Contains("datagrams_up=1 datagrams_down=1 dropped=3", end, StringComparison.Ordinal);
+        Assert.Contains("drops=\"denied=3\"", end, StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string> LoopbackSpelledOddly => new() { "127.1", "2130706433", "0x7f.1", "0177.0.0.1" };
+
+    [Theory]
+    [MemberData(nameof(LoopbackSpelledOddly))]
+    public async Task Odd_spellings_of_an_address_are_names_decided_on_the_address_they_stand_for(string name)
+    {
+        await using var echo = new EchoServer(IPAddress.Loopback);
+        await using var deniedUdp = new UdpEcho(IPAddress.Loopback);
+        await using var allowedUdp = new UdpEcho(IPAddress.Loopback);
+        var allowed = allowedUdp.EndPoint(IPAddress.Loopback);
+        await using var server = Start(null, null,
+            new AccessRule { Action = RuleAction.Deny, Name = "home, these ports", To = To("127.0.0.0/8"), Ports = PortSet.Of((ushort)echo.EndPoint.Port, (ushort)deniedUdp.Port) },
+            Allow());
+
+        // Over TCP: the name is resolved, and the address it stands for meets the network rule.
+        using (var client = await RawClient.ConnectAsync(server.EndPoint))
+        {
+            Assert.Equal(Socks5ReplyCode.NotAllowedByRuleset, (await client.ConnectSocks5Async(SocksEndpoint.FromHost(name, (ushort)echo.EndPoint.Port))).Code);
+        }
+
+        Assert.True(echo.Peers.IsEmpty);
+
+        // In a datagram the same: dropped, while the association goes on.
+        using (var client = await UdpAssociateClient.OpenAsync(server.EndPoint))
+        {
+            await client.SendAsync(SocksEndpoint.FromHost(name, (ushort)deniedUdp.Port), "odd name");
+            await client.AssertEchoAsync(SocksEndpoint.FromEndPoint(allowed), allowed, "allowed");
+        }
+
+        Assert.Empty(deniedUdp.Received);
+        var end = await server.WaitForLineAsync(UdpEnd);
+        Assert.Contains("drops=\"denied=1\"", end, StringComparison.Ordinal);
     }
 
     private sealed class DictionaryVerifier(Dictionary<string, string> users) : ICredentialVerifier

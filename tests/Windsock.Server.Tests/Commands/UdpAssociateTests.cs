@@ -346,8 +346,12 @@ public class UdpAssociateTests
 
     private static int OpenDescriptors() => Directory.GetFiles("/proc/self/fd").Length;
 
-    private sealed class DenyPort(int port) : IUdpDestinationFilter
+    private sealed class DenyPort(int port) : IUdpDestinationFilter, IUdpDatagramDecisions
     {
-        public bool IsAllowed(SessionRecord session, IPEndPoint destination) => destination.Port != port;
+        public IUdpDatagramDecisions ForAssociation(SessionRecord session) => this;
+
+        public bool MayResolve(SocksEndpoint requested) => true;
+
+        public bool IsAllowed(SocksEndpoint requested, IPEndPoint destination) => destination.Port != port;
     }
 }

@@ -1,0 +1,82 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Windsock.Protocol.Socks5;
+
+namespace Windsock.Server.Outbound;
+
+/// <summary>
+/// A destination name looked up with the system resolver, as CONNECT, BIND and UDP do it. Every way a
+/// lookup can fail is an answer here (a reply code and a reason for the request log), never an exception:
+/// besides <see cref="SocketException"/>, the resolver throws <see cref="ArgumentException"/> for names it
+/// refuses outright, such as <c>0</c>, <c>0.0.0.0</c> or <c>::</c> (text that parses as the unspecified
+/// address) and over-long names. Those are a client's bad input, answered like any name that does not resolve.
+/// </summary>
+public readonly record struct NameLookup
+{
+    private NameLookup(IPAddress[] addresses, Socks5ReplyCode code, string? failure)
+    {
+        Addresses = addresses;
+        Code = code;
+        Failure = failure;
+    }
+
+    /// <summary>The addresses in the resolver's order, IPv4-mapped ones as plain IPv4; empty on failure.</summary>
+    public IPAddress[] Addresses { get; }
+
+    /// <summary>The reply for a failure: 4 (host unreachable) or 6 (TTL expired: the lookup timed out).</summary>
+    public Socks5ReplyCode Code { get; }
+
+    /// <summary>Why the lookup failed ("cannot resolve NAME: HostNotFound"); null when it found addresses.</summary>
+    public string? Failure { get; }
+
+    public bool Succeeded => Failure is null;
+
+    /// <summary>Resolves <paramref name="host"/> until <paramref name="deadline"/> (a lookup timeout, reported as TTL expired) or <paramref name="cancellationToken"/> (thrown).</summary>
+    /// <param name="host">The name as the client sent it.</param>
+    /// <param name="timeout">The deadline's length, for the failure text.</param>
+    /// <param name="deadline">Cancelled when the lookup has taken too long.</param>
+    /// <param name="cancellationToken">Session shutdown.</param>
+    public static async Task<NameLookup> ResolveAsync(string host, TimeSpan timeout, CancellationToken deadline, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline, cancellationToken);
+        IPAddress[] addresses;
+        try
+        {
+            addresses = await Dns.GetHostAddressesAsync(host, linked.Token).ConfigureAwait(false);
+        }
+        catch (SocketException e)
+        {
+            return Unreachable($"cannot resolve {host}: {e.SocketErrorCode}");
+        }
+        catch (ArgumentException)
+        {
+            // The text of .NET's message names its parameter; ours names the client's input.
+            return Unreachable(IPAddress.TryParse(host, out var literal) && (literal.Equals(IPAddress.Any) || literal.Equals(IPAddress.IPv6Any))
+                ? $"cannot resolve {host}: it is the unspecified address, which is no destination"
+                : $"cannot resolve {host}: the resolver refuses the name");
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            return new NameLookup([], Socks5ReplyCode.TtlExpired, string.Create(CultureInfo.InvariantCulture, $"resolving {host} timed out after {timeout.TotalSeconds:0.#}s"));
+        }
+
+        if (addresses.Length == 0)
+        {
+            return Unreachable($"{host} has no addresses");
+        }
+
+        for (int i = 0; i < addresses.Length; i++)
+        {
+            if (addresses[i].IsIPv4MappedToIPv6)
+            {
+                addresses[i] = addresses[i].MapToIPv4();
+            }
+        }
+
+        return new NameLookup(addresses, Socks5ReplyCode.Succeeded, null);
+    }
+
+    private static NameLookup Unreachable(string failure) => new([], Socks5ReplyCode.HostUnreachable, failure);
+}
