@@ -43,12 +43,15 @@ public sealed class SessionContext : IAsyncDisposable
     /// <summary>Runs notify hooks off the session path (bounded queue, rate and time limits).</summary>
     public HookRunner Hooks { get; }
 
-    /// <summary>Queues a hook for a session event, with the event's request-log line on the hook's standard input.</summary>
+    /// <summary>
+    /// Queues a hook for a session event, with the event's request-log line on the hook's standard
+    /// input, in the request log's format (a JSON object with <c>log_format = "json"</c>).
+    /// </summary>
     public void RunHook(HookCommand? command, SessionRecord record)
     {
         if (command is not null)
         {
-            Hooks.TryQueue(command, SessionHookValues.From(record), RequestLogFormatter.FormatText(RequestLogEvent.Request, record, Time.GetUtcNow()));
+            Hooks.TryQueue(command, SessionHookValues.From(record), RequestLogFormatter.Format(Options.LogFormat, RequestLogEvent.Request, record, Time.GetUtcNow()));
         }
     }
 
