@@ -75,7 +75,7 @@ internal static class ServeCommand
 
         var options = configuration.Options;
         using var loggerFactory = CreateLoggerFactory();
-        var logger = loggerFactory.CreateLogger("Windsock");
+        var logger = EscapingLogger.Wrap(loggerFactory.CreateLogger("Windsock"));
         var stdout = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false)) { AutoFlush = false };
         await using var requestLog = new RequestLog(stdout, options.LogFormat, TimeProvider.System);
         if (options.AllowOpenProxy && !options.RequiresAuthentication)

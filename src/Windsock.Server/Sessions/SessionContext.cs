@@ -23,12 +23,13 @@ public sealed class SessionContext : IAsyncDisposable
         Options = options;
         Credentials = credentials;
         RequestLog = requestLog;
-        Logger = logger;
+        // Client values (user names, host names, ident answers) are escaped in every diagnostic.
+        Logger = EscapingLogger.Wrap(logger);
         Time = time;
         AllowedClients = new NetworkSet(options.AllowedClients);
         Connector = new OutboundConnector(options.ConnectTimeout, time);
         Hooks = new HookRunner(TimeSpan.FromSeconds(10), maxPerMinute: 30, concurrency: 2, time);
-        Hooks.Completed += result => HookLog.Finished(logger, result);
+        Hooks.Completed += result => HookLog.Finished(Logger, result);
         // Lookups happen when ident is on globally or when any rule asks for it (the rule decides later).
         bool rulesWantIdent = Access.Rules.Rules.Any(rule => rule.Ident != IdentMode.Off);
         Ident = options.IdentMode == IdentMode.Off && !rulesWantIdent ? null : new IdentClient(options.IdentTimeout, options.IdentPort, time);
@@ -36,7 +37,7 @@ public sealed class SessionContext : IAsyncDisposable
         if (options.Gssapi is { } gssapi && GssapiKeytab.Register(gssapi.Keytab) is { } error)
         {
             // The serve command checked the file; a library that still refuses it fails every GSSAPI client, loudly.
-            GssapiLog.KeytabFailed(logger, gssapi.Keytab, error);
+            GssapiLog.KeytabFailed(Logger, gssapi.Keytab, error);
         }
     }
 
