@@ -137,6 +137,12 @@ internal static class CheckCommand
             return Denied;
         }
 
+        if (UsersFileMode.Warning(server.UsersFile) is { } exposed)
+        {
+            // The server starts anyway, and says the same at every start and reload.
+            await error.WriteLineAsync($"warning: {exposed}").ConfigureAwait(false);
+        }
+
         GroupMembership groups = GroupMembership.Empty;
         if (server.GroupsFile is { } groupsFile)
         {

@@ -83,6 +83,11 @@ internal static class ServeCommand
             CliLog.OpenProxy(logger, string.Join(", ", options.AllowedClients));
         }
 
+        if (UsersFileMode.Warning(options.UsersFile) is { } exposed)
+        {
+            CliLog.UsersFileExposed(logger, exposed);
+        }
+
         if (options.PamService is { } pamService && !PamServiceFiles.Exists(pamService))
         {
             CliLog.PamServiceFallsBack(logger, pamService);
