@@ -134,7 +134,7 @@ internal static class ServeCommand
     {
         if (format == LogFormat.Text)
         {
-            return $"{DateTimeOffset.UtcNow.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture)} {text}";
+            return $"{DateTimeOffset.UtcNow.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture)} {LogText.Escape(text)}";
         }
 
         using var stream = new MemoryStream();
@@ -152,7 +152,7 @@ internal static class ServeCommand
             json.WriteEndObject();
         }
 
-        return Encoding.UTF8.GetString(stream.ToArray());
+        return LogText.EscapeJsonLine(Encoding.UTF8.GetString(stream.ToArray()));
     }
 
     private static ILoggerFactory CreateLoggerFactory() => LoggerFactory.Create(builder =>
