@@ -34,7 +34,7 @@ internal static class CheckCommand
         var config = new Option<string?>("--config", "-c") { Description = "Configuration file (TOML) to check (required)." };
         var user = new Option<string?>("--user", "-u") { Description = "The authenticated user of the request; their groups come from the groups file." };
         var from = new Option<string?>("--from") { Description = "The client, ADDRESS or ADDRESS:PORT (IPv6 with a port in brackets: [2001:db8::1]:40000)." };
-        var to = new Option<string?>("--to") { Description = "The destination as the client asks for it, HOST:PORT (a name or an address; PORT may be a service name such as https)." };
+        var to = new Option<string?>("--to") { Description = "The destination as the client asks for it, HOST:PORT (a name or an address; PORT may be a service name such as https). Numeric names such as 127.1, 2130706433 or 0 are names, decided with the address the server's resolver reads from them." };
         var command = new Option<string?>("--command") { Description = "connect (the default), bind, udp (a datagram to --to), resolve, resolve-ptr, ping or traceroute." };
         var version = new Option<string?>("--version") { Description = "SOCKS version: 5 (the default), 4 or 4a." };
         var method = new Option<string?>("--method") { Description = "Authentication method: username (the default with --user), none (the default without), gssapi." };
