@@ -34,7 +34,7 @@ internal static class CheckCommand
         var config = new Option<string?>("--config", "-c") { Description = "Configuration file (TOML) to check (required)." };
         var user = new Option<string?>("--user", "-u") { Description = "The authenticated user of the request; their groups come from the groups file." };
         var from = new Option<string?>("--from") { Description = "The client, ADDRESS or ADDRESS:PORT (IPv6 with a port in brackets: [2001:db8::1]:40000)." };
-        var to = new Option<string?>("--to") { Description = "The destination as the client asks for it, HOST:PORT (a name or an address; PORT may be a service name such as https)." };
+        var to = new Option<string?>("--to") { Description = "The destination as the client asks for it, HOST:PORT (a name or an address; PORT may be a service name such as https). Numeric names such as 127.1, 2130706433 or 0 are names, decided with the address the server's resolver reads from them." };
         var command = new Option<string?>("--command") { Description = "connect (the default), bind, udp (a datagram to --to), resolve, resolve-ptr, ping or traceroute." };
         var version = new Option<string?>("--version") { Description = "SOCKS version: 5 (the default), 4 or 4a." };
         var method = new Option<string?>("--method") { Description = "Authentication method: username (the default with --user), none (the default without), gssapi." };
@@ -137,6 +137,12 @@ internal static class CheckCommand
             return Denied;
         }
 
+        if (UsersFileMode.Warning(server.UsersFile) is { } exposed)
+        {
+            // The server starts anyway, and says the same at every start and reload.
+            await error.WriteLineAsync($"warning: {exposed}").ConfigureAwait(false);
+        }
+
         GroupMembership groups = GroupMembership.Empty;
         if (server.GroupsFile is { } groupsFile)
         {
@@ -195,7 +201,21 @@ internal static class CheckCommand
         string host = request.Destination.Host!;
         IPAddress[] addresses;
         string source;
-        if (options.Addresses.Length > 0)
+        if (NumericName(host) is { } numeric)
+        {
+            // The server's resolver (Dns.GetHostAddressesAsync, like getaddrinfo) reads such a name
+            // itself and asks no DNS server, so check can know the answer.
+            if (numeric.Equals(IPAddress.Any) || numeric.Equals(IPAddress.IPv6Any))
+            {
+                await output.WriteAsync(first.ToString()).ConfigureAwait(false);
+                await output.WriteLineAsync($"{host} reads as the unspecified address {numeric}, which the server's resolver refuses").ConfigureAwait(false);
+                return await VerdictAsync(output, false, $"{host} does not resolve, so the server could not connect").ConfigureAwait(false);
+            }
+
+            addresses = [numeric];
+            source = "a numeric name: the server's resolver reads it as this address without asking DNS";
+        }
+        else if (options.Addresses.Length > 0)
         {
             addresses = [.. options.Addresses.Select(a => IPAddress.Parse(a))];
             source = "--address";
@@ -206,7 +226,7 @@ internal static class CheckCommand
             {
                 addresses = await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
             }
-            catch (SocketException e)
+            catch (Exception e) when (e is SocketException or ArgumentException)
             {
                 await output.WriteAsync(first.ToString()).ConfigureAwait(false);
                 await error.WriteLineAsync($"windsock check: cannot resolve {host}: {e.Message}").ConfigureAwait(false);
@@ -314,6 +334,12 @@ internal static class CheckCommand
             return false;
         }
 
+        if (options.Addresses.Length > 0 && destination.IsHostName && NumericName(destination.Host!) is { } numeric)
+        {
+            problem = $"--address: the server's resolver reads the name {destination.Host} as {numeric} without asking DNS; leave out --address";
+            return false;
+        }
+
         if (options.Addresses.Length > 0 && (options.Resolve || !destination.IsHostName))
         {
             problem = options.Resolve ? "--address and --resolve exclude each other; give the addresses or let the system resolve" : "--address is for a destination name; --to is an address already";
@@ -384,7 +410,19 @@ internal static class CheckCommand
         return true;
     }
 
-    /// <summary>"www.example.org:443", "192.0.2.7:https", "[2001:db8::7]:443".</summary>
+    /// <summary>
+    /// The address a name made of a number in one of the old inet_aton forms (127.1, 2130706433,
+    /// 0x7f.1, 0) stands for. Such a name is not an address on the wire: a client sends it as a
+    /// name, rules see it as a name, and the server's resolver reads it as this address.
+    /// </summary>
+    private static IPAddress? NumericName(string host) =>
+        !host.Contains(':', StringComparison.Ordinal) && IPAddress.TryParse(host, out IPAddress? address) ? address : null;
+
+    /// <summary>
+    /// "www.example.org:443", "192.0.2.7:https", "[2001:db8::7]:443". A plain dotted quad or an IPv6
+    /// address is an address; anything else, including 127.1, 2130706433 and 0, is a name, as the
+    /// server receives it from a client (SOCKS4a, SOCKS5 DOMAINNAME).
+    /// </summary>
     private static bool TryParseDestination(string text, out SocksEndpoint destination, out string? problem)
     {
         destination = default;
@@ -420,14 +458,19 @@ internal static class CheckCommand
 
         if (IPAddress.TryParse(host, out _))
         {
-            if (!NetworkSyntax.TryParseAddress(host, out IPAddress? address, out problem))
+            if (NetworkSyntax.TryParseAddress(host, out IPAddress? address, out problem))
+            {
+                destination = SocksEndpoint.FromAddress(address, range.Low);
+                return true;
+            }
+
+            if (host.Contains(':', StringComparison.Ordinal))
             {
                 problem = $"--to: {problem}";
                 return false;
             }
 
-            destination = SocksEndpoint.FromAddress(address, range.Low);
-            return true;
+            // 127.1, 2130706433, 0: a name, as a client sends it.
         }
 
         try

@@ -18,4 +18,7 @@ internal static partial class CliLog
 
     [LoggerMessage(104, LogLevel.Warning, "PAM service '{Service}' has no file in /etc/pam.d (nor /usr/lib/pam.d): PAM uses the 'other' service for it; create /etc/pam.d/{Service} (docs/pam.md)")]
     public static partial void PamServiceFallsBack(ILogger logger, string service);
+
+    [LoggerMessage(105, LogLevel.Warning, "{Warning}")]
+    public static partial void UsersFileExposed(ILogger logger, string warning);
 }

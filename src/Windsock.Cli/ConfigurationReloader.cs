@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Windsock.Server;
+using Windsock.Server.Configuration;
 using Windsock.Server.Logging;
 using Windsock.Server.Sessions;
 
@@ -106,6 +107,11 @@ internal sealed class ConfigurationReloader : IAsyncDisposable
             var next = new SessionContext(options, loaded.Credentials, _requestLog, _logger, running.Time, loaded.Groups);
             _retired.Add(_server.Swap(next));
             CliLog.Reloaded(_logger, trigger, options.Rules?.Rules.Count ?? 0);
+            if (UsersFileMode.Warning(options.UsersFile) is { } exposed)
+            {
+                CliLog.UsersFileExposed(_logger, exposed);
+            }
+
             _requestLog.WriteNotice(ServeCommand.NoticeLine(options.LogFormat, "reloaded", $"configuration reloaded ({trigger})"));
             Reloaded?.Invoke(true);
         }

@@ -75,12 +75,17 @@ internal static class ServeCommand
 
         var options = configuration.Options;
         using var loggerFactory = CreateLoggerFactory();
-        var logger = loggerFactory.CreateLogger("Windsock");
+        var logger = EscapingLogger.Wrap(loggerFactory.CreateLogger("Windsock"));
         var stdout = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false)) { AutoFlush = false };
         await using var requestLog = new RequestLog(stdout, options.LogFormat, TimeProvider.System);
         if (options.AllowOpenProxy && !options.RequiresAuthentication)
         {
             CliLog.OpenProxy(logger, string.Join(", ", options.AllowedClients));
+        }
+
+        if (UsersFileMode.Warning(options.UsersFile) is { } exposed)
+        {
+            CliLog.UsersFileExposed(logger, exposed);
         }
 
         if (options.PamService is { } pamService && !PamServiceFiles.Exists(pamService))
@@ -129,7 +134,7 @@ internal static class ServeCommand
     {
         if (format == LogFormat.Text)
         {
-            return $"{DateTimeOffset.UtcNow.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture)} {text}";
+            return $"{DateTimeOffset.UtcNow.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture)} {LogText.Escape(text)}";
         }
 
         using var stream = new MemoryStream();
@@ -147,7 +152,7 @@ internal static class ServeCommand
             json.WriteEndObject();
         }
 
-        return Encoding.UTF8.GetString(stream.ToArray());
+        return LogText.EscapeJsonLine(Encoding.UTF8.GetString(stream.ToArray()));
     }
 
     private static ILoggerFactory CreateLoggerFactory() => LoggerFactory.Create(builder =>

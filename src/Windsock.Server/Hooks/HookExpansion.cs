@@ -5,14 +5,23 @@ namespace Windsock.Server.Hooks;
 
 /// <summary>
 /// Expands the classic sockd %-codes (after Wietse Venema's percent_x): %A %a %c %p %S %s %U %u %Z %z
-/// and %%. Every character of a substituted value outside the old safe set
-/// <c>0-9 A-Z a-z ! @ % - _ = + : , . /</c> becomes '_', so a hostile user or host name cannot change
-/// what a command (or a shell the administrator chose to run) does. Unknown codes expand to nothing,
-/// as they always did. The administrator's own text is left as written.
+/// and %%. A substituted value can neither change what a command (or a shell the administrator
+/// chose to run) does, nor become an option or a path, whatever the client sent:
+/// <list type="number">
+/// <item>every character outside <c>0-9 A-Z a-z ! @ % - _ = + : , .</c> becomes '_': no shell
+/// character, no space, no '/' (a value never names another directory);</item>
+/// <item>a value that then starts with anything but a letter, a digit, '_' or ':' gets a '_' in
+/// front: no leading '-' or '+' (an option), '=', '@' (a response file), '.' ('.' and '..'), '!',
+/// '%' or ','. ':' may lead because IPv6 addresses (%a, %z) start with it.</item>
+/// </list>
+/// Unknown codes expand to nothing, as they always did. The administrator's own text is left as written.
 /// </summary>
 public static class HookExpansion
 {
-    private const string SafeCharacters = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!@%-_=+:,./";
+    private const string SafeCharacters = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!@%-_=+:,.";
+
+    /// <summary>Put in front of a value whose first character a program could read as an option, a file or a directory.</summary>
+    public const char Guard = '_';
 
     public static string Expand(string template, HookValues values, int processId)
     {
@@ -62,16 +71,24 @@ public static class HookExpansion
         return result.ToString();
     }
 
+    private static char Safe(char c) => SafeCharacters.Contains(c, StringComparison.Ordinal) ? c : '_';
+
     private static void AppendSanitised(StringBuilder result, string? value)
     {
-        if (value is null)
+        if (string.IsNullOrEmpty(value))
         {
             return;
         }
 
+        char first = Safe(value[0]);
+        if (!char.IsAsciiLetterOrDigit(first) && first is not ':' and not Guard)
+        {
+            result.Append(Guard);
+        }
+
         foreach (char c in value)
         {
-            result.Append(SafeCharacters.Contains(c, StringComparison.Ordinal) ? c : '_');
+            result.Append(Safe(c));
         }
     }
 }

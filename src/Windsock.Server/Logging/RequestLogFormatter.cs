@@ -10,7 +10,8 @@ namespace Windsock.Server.Logging;
 
 /// <summary>
 /// Turns a session record into one log line: key=value text (journald and grep friendly; values with
-/// spaces or quotes are quoted and escaped, so a hostile user name cannot forge a field), or a JSON object.
+/// spaces or quotes are quoted and escaped, so a hostile user name cannot forge a field), or a JSON
+/// object. Either way the characters <see cref="LogText"/> names never appear raw.
 /// </summary>
 public static class RequestLogFormatter
 {
@@ -66,7 +67,7 @@ public static class RequestLogFormatter
             json.WriteEndObject();
         }
 
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+        return LogText.EscapeJsonLine(Encoding.UTF8.GetString(buffer.WrittenSpan));
     }
 
     private static IEnumerable<(string Key, object? Value)> Fields(RequestLogEvent logEvent, SessionRecord record)
@@ -151,25 +152,7 @@ public static class RequestLogFormatter
         }
 
         line.Append('"');
-        foreach (var c in text)
-        {
-            switch (c)
-            {
-                case '"':
-                    line.Append("\\\"");
-                    break;
-                case '\\':
-                    line.Append("\\\\");
-                    break;
-                case < ' ' or (>= (char)0x7F and < (char)0xA0):
-                    line.Append("\\x").Append(((int)c).ToString("x2", CultureInfo.InvariantCulture));
-                    break;
-                default:
-                    line.Append(c);
-                    break;
-            }
-        }
-
+        LogText.AppendEscaped(line, text, quote: '"');
         line.Append('"');
     }
 }

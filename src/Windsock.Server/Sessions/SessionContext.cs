@@ -23,12 +23,13 @@ public sealed class SessionContext : IAsyncDisposable
         Options = options;
         Credentials = credentials;
         RequestLog = requestLog;
-        Logger = logger;
+        // Client values (user names, host names, ident answers) are escaped in every diagnostic.
+        Logger = EscapingLogger.Wrap(logger);
         Time = time;
         AllowedClients = new NetworkSet(options.AllowedClients);
         Connector = new OutboundConnector(options.ConnectTimeout, time);
         Hooks = new HookRunner(TimeSpan.FromSeconds(10), maxPerMinute: 30, concurrency: 2, time);
-        Hooks.Completed += result => HookLog.Finished(logger, result);
+        Hooks.Completed += result => HookLog.Finished(Logger, result);
         // Lookups happen when ident is on globally or when any rule asks for it (the rule decides later).
         bool rulesWantIdent = Access.Rules.Rules.Any(rule => rule.Ident != IdentMode.Off);
         Ident = options.IdentMode == IdentMode.Off && !rulesWantIdent ? null : new IdentClient(options.IdentTimeout, options.IdentPort, time);
@@ -36,19 +37,22 @@ public sealed class SessionContext : IAsyncDisposable
         if (options.Gssapi is { } gssapi && GssapiKeytab.Register(gssapi.Keytab) is { } error)
         {
             // The serve command checked the file; a library that still refuses it fails every GSSAPI client, loudly.
-            GssapiLog.KeytabFailed(logger, gssapi.Keytab, error);
+            GssapiLog.KeytabFailed(Logger, gssapi.Keytab, error);
         }
     }
 
     /// <summary>Runs notify hooks off the session path (bounded queue, rate and time limits).</summary>
     public HookRunner Hooks { get; }
 
-    /// <summary>Queues a hook for a session event, with the event's request-log line on the hook's standard input.</summary>
+    /// <summary>
+    /// Queues a hook for a session event, with the event's request-log line on the hook's standard
+    /// input, in the request log's format (a JSON object with <c>log_format = "json"</c>).
+    /// </summary>
     public void RunHook(HookCommand? command, SessionRecord record)
     {
         if (command is not null)
         {
-            Hooks.TryQueue(command, SessionHookValues.From(record), RequestLogFormatter.FormatText(RequestLogEvent.Request, record, Time.GetUtcNow()));
+            Hooks.TryQueue(command, SessionHookValues.From(record), RequestLogFormatter.Format(Options.LogFormat, RequestLogEvent.Request, record, Time.GetUtcNow()));
         }
     }
 

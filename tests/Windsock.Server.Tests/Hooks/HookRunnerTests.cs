@@ -35,7 +35,7 @@ public class HookRunnerTests
 
         Assert.Equal(HookRunOutcome.Exited, result.Outcome);
         Assert.Equal(0, result.ExitCode);
-        Assert.Equal("evil__touch_/tmp/pwned-__|x_id_.example|10.1.2.3|23\nthe request log line\n", await File.ReadAllTextAsync(output));
+        Assert.Equal("evil__touch__tmp_pwned-__|x_id_.example|10.1.2.3|23\nthe request log line\n", await File.ReadAllTextAsync(output));
         Assert.Empty(Directory.GetFiles("/tmp", "pwned-*"));
     }
 
