@@ -46,7 +46,7 @@ internal sealed class FailureTable<TKey>
                 return (TimeSpan.Zero, 0, false);
             }
 
-            int failures = (int)entry.Score;
+            int failures = Failures(entry.Score);
             var until = entry.BlockedUntil;
             int assumed = failures + entry.Pending;
             if (entry.Pending > 0 && assumed >= _free)
@@ -80,9 +80,9 @@ internal sealed class FailureTable<TKey>
             {
                 double score = entry.Score + 1;
                 var blocked = entry.BlockedUntil;
-                if ((int)score >= _free)
+                if (Failures(score) >= _free)
                 {
-                    var next = now + Delay((int)score);
+                    var next = now + Delay(Failures(score));
                     blocked = next > blocked ? next : blocked;
                 }
 
@@ -157,6 +157,9 @@ internal sealed class FailureTable<TKey>
         _entries.Remove(idle.MinBy(pair => Decayed(pair.Value, now).Score).Key);
         return true;
     }
+
+    /// <summary>Failures that still count: a decaying score of 1.98 is two failures, one being forgiven.</summary>
+    private static int Failures(double score) => (int)Math.Ceiling(score);
 
     private static bool IsQuiet(Entry entry, DateTimeOffset now) => entry.Score <= 0 && entry.Pending == 0 && entry.BlockedUntil <= now;
 

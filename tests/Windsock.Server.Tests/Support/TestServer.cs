@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Windsock.Server.Authentication;
 using Windsock.Server.Configuration;
@@ -15,7 +16,7 @@ internal sealed class TestServer : IAsyncDisposable
     private readonly SemaphoreSlim _lineAdded = new(0);
     private readonly RequestLog _log;
 
-    private TestServer(ServerOptions options, ICredentialVerifier? credentials, TimeProvider time)
+    private TestServer(ServerOptions options, ICredentialVerifier? credentials, TimeProvider time, ILogger logger)
     {
         Options = options;
         _log = new RequestLog(TextWriter.Null, options.LogFormat, time);
@@ -24,7 +25,7 @@ internal sealed class TestServer : IAsyncDisposable
             _lines.Enqueue(line);
             _lineAdded.Release();
         };
-        Context = new SessionContext(options, credentials, _log, NullLogger.Instance, time);
+        Context = new SessionContext(options, credentials, _log, logger, time);
         Server = new SocksServer(Context);
         Server.Start();
     }
@@ -42,13 +43,13 @@ internal sealed class TestServer : IAsyncDisposable
 
     public IReadOnlyCollection<string> Lines => _lines;
 
-    public static TestServer Start(Func<ServerOptions, ServerOptions>? configure = null, ICredentialVerifier? credentials = null, TimeProvider? time = null)
+    public static TestServer Start(Func<ServerOptions, ServerOptions>? configure = null, ICredentialVerifier? credentials = null, TimeProvider? time = null, ILogger? logger = null)
     {
         var options = ServerOptions.Default with
         {
             Listen = [new IPEndPoint(IPAddress.Loopback, 0), new IPEndPoint(IPAddress.IPv6Loopback, 0)],
         };
-        return new TestServer(configure?.Invoke(options) ?? options, credentials, time ?? TimeProvider.System);
+        return new TestServer(configure?.Invoke(options) ?? options, credentials, time ?? TimeProvider.System, logger ?? NullLogger.Instance);
     }
 
     /// <summary>Waits (bounded) for a request-log line that satisfies the predicate.</summary>
