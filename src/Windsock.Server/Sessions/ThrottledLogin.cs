@@ -9,8 +9,9 @@ internal static class ThrottledLogin
 {
     /// <summary>
     /// The back end's verdict once the login throttle lets the attempt through, or null when the wait
-    /// would outlast half the negotiation time (the attempt is refused without a hash). The throttle keys
-    /// on the name whether or not it exists, so unknown users wait and are refused exactly as known ones.
+    /// would outlast half the negotiation time: the attempt then waits that half and is refused without a
+    /// hash. The throttle keys on the name whether or not it exists, so unknown users wait and are refused
+    /// exactly as known ones.
     /// </summary>
     public static async Task<CredentialVerdict?> VerifyAsync(SessionContext context, SessionRecord record, UsernamePasswordRequest credentials, CancellationToken token)
     {
@@ -32,14 +33,16 @@ internal static class ThrottledLogin
                     LimitLog.UserThrottled(context.Logger, credentials.UserName, attempt.UserFailures, attempt.Wait, max);
                 }
 
-                if (attempt.Wait > context.Options.NegotiationTimeout / 2)
+                // The guesser waits either way (holding a socket, no thread and no CPU), so a client that
+                // reconnects at once after each refusal is slowed as much as one that waits its turn.
+                var budget = context.Options.NegotiationTimeout / 2;
+                await Task.Delay(attempt.Wait < budget ? attempt.Wait : budget, context.Time, token).ConfigureAwait(false);
+                if (attempt.Wait > budget)
                 {
                     record.EndReason = $"authentication throttled: {attempt.SourceFailures} recent failures from {attempt.Source}, "
-                        + $"{attempt.UserFailures} for this user name; next attempt in {attempt.Wait.TotalSeconds:0.#}s";
+                        + $"{attempt.UserFailures} for this user name; next attempt allowed {(attempt.Wait - budget).TotalSeconds:0.#}s after this refusal";
                     return null;
                 }
-
-                await Task.Delay(attempt.Wait, context.Time, token).ConfigureAwait(false);
             }
 
             var verdict = await context.Credentials!.VerifyAsync(credentials.UserName, credentials.Password, record.Client.Address, token).ConfigureAwait(false);

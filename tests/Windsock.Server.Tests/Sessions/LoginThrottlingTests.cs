@@ -22,7 +22,12 @@ public sealed class LoginThrottlingTests
         var store = new UserStore(new Dictionary<string, string> { ["alice"] = hasher.Hash("right") }, hasher, new PasswordHashingQueue(1, TimeProvider.System));
         var log = new CollectingLogger();
         await using var server = TestServer.Start(
-            o => o with { Limits = o.Limits with { Logins = o.Limits.Logins with { FreeFailuresPerSource = 2, FirstDelay = TimeSpan.FromMinutes(1) } } },
+            o => o with
+            {
+                // Half the negotiation time is how long a refused attempt is held: short here, to keep the test quick.
+                NegotiationTimeout = TimeSpan.FromSeconds(1),
+                Limits = o.Limits with { Logins = o.Limits.Logins with { FreeFailuresPerSource = 2, FirstDelay = TimeSpan.FromMinutes(1) } },
+            },
             credentials: store,
             logger: log);
 
@@ -32,7 +37,10 @@ public sealed class LoginThrottlingTests
         Assert.Equal(before + 2, hasher.Derivations);
 
         // Throttled now: even the right password is refused, and no hash runs for it or for an unknown name.
+        // Each refusal is held for half the negotiation time first, so reconnecting at once gains nothing.
+        var held = System.Diagnostics.Stopwatch.StartNew();
         Assert.False(await LoginAsync(server, IPAddress.Loopback, "alice", "right"));
+        Assert.True(held.Elapsed >= TimeSpan.FromMilliseconds(450), $"refused after {held.ElapsedMilliseconds}ms");
         Assert.False(await LoginAsync(server, IPAddress.Loopback, "nobody", "right"));
         Assert.Equal(before + 2, hasher.Derivations);
         var throttled = server.Lines.Where(l => l.Contains("authentication throttled", StringComparison.Ordinal)).ToList();
@@ -51,7 +59,11 @@ public sealed class LoginThrottlingTests
         var hasher = new PasswordHasher(iterations: 10);
         var store = new UserStore(new Dictionary<string, string> { ["alice"] = hasher.Hash("right") }, hasher, new PasswordHashingQueue(1, TimeProvider.System));
         await using var server = TestServer.Start(
-            o => o with { Limits = o.Limits with { Logins = o.Limits.Logins with { FreeFailuresPerUser = 2, FirstDelay = TimeSpan.FromMinutes(1) } } },
+            o => o with
+            {
+                NegotiationTimeout = TimeSpan.FromSeconds(1),
+                Limits = o.Limits with { Logins = o.Limits.Logins with { FreeFailuresPerUser = 2, FirstDelay = TimeSpan.FromMinutes(1) } },
+            },
             credentials: store);
 
         foreach (var name in new[] { "alice", "nobody" })
