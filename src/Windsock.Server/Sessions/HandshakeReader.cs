@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Net.Sockets;
 using Windsock.Protocol.Gssapi;
+using Windsock.Server.Configuration;
 using Windsock.Server.Gssapi;
 
 namespace Windsock.Server.Sessions;
@@ -27,16 +28,8 @@ internal sealed class HandshakeReader : IDisposable
     /// <summary>An RFC 1961 message with the largest token: the most any single handshake message may take.</summary>
     private const int MaxFrameLength = GssapiMessage.HeaderLength + GssapiMessage.MaxTokenLength;
 
-    /// <summary>
-    /// The largest GSSAPI token taken before the client has authenticated: a message with it fills a
-    /// 32 KiB pooled buffer exactly. A Kerberos initial token from an MIT realm is about 600 bytes (measured
-    /// in the tests with tests/Shared/KerberosRealm); an Active Directory ticket grows with the user's groups
-    /// (Microsoft's sizing: 1,200 + 40 per domain-local or foreign group + 8 per global group) and this
-    /// covers about 790 domain-local groups or 3,900 global ones, well past Windows' former MaxTokenSize
-    /// default of 12,000 bytes. RFC 1961 would allow 65,535: a peer that declares more than this is refused
-    /// before the buffer grows for it.
-    /// </summary>
-    public const int MaxUnauthenticatedTokenLength = (32 * 1024) - GssapiMessage.HeaderLength;
+    /// <summary>The largest GSSAPI token taken before the client has authenticated (<see cref="ClientLimits"/> says why).</summary>
+    public const int MaxUnauthenticatedTokenLength = ClientLimits.MaxUnauthenticatedGssapiToken;
 
     /// <summary>What an unauthenticated GSSAPI message may make the buffer grow to.</summary>
     private const int MaxUnauthenticatedFrameLength = GssapiMessage.HeaderLength + MaxUnauthenticatedTokenLength;
