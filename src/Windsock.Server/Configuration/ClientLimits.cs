@@ -24,9 +24,10 @@ public sealed record ClientLimits
 
     /// <summary>
     /// Sessions one source (IPv4 address or IPv6 /64) may hold from accept until its request is read
-    /// (authentication included). A browser opens a few dozen connections at most at once.
+    /// (authentication included). A browser opens a few dozen connections at once; a NAT gateway or a
+    /// parallel downloader may open a couple of hundred in the same instant, which must still pass.
     /// </summary>
-    public int UnauthenticatedPerSource { get; init; } = 64;
+    public int UnauthenticatedPerSource { get; init; } = 256;
 
     /// <summary>BIND listeners one source may have open at once (an FTP client in active mode uses one per transfer).</summary>
     public int BindPerSource { get; init; } = 32;

@@ -23,7 +23,7 @@ public sealed class ClientCapsTests
         var log = new CollectingLogger();
         await using var server = TestServer.Start(logger: log);
         int cap = ClientLimits.Default.UnauthenticatedPerSource;
-        Assert.Equal(64, cap);
+        Assert.Equal(256, cap);
         var held = new List<RawClient>();
         try
         {
@@ -42,9 +42,9 @@ public sealed class ClientCapsTests
                 Assert.True(await refused.IsClosedByServerAsync(), "the connection past the cap stays open");
             }
 
-            var line = await server.WaitForLineAsync(l => l.Contains("limit unauthenticated_per_source=64 reached for 127.0.0.1", StringComparison.Ordinal));
+            var line = await server.WaitForLineAsync(l => l.Contains("limit unauthenticated_per_source=256 reached for 127.0.0.1", StringComparison.Ordinal));
             Assert.Contains(" end ", line, StringComparison.Ordinal);
-            Assert.Single(log.Messages, m => m.Contains("limit unauthenticated_per_source=64 reached for 127.0.0.1", StringComparison.Ordinal));
+            Assert.Single(log.Messages, m => m.Contains("limit unauthenticated_per_source=256 reached for 127.0.0.1", StringComparison.Ordinal));
 
             using (var other = await RawClient.ConnectAsync(server.EndPoint, OtherSource))
             {
