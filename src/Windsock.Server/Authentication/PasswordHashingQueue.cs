@@ -49,6 +49,10 @@ public sealed class PasswordHashingQueue
     /// <summary>Attempts that may wait at once; one more is refused at once.</summary>
     public int MaxQueued { get; }
 
+    /// <summary>Why a login found no slot, for the diagnostic log; <paramref name="what"/> names the slots.</summary>
+    public string BusyDetail(string what) =>
+        $"{what} busy: none of its {Slots} slots free within {MaxWait.TotalSeconds:0.#}s, or {MaxQueued} logins already waiting";
+
     /// <summary>
     /// Waits for a slot. Null when refused (the queue is full, or no slot came within the maximum wait);
     /// otherwise a lease that frees the slot when disposed.

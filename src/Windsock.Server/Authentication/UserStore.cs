@@ -56,7 +56,7 @@ public sealed class UserStore : ICredentialVerifier
         using var slot = await _hashing.EnterAsync(client, cancellationToken).ConfigureAwait(false);
         if (slot is null)
         {
-            return new CredentialVerdict(false, BackendName, $"password hashing busy: none of its {_hashing.Slots} slots free within {_hashing.MaxWait.TotalSeconds:0.#}s, or {_hashing.MaxQueued} logins already waiting");
+            return new CredentialVerdict(false, BackendName, _hashing.BusyDetail("password hashing"));
         }
 
         return Check(userName, password);

@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Time.Testing;
 using Windsock.Server.Authentication;
+using Windsock.Server.Authentication.Pam;
 using Xunit;
 
 namespace Windsock.Server.Tests.Authentication;
@@ -108,5 +109,23 @@ public sealed class PasswordHashingQueueTests
         Assert.Equal(knownVerdict, unknownVerdict);
         Assert.Contains("password hashing busy", knownVerdict.Detail, StringComparison.Ordinal);
         Assert.Equal(before, hasher.Derivations); // refused without hashing
+    }
+
+    [Fact]
+    public async Task A_pam_login_waits_for_its_turn_on_the_pam_threads_the_same_way_and_is_refused_when_none_comes()
+    {
+        using var workers = new PamWorkers(1);
+        var queue = new PasswordHashingQueue(slots: 1, _time, maxWait: TimeSpan.FromSeconds(1));
+        var verifier = new PamCredentialVerifier("windsock-no-such-service", _time, workers, queue);
+        using var running = await queue.EnterAsync(Flood, CancellationToken.None);
+
+        var login = verifier.VerifyAsync("alice", "secret", Legit, CancellationToken.None).AsTask();
+        Assert.False(login.IsCompleted);
+        _time.Advance(TimeSpan.FromSeconds(1.1));
+        var verdict = await login.WaitAsync(Bounded);
+
+        Assert.False(verdict.Accepted);
+        Assert.Equal("pam", verdict.Backend);
+        Assert.StartsWith("PAM threads busy", verdict.Detail, StringComparison.Ordinal);
     }
 }
