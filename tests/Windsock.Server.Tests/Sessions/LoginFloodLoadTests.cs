@@ -17,13 +17,14 @@ namespace Windsock.Server.Tests.Sessions;
 /// a legitimate client at 127.0.0.2 logs in as users the cache has never seen. Its login latency must
 /// stay bounded. Uses only the server's public surface, so it runs unchanged against older builds.
 /// </summary>
+[Collection(LoadMeasurement.Name)]
 public sealed class LoginFloodLoadTests
 {
     private const int FloodClients = 16;
     private const int MaxAttemptsPerFloodClient = 5_000;
     private const int LegitLogins = 5;
     private static readonly TimeSpan FloodDuration = TimeSpan.FromSeconds(8);
-    private static readonly TimeSpan LatencyBound = TimeSpan.FromMilliseconds(1_500);
+    private static readonly TimeSpan LatencyBound = TimeSpan.FromMilliseconds(2_000);
     private static readonly IPAddress LegitSource = IPAddress.Parse("127.0.0.2");
 
     [Fact]
