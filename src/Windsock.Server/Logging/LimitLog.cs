@@ -22,10 +22,10 @@ internal static partial class LimitLog
     [LoggerMessage(80, LogLevel.Warning, "{Reason}: further connections from it are refused while it stays at the limit (logged once until it holds none)")]
     public static partial void LimitReached(ILogger logger, string reason);
 
-    [LoggerMessage(81, LogLevel.Warning, "Login throttling for {Source}: {Failures} recent failed logins; its attempts now wait {Wait} and longer per failure, up to {Max} (logged once until it has been quiet)")]
-    public static partial void SourceThrottled(ILogger logger, string source, int failures, TimeSpan wait, TimeSpan max);
+    [LoggerMessage(81, LogLevel.Warning, "Login throttling for {Source}: {Failures} recent failed logins; its attempts now wait {Wait}s, doubling per failure up to {Max}s (logged once until it has been quiet)")]
+    public static partial void SourceThrottled(ILogger logger, string source, int failures, double wait, double max);
 
-    [LoggerMessage(82, LogLevel.Warning, "Login throttling for user name '{User}': {Failures} recent failed logins from anywhere; its attempts now wait {Wait} and longer per failure, up to {Max} (logged once until it has been quiet)")]
-    public static partial void UserThrottled(ILogger logger, string user, int failures, TimeSpan wait, TimeSpan max);
+    [LoggerMessage(82, LogLevel.Warning, "Login throttling for user name '{User}': {Failures} recent failed logins from anywhere; its attempts now wait {Wait}s, doubling per failure up to {Max}s (logged once until it has been quiet)")]
+    public static partial void UserThrottled(ILogger logger, string user, int failures, double wait, double max);
 
 }

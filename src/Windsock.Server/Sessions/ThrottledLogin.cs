@@ -22,15 +22,16 @@ internal static class ThrottledLogin
         {
             if (attempt.Wait > TimeSpan.Zero)
             {
-                var max = throttle.Options.MaxDelay;
+                double max = throttle.Options.MaxDelay.TotalSeconds;
+                double wait = Math.Round(attempt.Wait.TotalSeconds, 1);
                 if (attempt.FirstForSource)
                 {
-                    LimitLog.SourceThrottled(context.Logger, attempt.Source.ToString(), attempt.SourceFailures, attempt.Wait, max);
+                    LimitLog.SourceThrottled(context.Logger, attempt.Source.ToString(), attempt.SourceFailures, wait, max);
                 }
 
                 if (attempt.FirstForUser)
                 {
-                    LimitLog.UserThrottled(context.Logger, credentials.UserName, attempt.UserFailures, attempt.Wait, max);
+                    LimitLog.UserThrottled(context.Logger, credentials.UserName, attempt.UserFailures, wait, max);
                 }
 
                 // The guesser waits either way (holding a socket, no thread and no CPU), so a client that

@@ -31,8 +31,9 @@ public sealed class PasswordHashingQueueTests
         var second = await floodWaiting[0].WaitAsync(Bounded);
         Assert.False(legit.IsCompleted);
         second!.Dispose();
-        (await legit.WaitAsync(Bounded))!.Dispose();
+        var legitSlot = await legit.WaitAsync(Bounded);
         Assert.All(floodWaiting.Skip(1), t => Assert.False(t.IsCompleted));
+        legitSlot!.Dispose();
 
         foreach (var waiting in floodWaiting.Skip(1))
         {

@@ -50,7 +50,8 @@ public sealed class LoginThrottlingTests
         Assert.All(throttled, l => Assert.Contains("2 recent failures from 127.0.0.1", l, StringComparison.Ordinal));
 
         Assert.True(await LoginAsync(server, OtherSource, "alice", "right"));
-        Assert.Single(log.Messages, m => m.StartsWith("Login throttling for 127.0.0.1:", StringComparison.Ordinal));
+        var notice = Assert.Single(log.Messages, m => m.StartsWith("Login throttling for 127.0.0.1:", StringComparison.Ordinal));
+        Assert.Contains("2 recent failed logins; its attempts now wait 60s, doubling per failure up to 60s", notice, StringComparison.Ordinal);
     }
 
     [Fact]
