@@ -104,7 +104,7 @@ internal sealed class ConfigurationReloader : IAsyncDisposable
                 options = options with { Listen = running.Options.Listen };
             }
 
-            var next = new SessionContext(options, loaded.Credentials, _requestLog, _logger, running.Time, loaded.Groups);
+            var next = new SessionContext(options, loaded.Credentials, _requestLog, _logger, running.Time, loaded.Groups, running.Guards);
             _retired.Add(_server.Swap(next));
             CliLog.Reloaded(_logger, trigger, options.Rules?.Rules.Count ?? 0);
             if (UsersFileMode.Warning(options.UsersFile) is { } exposed)

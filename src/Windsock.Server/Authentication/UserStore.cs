@@ -13,12 +13,14 @@ public sealed class UserStore : ICredentialVerifier
 
     private readonly Dictionary<string, string> _hashes;
     private readonly PasswordHasher _hasher;
+    private readonly PasswordHashingQueue _hashing;
     private readonly string _unmatchable;
 
-    internal UserStore(Dictionary<string, string> hashes, PasswordHasher hasher)
+    internal UserStore(Dictionary<string, string> hashes, PasswordHasher hasher, PasswordHashingQueue? hashing = null)
     {
         _hashes = hashes;
         _hasher = hasher;
+        _hashing = hashing ?? PasswordHashingQueue.Shared;
         _unmatchable = hasher.CreateUnmatchableHash();
     }
 
@@ -41,15 +43,23 @@ public sealed class UserStore : ICredentialVerifier
     }
 
     /// <summary>
-    /// <see cref="Verify"/> as a back end. Runs synchronously: the hash is CPU work of about
-    /// 0.1 s, bounded, and <see cref="VerifiedCredentialCache"/> keeps it to one per user and
-    /// password every few minutes.
+    /// <see cref="Verify"/> as a back end. The hash (CPU work of about 0.1 s) waits for a slot in the
+    /// <see cref="PasswordHashingQueue"/>, so a flood of logins holds a few cores at most; a login that
+    /// gets no slot in time is refused, known user or not. <see cref="VerifiedCredentialCache"/> keeps
+    /// the hashing to one per user and password every few minutes.
     /// </summary>
-    public ValueTask<CredentialVerdict> VerifyAsync(string userName, string password, IPAddress client, CancellationToken cancellationToken)
+    public async ValueTask<CredentialVerdict> VerifyAsync(string userName, string password, IPAddress client, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(userName);
         ArgumentNullException.ThrowIfNull(password);
-        return ValueTask.FromResult(Check(userName, password));
+        ArgumentNullException.ThrowIfNull(client);
+        using var slot = await _hashing.EnterAsync(client, cancellationToken).ConfigureAwait(false);
+        if (slot is null)
+        {
+            return new CredentialVerdict(false, BackendName, _hashing.BusyDetail("password hashing"));
+        }
+
+        return Check(userName, password);
     }
 
     private CredentialVerdict Check(string userName, string password)

@@ -4,6 +4,7 @@ using Windsock.Policy;
 using Windsock.Protocol;
 using Windsock.Protocol.Socks5;
 using Windsock.Server.Configuration;
+using Windsock.Server.Limits;
 using Windsock.Server.Logging;
 using Windsock.Server.Outbound;
 using Windsock.Server.Sessions;
@@ -69,8 +70,19 @@ internal static class BindCommand
             return;
         }
 
+        // Each listener holds a descriptor for up to the BIND timeout: one source may hold only so many.
+        var admission = context.Guards.Binds.TryAcquire(SourceKey.From(record.Client.Address));
+        if (admission.Lease is null)
+        {
+            record.EndReason = admission.Refusal;
+            LimitLog.Refused(context.Logger, admission);
+            await client.ReplyAsync(Socks5ReplyCode.GeneralFailure, null, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         Socket? peer;
         byte[] early;
+        using (admission.Lease)
         using (var listener = BindListener.Open(listenAddress, bind.PortRange, out failure))
         {
             if (listener is null)

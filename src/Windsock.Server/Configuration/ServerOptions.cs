@@ -84,6 +84,9 @@ public sealed record ServerOptions
     /// <summary>BIND: listen address, port range, peer check and timeout (the <c>[bind]</c> section).</summary>
     public BindOptions Bind { get; init; } = BindOptions.Default;
 
+    /// <summary>Per-client caps and the login throttle (fixed defaults; not in the configuration file yet).</summary>
+    public ClientLimits Limits { get; init; } = ClientLimits.Default;
+
     /// <summary>
     /// The access rules ([[rule]] tables and [access]). Null when the file has none: then every client
     /// that <see cref="AllowedClients"/> admits may go anywhere the safe default allows.

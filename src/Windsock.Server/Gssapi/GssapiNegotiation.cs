@@ -187,6 +187,11 @@ internal static class GssapiNegotiation
             await AbortAsync(client, cancellationToken).ConfigureAwait(false);
             throw new GssapiFailureException($"gssapi: not an RFC 1961 message: {e.Error}");
         }
+        catch (HandshakeLimitException e)
+        {
+            await AbortAsync(client, cancellationToken).ConfigureAwait(false);
+            throw new GssapiFailureException($"gssapi: {e.Message}");
+        }
     }
 
     /// <summary>"rcmd/host" matches the ticket's service in any realm; "rcmd/host@REALM" in that realm only.</summary>

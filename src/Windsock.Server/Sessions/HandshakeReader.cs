@@ -1,6 +1,8 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Net.Sockets;
 using Windsock.Protocol.Gssapi;
+using Windsock.Server.Configuration;
 using Windsock.Server.Gssapi;
 
 namespace Windsock.Server.Sessions;
@@ -25,6 +27,12 @@ internal sealed class HandshakeReader : IDisposable
 
     /// <summary>An RFC 1961 message with the largest token: the most any single handshake message may take.</summary>
     private const int MaxFrameLength = GssapiMessage.HeaderLength + GssapiMessage.MaxTokenLength;
+
+    /// <summary>The largest GSSAPI token taken before the client has authenticated (<see cref="ClientLimits"/> says why).</summary>
+    public const int MaxUnauthenticatedTokenLength = ClientLimits.MaxUnauthenticatedGssapiToken;
+
+    /// <summary>What an unauthenticated GSSAPI message may make the buffer grow to.</summary>
+    private const int MaxUnauthenticatedFrameLength = GssapiMessage.HeaderLength + MaxUnauthenticatedTokenLength;
 
     private readonly Socket _socket;
     private byte[]? _buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
@@ -75,16 +83,19 @@ internal sealed class HandshakeReader : IDisposable
 
     /// <summary>
     /// Reads one RFC 1961 message of the authentication phase; the token is valid until the next read.
-    /// The buffer grows to the largest frame for it: Kerberos tickets with authorization data run to kilobytes.
+    /// The buffer grows for it as the bytes arrive, up to <see cref="MaxUnauthenticatedTokenLength"/>: Kerberos
+    /// tickets with authorization data run to kilobytes, never to RFC 1961's 64 KiB.
     /// </summary>
+    /// <exception cref="HandshakeLimitException">The header declares a longer token; nothing more is read for it.</exception>
     public async ValueTask<(GssapiMessage Message, ReadOnlyMemory<byte> Token)> ReadGssapiMessageAsync(CancellationToken cancellationToken)
     {
         while (true)
         {
-            var result = GssapiMessage.TryParse(Buffer.AsSpan(_start, _end - _start), out var message);
+            var buffered = Buffer.AsSpan(_start, _end - _start);
+            var result = GssapiMessage.TryParse(buffered, out var message);
             switch (result.Status)
             {
-                case Protocol.ParseStatus.Done:
+                case Protocol.ParseStatus.Done when message.TokenLength <= MaxUnauthenticatedTokenLength:
                     var token = message.Type == GssapiMessageType.Abort
                         ? ReadOnlyMemory<byte>.Empty
                         : Buffer.AsMemory(_start + GssapiMessage.HeaderLength, message.TokenLength);
@@ -94,9 +105,23 @@ internal sealed class HandshakeReader : IDisposable
                     throw new SocksProtocolException(result.Error);
             }
 
-            await FillAsync(MaxFrameLength, cancellationToken).ConfigureAwait(false);
+            // The header alone tells the declared length (bytes 3 and 4, network order), before the token is read.
+            if (buffered.Length >= GssapiMessage.HeaderLength)
+            {
+                int declared = BinaryPrimitives.ReadUInt16BigEndian(buffered[2..]);
+                if (declared > MaxUnauthenticatedTokenLength)
+                {
+                    throw new HandshakeLimitException(
+                        $"limit gssapi_token_unauthenticated={MaxUnauthenticatedTokenLength} exceeded: the client declared a {declared}-byte token before authenticating");
+                }
+            }
+
+            await FillAsync(MaxUnauthenticatedFrameLength, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>The handshake buffer's size now; lets tests prove a refused declaration made nothing grow.</summary>
+    internal int Capacity => Buffer.Length;
 
     /// <summary>
     /// From now on the client's bytes are RFC 1961 encapsulated messages: parsers see their unwrapped content.

@@ -8,6 +8,7 @@ using Windsock.Server.Logging;
 using Windsock.Server.Commands;
 using Windsock.Server.Gssapi;
 using Windsock.Server.Ident;
+using Windsock.Server.Limits;
 
 namespace Windsock.Server.Sessions;
 
@@ -40,8 +41,19 @@ internal sealed class Session
                 return;
             }
 
+            // Counted from accept until the request is read: one source cannot hold the server in handshakes.
+            var admission = _context.Guards.Unauthenticated.TryAcquire(SourceKey.From(_record.Client.Address));
+            using var unauthenticated = admission.Lease;
+            if (unauthenticated is null)
+            {
+                _record.EndReason = admission.Refusal;
+                LimitLog.Refused(_context.Logger, admission);
+                return;
+            }
+
             using var reader = new HandshakeReader(_client.Socket);
             var request = await NegotiateAsync(reader, shutdown).ConfigureAwait(false);
+            unauthenticated.Dispose();
             if (request is not { } accepted)
             {
                 return;
@@ -290,7 +302,13 @@ internal sealed class Session
         }
 
         _record.User = credentials.UserName;
-        var verdict = await _context.Credentials!.VerifyAsync(credentials.UserName, credentials.Password, _record.Client.Address, token).ConfigureAwait(false);
+        if (await ThrottledLogin.VerifyAsync(_context, _record, credentials, token).ConfigureAwait(false) is not { } verdict)
+        {
+            // Refused without checking: the throttle's reason is in the record; the client sees a plain failure.
+            await _client.SendAsync(buffer => UsernamePasswordReply.Write(buffer, success: false), token).ConfigureAwait(false);
+            return false;
+        }
+
         bool ok = verdict.Accepted;
         _record.AuthBackend = verdict.Backend;
         await _client.SendAsync(buffer => UsernamePasswordReply.Write(buffer, ok), token).ConfigureAwait(false);

@@ -6,6 +6,7 @@ using Windsock.Server.Configuration;
 using Windsock.Server.Gssapi;
 using Windsock.Server.Hooks;
 using Windsock.Server.Ident;
+using Windsock.Server.Limits;
 using Windsock.Server.Logging;
 using Windsock.Server.Outbound;
 using Windsock.Server.Udp;
@@ -15,7 +16,7 @@ namespace Windsock.Server.Sessions;
 /// <summary>What every session of one server shares: options, the user store, the connector and the logs.</summary>
 public sealed class SessionContext : IAsyncDisposable
 {
-    public SessionContext(ServerOptions options, ICredentialVerifier? credentials, RequestLog requestLog, ILogger logger, TimeProvider time, IReadOnlyDictionary<string, IReadOnlyList<string>>? groups = null)
+    public SessionContext(ServerOptions options, ICredentialVerifier? credentials, RequestLog requestLog, ILogger logger, TimeProvider time, IReadOnlyDictionary<string, IReadOnlyList<string>>? groups = null, ClientGuards? guards = null)
     {
         Groups = groups ?? new Dictionary<string, IReadOnlyList<string>>();
         Access = new AccessGate(AccessGate.EffectiveRules(options), Groups, AccessGate.LocalAddresses());
@@ -26,6 +27,7 @@ public sealed class SessionContext : IAsyncDisposable
         // Client values (user names, host names, ident answers) are escaped in every diagnostic.
         Logger = EscapingLogger.Wrap(logger);
         Time = time;
+        Guards = guards ?? new ClientGuards(options.Limits, time);
         AllowedClients = new NetworkSet(options.AllowedClients);
         Connector = new OutboundConnector(options.ConnectTimeout, time);
         Hooks = new HookRunner(TimeSpan.FromSeconds(10), maxPerMinute: 30, concurrency: 2, time);
@@ -73,6 +75,12 @@ public sealed class SessionContext : IAsyncDisposable
     public TimeProvider Time { get; }
 
     public NetworkSet AllowedClients { get; }
+
+    /// <summary>
+    /// Per-source caps and the login throttle. Pass the running context's to the next on reload: the
+    /// counts describe open sessions and recent failures, which a reload does not end.
+    /// </summary>
+    public ClientGuards Guards { get; }
 
     public OutboundConnector Connector { get; }
 

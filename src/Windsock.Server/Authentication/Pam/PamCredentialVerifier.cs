@@ -13,21 +13,29 @@ public sealed class PamCredentialVerifier : ICredentialVerifier
     /// <summary>How the request log names this back end.</summary>
     public const string BackendName = "pam";
 
+    /// <summary>
+    /// The way onto the PAM threads, one slot per thread: per-source round-robin and a bounded wait, as
+    /// for the users file's hashes, so a flood of PAM logins from one place cannot keep another's waiting.
+    /// </summary>
+    private static readonly Lazy<PasswordHashingQueue> SharedQueue = new(() => new PasswordHashingQueue(PamWorkers.DefaultThreads, TimeProvider.System));
+
     private readonly TimeProvider _time;
     private readonly PamWorkers _workers;
+    private readonly PasswordHashingQueue _queue;
 
     public PamCredentialVerifier(string service, TimeProvider time)
         : this(service, time, PamWorkers.Shared)
     {
     }
 
-    internal PamCredentialVerifier(string service, TimeProvider time, PamWorkers workers)
+    internal PamCredentialVerifier(string service, TimeProvider time, PamWorkers workers, PasswordHashingQueue? queue = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(service);
         ArgumentNullException.ThrowIfNull(time);
         Service = service;
         _time = time;
         _workers = workers;
+        _queue = queue ?? SharedQueue.Value;
     }
 
     /// <summary>The PAM service name: the file /etc/pam.d/NAME, or /etc/pam.d/other when there is none.</summary>
@@ -47,6 +55,12 @@ public sealed class PamCredentialVerifier : ICredentialVerifier
         }
 
         string remoteHost = (client.IsIPv4MappedToIPv6 ? client.MapToIPv4() : client).ToString();
+        using var slot = await _queue.EnterAsync(client, cancellationToken).ConfigureAwait(false);
+        if (slot is null)
+        {
+            return new CredentialVerdict(false, BackendName, _queue.BusyDetail("PAM threads"));
+        }
+
         PamOutcome outcome;
         try
         {
@@ -57,6 +71,7 @@ public sealed class PamCredentialVerifier : ICredentialVerifier
             return new CredentialVerdict(false, BackendName, $"{PamNative.Library} cannot be loaded: {e.Message}");
         }
 
+        slot.Dispose(); // the failure delay below holds no slot, as it holds no thread
         if (!outcome.Accepted && outcome.FailDelay > TimeSpan.Zero)
         {
             // The delay the modules asked for (pam_unix, pam_faildelay), waited here rather than on
