@@ -73,23 +73,18 @@ internal static class ConnectCommand
     public static async Task<string> RelayAsync(ClientConnection client, Socket peer, CancellationToken cancellationToken)
     {
         var options = client.Context.Options;
-        RelayEnd end;
-        if (client.Protection is { } protection)
+
+        // GSSAPI integrity/confidentiality: a message at a time, wrapped and unwrapped; otherwise the plain relay.
+        var strategy = client.Protection is { } protection
+            ? new GssapiWrapStrategy(protection)
+            : RelayStrategy.Plain(options.RelayMode, options.RelayBufferSize);
+        var relay = new TcpRelay(client.Socket, peer, client.Record, strategy, options.IdleTimeout, client.Context.Time);
+        var end = await relay.RunAsync(cancellationToken).ConfigureAwait(false);
+        if (end == RelayEnd.ProtectionFailed)
         {
-            // GSSAPI integrity/confidentiality: a message at a time, wrapped and unwrapped.
-            var wrapped = new GssapiRelay(client.Socket, peer, client.Record, protection, options.IdleTimeout, client.Context.Time);
-            end = await wrapped.RunAsync(cancellationToken).ConfigureAwait(false);
-            if (end == RelayEnd.ProtectionFailed)
-            {
-                var failure = wrapped.Failure ?? "gssapi: message refused";
-                GssapiLog.ProtectionFailed(client.Context.Logger, client.Record.Id, client.Record.User ?? "-", failure);
-                return failure;
-            }
-        }
-        else
-        {
-            var relay = new TcpRelay(client.Socket, peer, client.Record, options.RelayBufferSize, options.IdleTimeout, client.Context.Time, options.RelayMode);
-            end = await relay.RunAsync(cancellationToken).ConfigureAwait(false);
+            var failure = relay.Refusal ?? "gssapi: message refused";
+            GssapiLog.ProtectionFailed(client.Context.Logger, client.Record.Id, client.Record.User ?? "-", failure);
+            return failure;
         }
 
         return end switch

@@ -1,85 +1,162 @@
-using System.Buffers;
 using System.Net.Sockets;
 using Windsock.Server.Sessions;
 
 namespace Windsock.Server.Relay;
 
 /// <summary>
-/// Copies bytes both ways between the client and the destination until both have finished.
+/// The relay core: moves bytes both ways between the client and its peer (a CONNECT destination or a BIND
+/// peer) until both directions are finished, with the same rules whatever moves the bytes:
 /// <list type="bullet">
-/// <item>No buffer is held while a direction is idle: a zero-byte receive waits for data, and only
-/// then is a buffer rented; it goes back to the pool as soon as the socket has nothing more queued.</item>
-/// <item>No allocation per read: pooled buffers and the sockets' cached awaitables.</item>
-/// <item>Half-close is propagated: a FIN from one side becomes a shutdown(SHUT_WR) on the other, and the
-/// opposite direction keeps flowing until it finishes too.</item>
-/// <item>An error on either side ends both directions at once.</item>
+/// <item>Each direction is one pump of the <see cref="RelayStrategy"/> (copy, splice or GSSAPI wrapping);
+/// both run at once and both are awaited, whichever ends first and however.</item>
+/// <item>Half-close is passed on by the pumps: a FIN one way leaves the other way flowing.</item>
+/// <item>The first failure (client, destination, or a protected message refused) stops both directions
+/// and decides the <see cref="RelayEnd"/>: stopping is shutdown(SHUT_RDWR) on both sockets, which
+/// completes whatever either pump waits for, so no linked token source is needed per relay.</item>
+/// <item>An idle timeout: no byte either way for that long stops the relay.</item>
+/// <item>Byte counts go to the session record as the pumps finish.</item>
 /// </list>
-/// On Linux, with <see cref="RelayMode.Splice"/>, each direction moves its bytes socket → pipe → socket with
-/// splice(2) instead (TcpRelay.Splice.cs); this copy loop stays the fallback where splice is not available.
+/// The sockets stay open for their owners to close.
 /// </summary>
-public sealed partial class TcpRelay
+internal sealed class TcpRelay
 {
     private readonly Socket _client;
     private readonly Socket _destination;
     private readonly SessionRecord _record;
-    private readonly int _bufferSize;
+    private readonly RelayStrategy _strategy;
     private readonly TimeSpan _idleTimeout;
     private readonly TimeProvider _time;
-    private readonly RelayMode _mode;
     private long _lastActivity;
-    private int _firstError; // 0 none, 1 client, 2 destination
+    private int _firstFailure; // a RelaySide
     private int _stopped;
     private bool _idleExpired;
+    private string? _refusal;
     private CancellationToken _shutdown;
 
-    public TcpRelay(Socket client, Socket destination, SessionRecord record, int bufferSize, TimeSpan idleTimeout, TimeProvider time, RelayMode mode = RelayMode.Splice)
+    public TcpRelay(Socket client, Socket destination, SessionRecord record, RelayStrategy strategy, TimeSpan idleTimeout, TimeProvider time)
     {
-        _mode = mode;
         _client = client;
         _destination = destination;
         _record = record;
-        _bufferSize = bufferSize;
+        _strategy = strategy;
         _idleTimeout = idleTimeout;
         _time = time;
     }
+
+    /// <summary>With <see cref="RelayEnd.ProtectionFailed"/>: why the client's message was refused ("gssapi: tampered message: MessageAltered").</summary>
+    public string? Refusal => Volatile.Read(ref _refusal);
+
+    /// <summary>The server's shutdown token, for the pumps' socket operations.</summary>
+    public CancellationToken Shutdown => _shutdown;
+
+    /// <summary>True once the relay was stopped (a failure, the idle timeout) or the server shuts down: pumps return.</summary>
+    public bool Stopped => Volatile.Read(ref _stopped) != 0 || _shutdown.IsCancellationRequested;
 
     public async Task<RelayEnd> RunAsync(CancellationToken shutdown)
     {
         _lastActivity = _time.GetTimestamp();
 
-        // No linked token source per relay: the pumps' socket operations take the server's shutdown token
-        // as it is, and an idle timeout or a failed side stops the relay by shutting both sockets down,
-        // which completes whatever the pumps wait for. (Passing a token also replaces the registration the
-        // sockets' cached operations keep from the handshake, which would otherwise keep that
-        // handshake's disposed token sources reachable for the life of the session.)
+        // The pumps' socket operations take the server's shutdown token as it is. (Passing a token also
+        // replaces the registration the sockets' cached operations keep from the handshake, which would
+        // otherwise keep that handshake's disposed token sources reachable for the life of the session.)
         _shutdown = shutdown;
         await using var idleTimer = _time.CreateTimer(static state => ((TcpRelay)state!).CheckIdle(), this, _idleTimeout, CheckInterval(_idleTimeout)).ConfigureAwait(false);
 
-        bool splice = _mode == RelayMode.Splice && SplicePipePool.IsSupported;
-        var down = splice ? SplicePumpAsync(_destination, _client, upstream: false) : PumpAsync(_destination, _client, upstream: false);
-        var up = splice ? SplicePumpAsync(_client, _destination, upstream: true) : PumpAsync(_client, _destination, upstream: true);
-        await up.ConfigureAwait(false);
-        await down.ConfigureAwait(false);
+        var down = RunPumpAsync(new RelayDirection(_destination, _client, upstream: false));
+        var up = RunPumpAsync(new RelayDirection(_client, _destination, upstream: true));
 
-        if (Volatile.Read(ref _idleExpired))
+        // Both awaited whatever happens to the other (without an allocation for WhenAll). A pump that throws
+        // something unexpected has stopped the relay first, so the other one finishes too; the exception
+        // then goes on to the session, which logs it.
+        try
         {
-            return RelayEnd.IdleTimeout;
+            await up.ConfigureAwait(false);
+        }
+        finally
+        {
+            await down.ConfigureAwait(false);
         }
 
-        if (shutdown.IsCancellationRequested)
-        {
-            return RelayEnd.Shutdown;
-        }
-
-        return Volatile.Read(ref _firstError) switch
-        {
-            1 => RelayEnd.ClientError,
-            2 => RelayEnd.DestinationError,
-            _ => RelayEnd.Closed,
-        };
+        return Result(Volatile.Read(ref _firstFailure), Volatile.Read(ref _idleExpired), shutdown.IsCancellationRequested);
     }
 
-    private bool Stopped => Volatile.Read(ref _stopped) != 0 || _shutdown.IsCancellationRequested;
+    /// <summary>Which end the log shows, in order of what explains the end best.</summary>
+    internal static RelayEnd Result(int firstFailure, bool idleExpired, bool shutdown) => (RelaySide)firstFailure switch
+    {
+        RelaySide.Protection => RelayEnd.ProtectionFailed,
+        _ when idleExpired => RelayEnd.IdleTimeout,
+        _ when shutdown => RelayEnd.Shutdown,
+        RelaySide.Client => RelayEnd.ClientError,
+        RelaySide.Destination => RelayEnd.DestinationError,
+        _ => RelayEnd.Closed,
+    };
+
+    /// <summary>Bytes moved in <paramref name="direction"/>, counted once per pump.</summary>
+    public void CountMoved(RelayDirection direction, long bytes)
+    {
+        if (direction.Upstream)
+        {
+            _record.AddBytesUp(bytes);
+        }
+        else
+        {
+            _record.AddBytesDown(bytes);
+        }
+    }
+
+    /// <summary>A byte moved: the idle timeout starts again.</summary>
+    public void Touch() => Volatile.Write(ref _lastActivity, _time.GetTimestamp());
+
+    /// <summary>
+    /// <paramref name="side"/> failed: the first failure decides the result, and the relay stops. After a stop,
+    /// errors are the stop's own doing (a shut-down socket), not a side failing.
+    /// </summary>
+    public void Fail(RelaySide side)
+    {
+        if (!Stopped)
+        {
+            Interlocked.CompareExchange(ref _firstFailure, (int)side, (int)RelaySide.None);
+        }
+
+        Stop();
+    }
+
+    /// <summary>A protected message from the client was refused: nothing more of it moves, and the log says why.</summary>
+    public void Refuse(string reason)
+    {
+        if (!Stopped)
+        {
+            Interlocked.CompareExchange(ref _refusal, reason, null);
+        }
+
+        Fail(RelaySide.Protection);
+    }
+
+    private async Task RunPumpAsync(RelayDirection direction)
+    {
+        try
+        {
+            await _strategy.PumpAsync(this, direction).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Server shutdown.
+        }
+        catch (ObjectDisposedException)
+        {
+            // A socket closed under the pump: its owner is ending the session.
+        }
+        catch (SocketException)
+        {
+            Fail(direction.FromSide);
+        }
+        catch
+        {
+            // A bug in a pump: stop the other direction so it does not wait forever, and let the session log it.
+            Fail(direction.FromSide);
+            throw;
+        }
+    }
 
     private void CheckIdle()
     {
@@ -91,9 +168,8 @@ public sealed partial class TcpRelay
     }
 
     /// <summary>
-    /// Ends both directions now (idle timeout, shutdown, a failed side): shutdown(SHUT_RDWR) on both
-    /// sockets completes pending receives and sends; the pumps see <see cref="Stopped"/> and return.
-    /// The sockets stay open for their owners to close.
+    /// Ends both directions now: shutdown(SHUT_RDWR) on both sockets completes pending receives and sends;
+    /// the pumps see <see cref="Stopped"/> and return.
     /// </summary>
     private void Stop()
     {
@@ -121,117 +197,20 @@ public sealed partial class TcpRelay
         }
     }
 
-    // Checking a few times per timeout keeps the overshoot small without a timer reset per read.
-    private static TimeSpan CheckInterval(TimeSpan idleTimeout) =>
-        idleTimeout <= TimeSpan.FromSeconds(4) ? idleTimeout / 4 : TimeSpan.FromSeconds(Math.Min(idleTimeout.TotalSeconds / 4, 30));
-
-    private async Task PumpAsync(Socket from, Socket to, bool upstream)
+    /// <summary>A FIN from one side becomes a half-close of the other.</summary>
+    public static void PassOnFin(Socket to)
     {
-        byte[]? buffer = null;
-        long moved = 0;
         try
         {
-            while (true)
-            {
-                if (buffer is null)
-                {
-                    // Wait for readability without holding memory: idle sessions cost no buffer.
-                    await from.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, _shutdown).ConfigureAwait(false);
-                    if (Stopped)
-                    {
-                        return;
-                    }
-
-                    buffer = ArrayPool<byte>.Shared.Rent(_bufferSize);
-                }
-
-                int read;
-                try
-                {
-                    read = await from.ReceiveAsync(buffer.AsMemory(), SocketFlags.None, _shutdown).ConfigureAwait(false);
-                }
-                catch (SocketException)
-                {
-                    Fail(upstream ? 1 : 2);
-                    return;
-                }
-
-                if (Stopped)
-                {
-                    return;
-                }
-
-                if (read == 0)
-                {
-                    // FIN from this side: pass it on and let the other direction finish on its own.
-                    try
-                    {
-                        to.Shutdown(SocketShutdown.Send);
-                    }
-                    catch (SocketException)
-                    {
-                        // The other side is already gone; its own pump reports that.
-                    }
-
-                    return;
-                }
-
-                Volatile.Write(ref _lastActivity, _time.GetTimestamp());
-                try
-                {
-                    await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None, _shutdown).ConfigureAwait(false);
-                }
-                catch (SocketException)
-                {
-                    Fail(upstream ? 2 : 1);
-                    return;
-                }
-
-                moved += read;
-                if (from.Available == 0)
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = null;
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // Server shutdown.
+            to.Shutdown(SocketShutdown.Send);
         }
         catch (SocketException)
         {
-            Fail(upstream ? 1 : 2);
-        }
-        catch (ObjectDisposedException)
-        {
-        }
-        finally
-        {
-            if (buffer is not null)
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
-
-            if (upstream)
-            {
-                _record.AddBytesUp(moved);
-            }
-            else
-            {
-                _record.AddBytesDown(moved);
-            }
+            // The other side is already gone; its own pump reports that.
         }
     }
 
-    private void Fail(int side)
-    {
-        // After a stop, errors are the stop's own doing (a shut-down socket), not a side failing.
-        if (!Stopped)
-        {
-            Interlocked.CompareExchange(ref _firstError, side, 0);
-        }
-
-        Stop();
-    }
+    // Checking a few times per timeout keeps the overshoot small without a timer reset per read.
+    internal static TimeSpan CheckInterval(TimeSpan idleTimeout) =>
+        idleTimeout <= TimeSpan.FromSeconds(4) ? idleTimeout / 4 : TimeSpan.FromSeconds(Math.Min(idleTimeout.TotalSeconds / 4, 30));
 }

@@ -5,7 +5,6 @@ using Microsoft.Extensions.Time.Testing;
 using Windsock.Protocol;
 using Windsock.Protocol.Socks5;
 using Windsock.Server.Relay;
-using Windsock.Server.Sessions;
 using Windsock.Server.Tests.Support;
 using Xunit;
 
@@ -31,7 +30,7 @@ public partial class SpliceRelayTests
     [MemberData(nameof(Modes))]
     public async Task Large_transfers_arrive_byte_exact_both_ways_at_once(RelayMode mode)
     {
-        await using var rig = await Rig.StartAsync(mode);
+        await using var rig = await RelayRig.StartAsync(mode);
         var up = RandomBytes(24 * 1024 * 1024 + 13, seed: 1);
         var down = RandomBytes(16 * 1024 * 1024 + 7, seed: 2);
 
@@ -52,7 +51,7 @@ public partial class SpliceRelayTests
     [MemberData(nameof(Modes))]
     public async Task Client_half_close_keeps_the_downstream_flowing(RelayMode mode)
     {
-        await using var rig = await Rig.StartAsync(mode);
+        await using var rig = await RelayRig.StartAsync(mode);
         await SendAndCloseAsync(rig.ClientOuter, "question"u8.ToArray());
         Assert.Equal("question"u8.ToArray(), await ReadToEndAsync(rig.DestinationOuter).WaitAsync(Bound));
 
@@ -68,7 +67,7 @@ public partial class SpliceRelayTests
     [MemberData(nameof(Modes))]
     public async Task Destination_half_close_keeps_the_upstream_flowing(RelayMode mode)
     {
-        await using var rig = await Rig.StartAsync(mode);
+        await using var rig = await RelayRig.StartAsync(mode);
         await SendAndCloseAsync(rig.DestinationOuter, "banner"u8.ToArray());
         Assert.Equal("banner"u8.ToArray(), await ReadToEndAsync(rig.ClientOuter).WaitAsync(Bound));
 
@@ -83,7 +82,7 @@ public partial class SpliceRelayTests
     [MemberData(nameof(Modes))]
     public async Task Destination_reset_ends_the_relay_as_a_destination_error(RelayMode mode)
     {
-        await using var rig = await Rig.StartAsync(mode);
+        await using var rig = await RelayRig.StartAsync(mode);
         await rig.ClientOuter.SendAsync(RandomBytes(64 * 1024, seed: 5), SocketFlags.None);
         await ReadExactlyAsync(rig.DestinationOuter, 64 * 1024);
 
@@ -97,7 +96,7 @@ public partial class SpliceRelayTests
     [MemberData(nameof(Modes))]
     public async Task Client_reset_while_the_destination_streams_ends_the_relay_as_a_client_error(RelayMode mode)
     {
-        await using var rig = await Rig.StartAsync(mode);
+        await using var rig = await RelayRig.StartAsync(mode);
         using var stopStreaming = new CancellationTokenSource();
         var streaming = StreamUntilFailureAsync(rig.DestinationOuter, stopStreaming.Token);
         await ReadExactlyAsync(rig.ClientOuter, 256 * 1024);
@@ -115,7 +114,7 @@ public partial class SpliceRelayTests
     public async Task Idle_timeout_fires_after_data_has_moved(RelayMode mode)
     {
         var time = new FakeTimeProvider();
-        await using var rig = await Rig.StartAsync(mode, time, idleTimeout: TimeSpan.FromSeconds(40));
+        await using var rig = await RelayRig.StartAsync(mode, time, idleTimeout: TimeSpan.FromSeconds(40));
         var payload = RandomBytes(512 * 1024, seed: 6);
         await rig.ClientOuter.SendAsync(payload, SocketFlags.None);
         AssertSame(payload, await ReadExactlyAsync(rig.DestinationOuter, payload.Length));
@@ -132,7 +131,7 @@ public partial class SpliceRelayTests
     public async Task A_destination_that_refuses_splice_gets_its_bytes_through_the_copy_loop()
     {
         Assert.SkipUnless(OperatingSystem.IsLinux(), "splice(2) is Linux only");
-        await using var rig = await Rig.StartAsync(RelayMode.Splice, configure: pair =>
+        await using var rig = await RelayRig.StartAsync(RelayMode.Splice, configure: pair =>
         {
             // splice(2) into a file opened with O_APPEND is EINVAL; a socket takes the flag like any file.
             int fd = (int)pair.DestinationInner.SafeHandle.DangerousGetHandle();
@@ -257,68 +256,4 @@ public partial class SpliceRelayTests
 
     [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
     private static partial int Fcntl(int fd, int command, int argument);
-
-    /// <summary>
-    /// client outer ⇄ client inner ═ relay ═ destination inner ⇄ destination outer: two real loopback
-    /// connections, the relay running between their inner ends.
-    /// </summary>
-    private sealed class Rig : IAsyncDisposable
-    {
-        private readonly CancellationTokenSource _shutdown = new();
-        private Socket[] _sockets = [];
-
-        public Socket ClientOuter { get; private set; } = null!;
-
-        public Socket ClientInner { get; private set; } = null!;
-
-        public Socket DestinationInner { get; private set; } = null!;
-
-        public Socket DestinationOuter { get; private set; } = null!;
-
-        public SessionRecord Record { get; } = new(1, new IPEndPoint(IPAddress.Loopback, 1), new IPEndPoint(IPAddress.Loopback, 2), DateTimeOffset.UnixEpoch);
-
-        public Task<RelayEnd> Relay { get; private set; } = null!;
-
-        public static async Task<Rig> StartAsync(RelayMode mode, TimeProvider? time = null, TimeSpan? idleTimeout = null, Action<Rig>? configure = null)
-        {
-            var rig = new Rig();
-            (rig.ClientOuter, rig.ClientInner) = await ConnectedPairAsync();
-            (rig.DestinationInner, rig.DestinationOuter) = await ConnectedPairAsync();
-            rig._sockets = [rig.ClientOuter, rig.ClientInner, rig.DestinationInner, rig.DestinationOuter];
-            configure?.Invoke(rig);
-            var relay = new TcpRelay(rig.ClientInner, rig.DestinationInner, rig.Record, 64 * 1024, idleTimeout ?? TimeSpan.FromMinutes(5), time ?? TimeProvider.System, mode);
-            rig.Relay = relay.RunAsync(rig._shutdown.Token);
-            return rig;
-        }
-
-        private static async Task<(Socket Connecting, Socket Accepted)> ConnectedPairAsync()
-        {
-            using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            listener.Listen(1);
-            var connecting = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            using var cts = new CancellationTokenSource(Bound);
-            var accepting = listener.AcceptAsync(cts.Token);
-            await connecting.ConnectAsync(listener.LocalEndPoint!, cts.Token);
-            var accepted = await accepting;
-            accepted.NoDelay = true;
-            return (connecting, accepted);
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _shutdown.CancelAsync();
-            if (Relay is not null)
-            {
-                await Relay.WaitAsync(Bound);
-            }
-
-            foreach (var socket in _sockets)
-            {
-                socket.Dispose();
-            }
-
-            _shutdown.Dispose();
-        }
-    }
 }

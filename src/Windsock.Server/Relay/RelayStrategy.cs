@@ -1,0 +1,22 @@
+namespace Windsock.Server.Relay;
+
+/// <summary>
+/// How one direction of a relay moves its bytes: <see cref="CopyStrategy"/> (pooled buffer),
+/// <see cref="SpliceStrategy"/> (kernel pipe, Linux) or <see cref="GssapiWrapStrategy"/> (RFC 1961 messages).
+/// Everything else (stopping, the idle timeout, who failed, byte counts, the result) is
+/// <see cref="TcpRelay"/>'s, the same for every strategy.
+/// <para>
+/// A pump returns when its direction is finished: the source sent FIN (passed on as a half-close), the relay
+/// was stopped (<see cref="TcpRelay.Stopped"/>), or a socket failed (reported with <see cref="TcpRelay.Fail"/>,
+/// which stops the relay). It reports the bytes it moved with <see cref="TcpRelay.CountMoved"/>. It throws
+/// nothing: a pump that does anyway fails its source side and the relay still ends cleanly.
+/// </para>
+/// </summary>
+internal abstract class RelayStrategy
+{
+    /// <summary>The plain relay the configuration asks for: splice where the platform has it, else the copy loop.</summary>
+    public static RelayStrategy Plain(RelayMode mode, int bufferSize) =>
+        mode == RelayMode.Splice && SplicePipePool.IsSupported ? SpliceStrategy.For(bufferSize) : CopyStrategy.For(bufferSize);
+
+    public abstract Task PumpAsync(TcpRelay relay, RelayDirection direction);
+}
