@@ -495,11 +495,8 @@ internal sealed partial class ConfigReader
     /// <summary>The Policy parsers say "what is wrong; what to write": the two halves of a located problem.</summary>
     private static ValueProblem Split(string key, string? error, string fallbackFix)
     {
-        error ??= "invalid value";
-        int semicolon = error.IndexOf("; ", StringComparison.Ordinal);
-        return semicolon < 0
-            ? new ValueProblem($"{key}: {error}", fallbackFix)
-            : new ValueProblem($"{key}: {error[..semicolon]}", error[(semicolon + 2)..]);
+        var problem = ValueProblem.FromPolicyError(error, fallbackFix);
+        return problem with { Message = $"{key}: {problem.Message}" };
     }
 
     private static string RuleKeyFix(string name)

@@ -65,7 +65,7 @@ internal sealed partial class ConfigReader
         bool ok = true;
         foreach ((string text, StringValueSyntax node) in items)
         {
-            if (NetworkSyntax.TryParse(text, out IPNetwork network, out ValueProblem problem))
+            if (AddressValues.TryParseNetwork(text, out IPNetwork network, out ValueProblem problem))
             {
                 result.Add(network);
             }
@@ -170,7 +170,7 @@ internal sealed partial class ConfigReader
             return null;
         }
 
-        if (!IPAddressSyntax.TryParse(text.Value ?? "", out IPAddress? address, out ValueProblem problem))
+        if (!AddressValues.TryParseAddress(text.Value ?? "", out IPAddress? address, out ValueProblem problem))
         {
             Problem(value, problem with { Message = $"{key}: {problem.Message}" });
             return null;
@@ -265,7 +265,7 @@ internal sealed partial class ConfigReader
             return null;
         }
 
-        if (!IPAddressSyntax.TryParse(text.Value ?? "", out IPAddress? address, out ValueProblem problem))
+        if (!AddressValues.TryParseAddress(text.Value ?? "", out IPAddress? address, out ValueProblem problem))
         {
             Problem(value, problem with { Message = $"{key}: {problem.Message}" });
             return null;
