@@ -14,14 +14,15 @@ namespace Windsock.Policy;
 /// </summary>
 public static class NetworkSyntax
 {
-    public static bool TryParseAddress(string text, [NotNullWhen(true)] out IPAddress? address, out string? error)
+    /// <summary>A strict address: dotted-quad IPv4 or standard IPv6; a scope id ("%eth0") only when <paramref name="allowScopeId"/> (a listen address may need one, a rule never).</summary>
+    public static bool TryParseAddress(string text, [NotNullWhen(true)] out IPAddress? address, out string? error, bool allowScopeId = false)
     {
         ArgumentNullException.ThrowIfNull(text);
         error = null;
         if (text.Length == 0 || !IPAddress.TryParse(text, out address))
         {
             address = null;
-            error = $"\"{text}\" is not an IP address; write an IPv4 address like 192.0.2.10 or an IPv6 address like 2001:db8::10";
+            error = $"\"{text}\" is not an IP address; write an IPv4 address like 192.0.2.10 or an IPv6 address like 2001:db8::10 (host names are not resolved here)";
             return false;
         }
 
@@ -32,7 +33,7 @@ public static class NetworkSyntax
             return false;
         }
 
-        if (address.AddressFamily == AddressFamily.InterNetworkV6 && address.ScopeId != 0)
+        if (address.AddressFamily == AddressFamily.InterNetworkV6 && address.ScopeId != 0 && !allowScopeId)
         {
             error = $"\"{text}\" has a scope id; leave out the %interface part";
             address = null;

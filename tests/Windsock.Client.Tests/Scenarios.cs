@@ -49,7 +49,7 @@ internal static class Scenarios
             SocksUdpReceiveResult result = default;
             while (result.ReceivedBytes == 0)
             {
-                await udp.SendAsync(payload, echo.EndPoint, cancellationToken);
+                await udp.SendAsync(payload, echo.EndPoint(IPAddress.Loopback), cancellationToken);
                 using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 attempt.CancelAfter(TimeSpan.FromSeconds(1));
                 try
@@ -62,11 +62,11 @@ internal static class Scenarios
             }
 
             Assert.Equal(payload, buffer.AsSpan(0, result.ReceivedBytes).ToArray());
-            Assert.Equal(echo.EndPoint, result.RemoteEndPoint);
+            Assert.Equal(echo.EndPoint(IPAddress.Loopback), result.RemoteEndPoint);
         }
 
         // By name, resolved by the proxy.
-        await udp.SendAsync("named"u8.ToArray(), "localhost", echo.EndPoint.Port, cancellationToken);
+        await udp.SendAsync("named"u8.ToArray(), "localhost", echo.EndPoint(IPAddress.Loopback).Port, cancellationToken);
         var datagram = await udp.ReceiveAsync(cancellationToken);
         Assert.Equal("named"u8.ToArray(), datagram.Payload.ToArray());
     }

@@ -80,7 +80,7 @@ public class WindsockGssapiTests(KerberosFixture kerberos)
         {
             var payload = new byte[10 + (i * 3000)];
             new Random(i).NextBytes(payload);
-            await udp.SendAsync(payload, echo.EndPoint, cts.Token);
+            await udp.SendAsync(payload, echo.EndPoint(IPAddress.Loopback), cts.Token);
             var datagram = await udp.ReceiveAsync(cts.Token);
             Assert.Equal(payload, datagram.Payload.ToArray());
         }

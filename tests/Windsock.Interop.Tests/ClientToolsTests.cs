@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using Windsock.Interop.Tests.Infrastructure;
 using Xunit;
@@ -54,7 +53,7 @@ public sealed partial class ClientToolsTests(LoopbackTargets targets, OpenServer
     [Fact]
     public async Task Connect_reports_a_proxy_refusal_in_one_line_with_the_reply_code()
     {
-        int closed = ClosedPort();
+        int closed = FreePort.Closed();
         var result = await ConnectAsync(["127.0.0.1", Port(closed), "--proxy", Proxy]);
         Expect.Refused(result, Server);
         Assert.Equal(1, result.ExitCode);
@@ -64,7 +63,7 @@ public sealed partial class ClientToolsTests(LoopbackTargets targets, OpenServer
     [Fact]
     public async Task Connect_reports_an_unreachable_proxy_in_one_line()
     {
-        int closed = ClosedPort();
+        int closed = FreePort.Closed();
         var result = await ConnectAsync(["127.0.0.1", Port(targets.Echo.Port), "--proxy", $"socks5h://127.0.0.1:{closed}"]);
         Assert.Equal(1, result.ExitCode);
         Assert.Equal($"windsock connect: cannot reach proxy 127.0.0.1:{closed}: Connection refused", result.Stderr.Trim());
@@ -96,7 +95,7 @@ public sealed partial class ClientToolsTests(LoopbackTargets targets, OpenServer
         // sshd refuses to start without its privilege separation directory.
         Directory.CreateDirectory("/run/sshd");
 
-        int port = FreeTcpPort();
+        int port = FreePort.Closed();
         await using var sshd = BackgroundCommand.Start(Sshd, ["-D", "-e", "-f", config, "-p", Port(port), "-h", hostKey, "-o", "ListenAddress=127.0.0.1"]);
         await sshd.WaitForLineAsync(l => l.Contains("Server listening on 127.0.0.1", StringComparison.Ordinal), "sshd 'Server listening' line");
 
@@ -149,7 +148,7 @@ public sealed partial class ClientToolsTests(LoopbackTargets targets, OpenServer
         await using var server = await WindsockProcess.StartAsync("--listen", "127.0.0.1:0");
         using var dir = new TempDirectory();
         string file = Path.Combine(dir.Path, "client.toml");
-        int closed = ClosedPort();
+        int closed = FreePort.Closed();
         int echo = targets.Echo.Port;
         await File.WriteAllTextAsync(file, $"""
             [[rule]]
@@ -215,14 +214,6 @@ public sealed partial class ClientToolsTests(LoopbackTargets targets, OpenServer
         return int.Parse(ListeningLine().Match(line).Groups["port"].Value, CultureInfo.InvariantCulture);
     }
 
-    private static int ClosedPort()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
-    }
-
-    private static int FreeTcpPort() => ClosedPort();
 
     [GeneratedRegex(@"^listening on 127\.0\.0\.1:(?<port>\d+)")]
     private static partial Regex ListeningLine();

@@ -1,6 +1,5 @@
 using System.Globalization;
 using Windsock.Interop.Tests.Infrastructure;
-using Windsock.Tests.Shared;
 using Xunit;
 
 namespace Windsock.Interop.Tests;

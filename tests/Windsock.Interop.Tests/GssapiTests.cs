@@ -1,5 +1,4 @@
 using Windsock.Interop.Tests.Infrastructure;
-using Windsock.Tests.Shared;
 using Xunit;
 
 namespace Windsock.Interop.Tests;

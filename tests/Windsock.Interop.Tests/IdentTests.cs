@@ -20,7 +20,7 @@ public sealed class IdentTests(LoopbackTargets targets)
     public async Task Require_mode_grants_the_real_user_and_refuses_an_impostor()
     {
         Assert.True(File.Exists(Oidentd), "oidentd is missing: ./test.sh installs the Debian package oidentd");
-        int identPort = FreePort();
+        int identPort = FreePort.Closed();
         using var oidentd = Process.Start(new ProcessStartInfo(Oidentd, ["-i", "-S", "-q", "-a", "127.0.0.1", "-p", identPort.ToString(CultureInfo.InvariantCulture)])
         {
             RedirectStandardError = true,
@@ -50,12 +50,6 @@ public sealed class IdentTests(LoopbackTargets targets)
         }
     }
 
-    private static int FreePort()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
-    }
 
     /// <summary>Waits (bounded) until oidentd accepts connections.</summary>
     private static async Task WaitForPortAsync(int port)

@@ -1,3 +1,5 @@
+using Windsock.Server.Configuration.Sections;
+
 namespace Windsock.Server.Configuration;
 
 /// <summary>
@@ -22,30 +24,22 @@ internal static class ConfigSchema
     /// <summary>The name of the <c>[[rule]]</c> array of tables; its keys are <see cref="RuleKeys"/>.</summary>
     public const string Rule = "rule";
 
-    public static readonly IReadOnlyList<string> Sections = [Server, Auth, Ident, Udp, Bind, Access, Gssapi];
+    /// <summary>Every section with its keys and their readers, in the order of docs/configuration.md.</summary>
+    public static readonly IReadOnlyList<ConfigSection> SectionSchemas =
+    [
+        ServerSection.Schema, AuthSection.Schema, IdentSection.Schema, UdpSection.Schema, BindSection.Schema, AccessSection.Schema, GssapiSection.Schema,
+    ];
 
-    public static readonly IReadOnlyDictionary<string, IReadOnlyList<string>> Keys = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal)
-    {
-        [Server] =
-        [
-            "listen",
-            "allowed_clients",
-            "log_format",
-            "negotiation_timeout",
-            "connect_timeout",
-            "idle_timeout",
-            "shutdown_grace",
-            "relay_buffer_size",
-            "relay_mode",
-            "allow_open_proxy",
-        ],
-        [Auth] = ["users_file", "pam_service", "groups_file"],
-        [Ident] = ["mode", "timeout", "port", "on_unreachable", "on_mismatch"],
-        [Udp] = ["advertised_address", "idle_timeout", "port_range"],
-        [Bind] = ["address", "port_range", "peer_check", "timeout"],
-        [Access] = ["default_reply", "default_log", "notify_denied"],
-        [Gssapi] = ["keytab", "service_principal", "protection"],
-    };
+    public static readonly IReadOnlyList<string> Sections = [.. SectionSchemas.Select(s => s.Name)];
+
+    /// <summary>The keys of each section, as names; the readers are in <see cref="SectionSchemas"/>.</summary>
+    public static readonly IReadOnlyDictionary<string, IReadOnlyList<string>> Keys =
+        SectionSchemas.ToDictionary(s => s.Name, IReadOnlyList<string> (s) => [.. s.Keys.Select(k => k.Name)], StringComparer.Ordinal);
+
+    /// <summary>The reader of a key <see cref="Keys"/> lists.</summary>
+    public static ConfigKey Key(string section, string name) =>
+        SectionSchemas.First(s => s.Name == section).Find(name)
+        ?? throw new InvalidOperationException($"configuration key {section}.{name} has no reader");
 
     /// <summary>
     /// The keys of one <c>[[rule]]</c> table (docs/policy.md). Not in <see cref="Keys"/>: a rule is

@@ -55,7 +55,7 @@ public static class EndpointSyntax
             portText = text[(colon + 1)..];
         }
 
-        if (!IPAddressSyntax.TryParse(addressText, out IPAddress? address, out ValueProblem addressProblem))
+        if (!AddressValues.TryParseAddress(addressText, out IPAddress? address, out ValueProblem addressProblem))
         {
             problem = addressProblem with { Message = $"listen address \"{text}\": {addressProblem.Message}" };
             return false;

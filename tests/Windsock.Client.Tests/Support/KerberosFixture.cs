@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using Windsock.Tests.Shared;
 using Xunit;
 
 [assembly: AssemblyFixture(typeof(Windsock.Client.Tests.Support.KerberosFixture))]

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Windsock.Tests.Shared;
 using Xunit;
 
 namespace Windsock.Interop.Tests.Infrastructure;

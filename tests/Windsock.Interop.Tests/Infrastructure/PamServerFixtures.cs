@@ -1,4 +1,3 @@
-using Windsock.Tests.Shared;
 using Xunit;
 
 namespace Windsock.Interop.Tests.Infrastructure;

@@ -2,7 +2,6 @@ using System.Net;
 using Microsoft.Extensions.Time.Testing;
 using Windsock.Server.Authentication;
 using Windsock.Server.Authentication.Pam;
-using Windsock.Tests.Shared;
 using Xunit;
 
 namespace Windsock.Server.Tests.Authentication;

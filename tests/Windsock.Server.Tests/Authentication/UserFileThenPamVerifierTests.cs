@@ -1,7 +1,6 @@
 using System.Net;
 using Windsock.Server.Authentication;
 using Windsock.Server.Authentication.Pam;
-using Windsock.Tests.Shared;
 using Xunit;
 
 namespace Windsock.Server.Tests.Authentication;

@@ -1,6 +1,5 @@
 using Windsock.Server.Configuration;
 using Windsock.Server.Gssapi;
-using Windsock.Tests.Shared;
 using Xunit;
 
 namespace Windsock.Server.Tests.Gssapi;

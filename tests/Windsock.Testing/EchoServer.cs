@@ -2,13 +2,13 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Windsock.Client.Tests.Support;
+namespace Windsock.Testing;
 
 /// <summary>
 /// A loopback TCP server that echoes what it receives, and after the client's FIN sends an optional
 /// trailer and closes: enough to observe data, half-close and the peer addresses the proxy used.
 /// </summary>
-internal sealed class EchoServer : IAsyncDisposable
+public sealed class EchoServer : IAsyncDisposable
 {
     private readonly Socket _listener;
     private readonly CancellationTokenSource _stop = new();

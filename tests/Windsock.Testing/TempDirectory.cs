@@ -1,7 +1,7 @@
-namespace Windsock.Server.Tests;
+namespace Windsock.Testing;
 
 /// <summary>A fresh folder per test, removed afterwards, so file tests never meet each other's leftovers.</summary>
-internal sealed class TempDirectory : IDisposable
+public sealed class TempDirectory : IDisposable
 {
     public TempDirectory()
     {

@@ -2,22 +2,28 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Windsock.Server.Tests.Support;
+namespace Windsock.Testing;
 
 /// <summary>
 /// A loopback UDP echo: every datagram goes back to its sender unchanged. With both loopbacks it
 /// listens on 127.0.0.1 and [::1] with one port, so "localhost" reaches it whichever address wins.
 /// It remembers what it received, so tests can prove a datagram never arrived.
 /// </summary>
-internal sealed class UdpEcho : IAsyncDisposable
+public sealed class UdpEcho : IAsyncDisposable
 {
     private const int Attempts = 50;
     private readonly List<Socket> _sockets = [];
     private readonly List<Task> _loops = [];
     private readonly CancellationTokenSource _stop = new();
 
+    /// <summary>On the given addresses, one port for all; on 127.0.0.1 when none is given.</summary>
     public UdpEcho(params IPAddress[] addresses)
     {
+        if (addresses.Length == 0)
+        {
+            addresses = [IPAddress.Loopback];
+        }
+
         for (int attempt = 0; ; attempt++)
         {
             try

@@ -5,12 +5,13 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Windsock.Server.Authentication;
 using Windsock.Server.Configuration;
 using Windsock.Server.Logging;
+using Windsock.Server;
 using Windsock.Server.Sessions;
 
-namespace Windsock.Server.Tests.Support;
+namespace Windsock.Testing;
 
 /// <summary>A real SocksServer on 127.0.0.1:0 and [::1]:0 in this process, with its request log captured.</summary>
-internal sealed class TestServer : IAsyncDisposable
+public sealed class TestServer : IAsyncDisposable
 {
     private readonly ConcurrentQueue<string> _lines = new();
     private readonly SemaphoreSlim _lineAdded = new(0);

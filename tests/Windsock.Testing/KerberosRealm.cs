@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Windsock.Tests.Shared;
+namespace Windsock.Testing;
 
 /// <summary>
 /// A throwaway MIT Kerberos realm on loopback: its own krb5.conf and kdc.conf in a temporary directory,
@@ -75,7 +75,7 @@ public sealed class KerberosRealm : IAsyncDisposable
         {
             string directory = Path.Combine(Path.GetTempPath(), $"windsock-krb5-{Guid.NewGuid():N}");
             System.IO.Directory.CreateDirectory(directory);
-            int port = FreePort();
+            int port = FreePort.Closed();
             WriteConfiguration(directory, port, clockSkew);
             var env = new Dictionary<string, string>
             {
@@ -234,12 +234,6 @@ public sealed class KerberosRealm : IAsyncDisposable
             """);
     }
 
-    private static int FreePort()
-    {
-        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)probe.LocalEndPoint!).Port;
-    }
 
     /// <summary>Every stream redirected, the realm's environment added to the inherited one.</summary>
     private static ProcessStartInfo StartInfo(string file, IEnumerable<string> args, IReadOnlyDictionary<string, string> env)

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using Xunit;
 
-namespace Windsock.Tests.Shared;
+namespace Windsock.Testing;
 
 /// <summary>
 /// A throwaway system account for testing the PAM back end against the host's real PAM stack:
