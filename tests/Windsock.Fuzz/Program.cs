@@ -28,9 +28,10 @@ if (!FuzzTargets.All.TryGetValue(args[0], out var target))
 
 if (args.Length == 1)
 {
-    // Out of process: a stack overflow or an abort in the target is a crash AFL++ records, not the end of
-    // the fuzzing run. Inputs are small (AFL++ keeps them under a few KiB).
-    Fuzzer.OutOfProcess.Run(stream =>
+    // Persistent mode: one process runs input after input; an exception out of the target ends it, which
+    // AFL++ records as a crash with that input. (Out-of-process mode saved spurious SIGINT "crashes" here
+    // that did not replay.) Inputs are small (AFL++ keeps them under a few KiB).
+    Fuzzer.Run(stream =>
     {
         using var input = new MemoryStream();
         stream.CopyTo(input);
