@@ -51,7 +51,11 @@ public static class FuzzTargets
         if (result.IsDone)
         {
             FuzzFailure.Unless(result.Consumed <= datagram.Length && result.Consumed <= SocksLimits.MaxSocks5UdpHeaderLength, $"the header claims {result.Consumed} bytes of {datagram.Length}");
-            FuzzFailure.Unless(result.Consumed == header.EncodedLength, $"consumed {result.Consumed}, but the header encodes in {header.EncodedLength}");
+            // An IPv4-mapped IPv6 address (ATYP 4, ::ffff:a.b.c.d) is read as the IPv4 address it stands for, so
+            // rules see one form; written again it takes 12 bytes less. Everywhere else the header re-encodes to
+            // exactly what was read. (Payloads are always cut at Consumed, never at EncodedLength.)
+            int mapped = datagram[3] == 0x04 && header.Address.Type == AddressType.IPv4 ? 12 : 0;
+            FuzzFailure.Unless(result.Consumed == header.EncodedLength + mapped, $"consumed {result.Consumed}, but the header encodes in {header.EncodedLength}");
         }
         else if (result.IsError)
         {

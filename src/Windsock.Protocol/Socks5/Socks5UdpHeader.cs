@@ -21,6 +21,10 @@ public readonly record struct Socks5UdpHeader(byte Fragment, SocksEndpoint Addre
     /// <summary>True when FRAG is zero, i.e. the datagram is standalone rather than part of a sequence.</summary>
     public bool IsStandalone => Fragment == 0;
 
+    /// <summary>
+    /// The length <see cref="Write"/> produces. Not always the length that was parsed: an IPv4-mapped IPv6
+    /// address on the wire is read as its IPv4 address, 12 bytes shorter; cut a payload at the parse's Consumed.
+    /// </summary>
     public int EncodedLength => FixedLength + Address.Socks5EncodedLength;
 
     /// <summary>
