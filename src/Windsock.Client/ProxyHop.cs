@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Net;
 using Windsock.Protocol;
-using Windsock.Protocol.Gssapi;
+using System.Net.Security;
+using Windsock.Client.Gssapi;
 
 namespace Windsock.Client;
 
@@ -28,15 +29,23 @@ public sealed class ProxyHop
         Protocol = protocol;
     }
 
+    /// <summary>A hop at <paramref name="endPoint"/>.</summary>
+    /// <param name="endPoint">The proxy's address and port.</param>
+    /// <param name="protocol">The protocol it speaks; SOCKS5 by default.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="endPoint"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="protocol"/> is not defined.</exception>
     public ProxyHop(IPEndPoint endPoint, SocksProtocol protocol = SocksProtocol.Socks5)
         : this(endPoint?.Address.ToString() ?? throw new ArgumentNullException(nameof(endPoint)), endPoint.Port, protocol)
     {
     }
 
+    /// <summary>The proxy's host: an address as text (IPv6 without brackets), or a name.</summary>
     public string Host { get; }
 
+    /// <summary>The proxy's TCP port.</summary>
     public int Port { get; }
 
+    /// <summary>The protocol the proxy speaks.</summary>
     public SocksProtocol Protocol { get; }
 
     /// <summary>Username/password for SOCKS5. When set, the greeting offers both username/password and none,
@@ -148,7 +157,7 @@ public sealed class ProxyHop
             return null;
         }
 
-        GssapiProtectionLevel? protection = null;
+        ProtectionLevel? protection = null;
         string? service = null;
         foreach (string pair in query.Split('&', StringSplitOptions.RemoveEmptyEntries))
         {
@@ -160,9 +169,9 @@ public sealed class ProxyHop
                 case "gssapi":
                     protection = value switch
                     {
-                        null or "" or "confidentiality" => GssapiProtectionLevel.Confidentiality,
-                        "integrity" => GssapiProtectionLevel.Integrity,
-                        "clear" => GssapiProtectionLevel.Clear,
+                        null or "" or "confidentiality" => ProtectionLevel.EncryptAndSign,
+                        "integrity" => ProtectionLevel.Sign,
+                        "clear" => ProtectionLevel.None,
                         _ => throw new ArgumentException($"gssapi={value}: the protection is clear, integrity or confidentiality.", nameof(uri)),
                     };
                     break;
@@ -199,7 +208,7 @@ public sealed class ProxyHop
             _ => Resolution == NameResolution.Proxy ? "socks5h" : "socks5",
         };
         string host = Address?.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{Host}]" : Host;
-        string gssapi = _gssapi is null ? "" : $"?gssapi={_gssapi.Protection.ToString().ToLowerInvariant()}";
+        string gssapi = _gssapi is null ? "" : $"?gssapi={GssapiLevels.Name(_gssapi.Protection)}";
         return string.Create(CultureInfo.InvariantCulture, $"{scheme}://{host}:{Port}{gssapi}");
     }
 }

@@ -53,6 +53,7 @@ public sealed class SocksUdpClient : IDisposable, IAsyncDisposable
     /// <summary>This side's UDP address, as announced to the proxy.</summary>
     public IPEndPoint LocalEndPoint => (IPEndPoint)_udp.LocalEndPoint!;
 
+    /// <summary>The proxy that relays the datagrams.</summary>
     public ProxyHop Proxy => _hop.Hop;
 
     /// <summary>Sends one datagram to <paramref name="destination"/> (an <see cref="IPEndPoint"/> or <see cref="DnsEndPoint"/>) through the relay.</summary>
@@ -98,6 +99,14 @@ public sealed class SocksUdpClient : IDisposable, IAsyncDisposable
         }
     }
 
+    /// <summary>Sends one datagram to <paramref name="host"/>:<paramref name="port"/>: an address, or a name the proxy resolves.</summary>
+    /// <param name="payload">The datagram's payload.</param>
+    /// <param name="host">An IP address literal or a name.</param>
+    /// <param name="port">The destination's UDP port.</param>
+    /// <param name="cancellationToken">Cancels the send.</param>
+    /// <returns>A task that completes when the datagram is sent to the relay.</returns>
+    /// <exception cref="ArgumentException"><paramref name="host"/> is blank, or the payload does not fit one datagram with its header.</exception>
+    /// <exception cref="SocksException">The proxy closed the association.</exception>
     public ValueTask SendAsync(ReadOnlyMemory<byte> payload, string host, int port, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(host);
@@ -209,6 +218,7 @@ public sealed class SocksUdpClient : IDisposable, IAsyncDisposable
         }
     }
 
+    /// <summary>Ends the association: closes the UDP socket and the control connection.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1)
@@ -220,6 +230,8 @@ public sealed class SocksUdpClient : IDisposable, IAsyncDisposable
         _control.Dispose();
     }
 
+    /// <summary>As <see cref="Dispose"/>, and waits until the watch on the control connection has ended.</summary>
+    /// <returns>A task that completes when everything is closed.</returns>
     public async ValueTask DisposeAsync()
     {
         Dispose();

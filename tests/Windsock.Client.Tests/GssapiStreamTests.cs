@@ -1,3 +1,4 @@
+using System.Net.Security;
 using System.Net.Sockets;
 using Windsock.Client.Tests.Support;
 using Windsock.Protocol.Gssapi;
@@ -46,7 +47,7 @@ public class GssapiStreamTests(KerberosFixture kerberos)
         var plain = pair.ServerUnwrap(await pair.ReadClientTokenAsync(cts.Token), out bool encrypted);
         Assert.False(encrypted);
         Assert.Equal("signed only"u8.ToArray(), plain);
-        Assert.Equal(GssapiProtectionLevel.Integrity, pair.Client.Protection);
+        Assert.Equal(ProtectionLevel.Sign, pair.Client.Protection);
     }
 
     [Fact]
