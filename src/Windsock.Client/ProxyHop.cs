@@ -13,6 +13,11 @@ public sealed class ProxyHop
     private readonly SocksGssapiOptions? _gssapi;
 
     /// <summary>A hop at <paramref name="host"/>: an IP address, or a name that the previous hop resolves when it resolves names, otherwise resolved here.</summary>
+    /// <param name="host">An IP address literal (IPv6 without brackets) or a host name.</param>
+    /// <param name="port">The proxy's TCP port, 0 to 65535.</param>
+    /// <param name="protocol">The protocol it speaks; SOCKS5 by default.</param>
+    /// <exception cref="ArgumentException"><paramref name="host"/> is null, empty or white space.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="port"/> or <paramref name="protocol"/> is out of range.</exception>
     public ProxyHop(string host, int port, SocksProtocol protocol = SocksProtocol.Socks5)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(host);
@@ -113,6 +118,10 @@ public sealed class ProxyHop
     /// asks for GSSAPI on a SOCKS5 hop: <c>?gssapi</c> (confidentiality required), <c>?gssapi=clear</c>,
     /// <c>?gssapi=integrity</c>, with <c>&amp;gssapi-service=NAME</c> for a service other than rcmd.
     /// </summary>
+    /// <param name="uri">An absolute SOCKS proxy URI.</param>
+    /// <returns>The hop the URI describes.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="uri"/> is null.</exception>
+    /// <exception cref="ArgumentException">The URI is relative, not a SOCKS scheme, or has bad user info or query parameters.</exception>
     public static ProxyHop FromUri(Uri uri)
     {
         ArgumentNullException.ThrowIfNull(uri);
@@ -199,6 +208,7 @@ public sealed class ProxyHop
     }
 
     /// <summary>scheme://host:port, without credentials, as error messages show it (with <c>?gssapi=LEVEL</c> for a GSSAPI hop).</summary>
+    /// <returns>E.g. <c>socks5h://proxy.example:1080</c>.</returns>
     public override string ToString()
     {
         string scheme = Protocol switch

@@ -57,6 +57,12 @@ public sealed class SocksUdpClient : IDisposable, IAsyncDisposable
     public ProxyHop Proxy => _hop.Hop;
 
     /// <summary>Sends one datagram to <paramref name="destination"/> (an <see cref="IPEndPoint"/> or <see cref="DnsEndPoint"/>) through the relay.</summary>
+    /// <param name="payload">The datagram's payload.</param>
+    /// <param name="destination">Where it goes: an address, or a name the proxy resolves.</param>
+    /// <param name="cancellationToken">Cancels the send.</param>
+    /// <returns>A task that completes when the datagram is sent to the relay.</returns>
+    /// <exception cref="ArgumentException">The payload does not fit one datagram with its header (and, under GSSAPI, its wrap).</exception>
+    /// <exception cref="SocksException">The proxy closed the association.</exception>
     public async ValueTask SendAsync(ReadOnlyMemory<byte> payload, EndPoint destination, CancellationToken cancellationToken = default)
     {
         var target = destination is IPEndPoint ip
@@ -118,6 +124,12 @@ public sealed class SocksUdpClient : IDisposable, IAsyncDisposable
     /// Datagrams with a malformed header or FRAG != 0 are dropped. A payload larger than the buffer
     /// fails with <see cref="SocketError.MessageSize"/>, as a plain UDP socket does.
     /// </summary>
+    /// <param name="buffer">Where the payload goes.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>The payload's length and its sender.</returns>
+    /// <exception cref="InvalidOperationException">Another receive is already waiting.</exception>
+    /// <exception cref="SocketException">The payload is larger than <paramref name="buffer"/> (<see cref="SocketError.MessageSize"/>).</exception>
+    /// <exception cref="SocksException">The proxy closed the association.</exception>
     public async ValueTask<SocksUdpReceiveResult> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         if (Interlocked.Exchange(ref _receiving, 1) == 1)
@@ -182,6 +194,10 @@ public sealed class SocksUdpClient : IDisposable, IAsyncDisposable
     }
 
     /// <summary>Receives the next datagram into a new array of its exact size.</summary>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>The datagram: its payload and its sender.</returns>
+    /// <exception cref="InvalidOperationException">Another receive is already waiting.</exception>
+    /// <exception cref="SocksException">The proxy closed the association.</exception>
     public async ValueTask<SocksUdpDatagram> ReceiveAsync(CancellationToken cancellationToken = default)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(MaxDatagramSize);

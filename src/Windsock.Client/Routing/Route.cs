@@ -55,6 +55,7 @@ public sealed class Route
     }
 
     /// <summary>"deny (client.toml:3:1)", "via socks5h://a:1080, then socks5h://b:1080 (ALL_PROXY)".</summary>
+    /// <returns>The action, the proxies for via, and the origin.</returns>
     public override string ToString() => Action switch
     {
         RouteAction.Deny => $"deny ({Origin})",

@@ -34,6 +34,7 @@ public sealed class RouteExplanation
     public IReadOnlyList<RoutingRuleTrace> Rules { get; }
 
     /// <summary>One line per rule, then the route.</summary>
+    /// <returns>The explanation as <c>windsock check --client</c> prints it.</returns>
     public override string ToString()
     {
         var text = new StringBuilder();
@@ -67,6 +68,7 @@ public sealed class RoutingRuleTrace
     public string Reason { get; }
 
     /// <summary>"rule 2 "office" (client.toml:9:1) did not match: port 22 not in {80,443}".</summary>
+    /// <returns>The rule and its result in words.</returns>
     public override string ToString() => Result switch
     {
         RoutingRuleResult.Matched => $"{Rule} matched ({Rule.Route.Action.ToString().ToLowerInvariant()}): {Reason}",
