@@ -261,11 +261,13 @@ public class RoutingTests
     public async Task A_proxy_that_does_not_answer_the_connection_times_out_into_unreachable()
     {
         using var cts = Bounded.Cts();
-        // 192.0.2.1 (TEST-NET-1) is never routed: the SYN gets no answer (or an immediate "unreachable").
-        var router = Router.Parse("[[rule]]\naction = \"via\"\nproxies = [\"socks5h://192.0.2.1:1080\"]\n", "r.toml");
+        // A loopback listener with a full accept queue: the SYN gets no answer, as from a host that drops it.
+        using var stalled = new StalledListener();
+        var router = Router.Parse($"[[rule]]\naction = \"via\"\nproxies = [\"socks5h://127.0.0.1:{stalled.EndPoint.Port}\"]\n", "r.toml");
         router.Options = new SocksClientOptions { ConnectTimeout = TimeSpan.FromMilliseconds(300) };
         var e = await Assert.ThrowsAsync<SocksException>(() => router.ConnectAsync("example.org", 80, cts.Token));
         Assert.Equal(SocksErrorKind.ProxyUnreachable, e.Kind);
+        Assert.Equal(System.Net.Sockets.SocketError.TimedOut, Assert.IsType<System.Net.Sockets.SocketException>(e.InnerException).SocketErrorCode);
     }
 
     [Fact]
