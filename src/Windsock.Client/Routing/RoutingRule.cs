@@ -54,7 +54,7 @@ public sealed class RoutingRule
     internal PortSet? Ports { get; }
 
     /// <summary>Local user names the rule applies to (the old socks.conf's <c>*=userlist</c>); null for every user.</summary>
-    public IReadOnlyList<string>? Users { get; init; }
+    public IReadOnlyList<string>? Users { get; internal init; }
 
     /// <summary>The account this process runs as, which <see cref="Users"/> is compared with.</summary>
     public static string LocalUser => Environment.UserName;
