@@ -63,7 +63,7 @@ internal static class ClientCheck
         }
 
         string decidedBy = explanation.DecidedBy is { } decider
-            ? $"rule {decider.Number}{(decider.Name is null ? "" : $" \"{decider.Name}\"")} at {decider.Location.File}:{decider.Location.Line.ToString(CultureInfo.InvariantCulture)}"
+            ? $"rule {decider.Number}{(decider.Name is null ? "" : $" \"{decider.Name}\"")} at {decider.File}:{decider.Line.ToString(CultureInfo.InvariantCulture)}"
             : router.Rules.Count > 0 || explanation.Route.Action == RouteAction.Deny ? $"no rule: none in {router.Source} matched, and no match denies"
             : router.Source;
         await output.WriteLineAsync($"decided by: {decidedBy}").ConfigureAwait(false);
@@ -106,21 +106,21 @@ internal static class ClientCheck
     /// <summary>Which step of the lookup <see cref="Router.FromEnvironment()"/> took, in words.</summary>
     private static string DescribeLookup(Router router)
     {
-        string? named = Environment.GetEnvironmentVariable(Router.ConfigVariable);
+        string? named = Environment.GetEnvironmentVariable(Router.RoutingFileVariable);
         if (!string.IsNullOrEmpty(named))
         {
-            return $"${Router.ConfigVariable}";
+            return $"${Router.RoutingFileVariable}";
         }
 
         string[] files = [.. DefaultLocations()];
         if (files.Contains(router.Source, StringComparer.Ordinal))
         {
             return router.Source == files[0] || files.Length == 1
-                ? $"${Router.ConfigVariable} is not set; the first routing file that exists"
-                : $"${Router.ConfigVariable} is not set and {string.Join(", ", files.TakeWhile(f => f != router.Source))} does not exist";
+                ? $"${Router.RoutingFileVariable} is not set; the first routing file that exists"
+                : $"${Router.RoutingFileVariable} is not set and {string.Join(", ", files.TakeWhile(f => f != router.Source))} does not exist";
         }
 
-        string none = $"${Router.ConfigVariable} is not set and no routing file exists ({string.Join(", ", files)})";
+        string none = $"${Router.RoutingFileVariable} is not set and no routing file exists ({string.Join(", ", files)})";
         return router.Source is "ALL_PROXY" or "all_proxy" ? $"{none}; ${router.Source} is set" : $"{none}, and ALL_PROXY is not set";
     }
 

@@ -86,7 +86,7 @@ internal static class ClientForwardCommand
         }
 
         // The destination is fixed, so the route is too: a denial is reported now, not per connection.
-        Route route = router.Resolve(host, port);
+        Route route = router.GetRoute(host, port);
         if (route.Action == RouteAction.Deny)
         {
             await error.WriteLineAsync($"windsock {Name}: {ClientRouting.Destination(host, port)} is denied by {route.Origin}").ConfigureAwait(false);

@@ -1,10 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using Windsock.Client;
 using Windsock.Client.Routing;
-using Windsock.Protocol.Gssapi;
 
 namespace Windsock.Cli;
 
@@ -74,9 +74,9 @@ internal static class ClientRouting
                 ServiceName = result.GetValue(_service) ?? "rcmd",
                 Protection = result.GetValue(_protection) switch
                 {
-                    "clear" => GssapiProtectionLevel.Clear,
-                    "integrity" => GssapiProtectionLevel.Integrity,
-                    _ => GssapiProtectionLevel.Confidentiality,
+                    "clear" => ProtectionLevel.None,
+                    "integrity" => ProtectionLevel.Sign,
+                    _ => ProtectionLevel.EncryptAndSign,
                 },
             };
         }
@@ -95,7 +95,7 @@ internal static class ClientRouting
         try
         {
             router = proxies is { Length: > 0 }
-                ? Router.Through(new ProxyChain(proxies.Select(p => WithGssapi(ParseProxy(p), gssapi))))
+                ? Router.Through(new ProxyChain(proxies.Select(p => WithGssapi(ParseProxy(p), gssapi))), "--proxy")
                 : Router.FromEnvironment();
         }
         catch (RoutingFileException e)
@@ -111,7 +111,7 @@ internal static class ClientRouting
 
         if (verbose)
         {
-            router.Log = line => error.WriteLine($"windsock {command}: {line}");
+            router.Options = new SocksClientOptions { Logger = new LineLogger(error, $"windsock {command}: ") };
             error.WriteLine($"windsock {command}: routes from {router.Source}");
         }
 

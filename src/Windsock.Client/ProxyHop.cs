@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Net;
 using Windsock.Protocol;
-using Windsock.Protocol.Gssapi;
+using System.Net.Security;
+using Windsock.Client.Gssapi;
 
 namespace Windsock.Client;
 
@@ -12,6 +13,11 @@ public sealed class ProxyHop
     private readonly SocksGssapiOptions? _gssapi;
 
     /// <summary>A hop at <paramref name="host"/>: an IP address, or a name that the previous hop resolves when it resolves names, otherwise resolved here.</summary>
+    /// <param name="host">An IP address literal (IPv6 without brackets) or a host name.</param>
+    /// <param name="port">The proxy's TCP port, 0 to 65535.</param>
+    /// <param name="protocol">The protocol it speaks; SOCKS5 by default.</param>
+    /// <exception cref="ArgumentException"><paramref name="host"/> is null, empty or white space.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="port"/> or <paramref name="protocol"/> is out of range.</exception>
     public ProxyHop(string host, int port, SocksProtocol protocol = SocksProtocol.Socks5)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(host);
@@ -28,15 +34,23 @@ public sealed class ProxyHop
         Protocol = protocol;
     }
 
+    /// <summary>A hop at <paramref name="endPoint"/>.</summary>
+    /// <param name="endPoint">The proxy's address and port.</param>
+    /// <param name="protocol">The protocol it speaks; SOCKS5 by default.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="endPoint"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="protocol"/> is not defined.</exception>
     public ProxyHop(IPEndPoint endPoint, SocksProtocol protocol = SocksProtocol.Socks5)
         : this(endPoint?.Address.ToString() ?? throw new ArgumentNullException(nameof(endPoint)), endPoint.Port, protocol)
     {
     }
 
+    /// <summary>The proxy's host: an address as text (IPv6 without brackets), or a name.</summary>
     public string Host { get; }
 
+    /// <summary>The proxy's TCP port.</summary>
     public int Port { get; }
 
+    /// <summary>The protocol the proxy speaks.</summary>
     public SocksProtocol Protocol { get; }
 
     /// <summary>Username/password for SOCKS5. When set, the greeting offers both username/password and none,
@@ -104,6 +118,10 @@ public sealed class ProxyHop
     /// asks for GSSAPI on a SOCKS5 hop: <c>?gssapi</c> (confidentiality required), <c>?gssapi=clear</c>,
     /// <c>?gssapi=integrity</c>, with <c>&amp;gssapi-service=NAME</c> for a service other than rcmd.
     /// </summary>
+    /// <param name="uri">An absolute SOCKS proxy URI.</param>
+    /// <returns>The hop the URI describes.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="uri"/> is null.</exception>
+    /// <exception cref="ArgumentException">The URI is relative, not a SOCKS scheme, or has bad user info or query parameters.</exception>
     public static ProxyHop FromUri(Uri uri)
     {
         ArgumentNullException.ThrowIfNull(uri);
@@ -148,7 +166,7 @@ public sealed class ProxyHop
             return null;
         }
 
-        GssapiProtectionLevel? protection = null;
+        ProtectionLevel? protection = null;
         string? service = null;
         foreach (string pair in query.Split('&', StringSplitOptions.RemoveEmptyEntries))
         {
@@ -160,9 +178,9 @@ public sealed class ProxyHop
                 case "gssapi":
                     protection = value switch
                     {
-                        null or "" or "confidentiality" => GssapiProtectionLevel.Confidentiality,
-                        "integrity" => GssapiProtectionLevel.Integrity,
-                        "clear" => GssapiProtectionLevel.Clear,
+                        null or "" or "confidentiality" => ProtectionLevel.EncryptAndSign,
+                        "integrity" => ProtectionLevel.Sign,
+                        "clear" => ProtectionLevel.None,
                         _ => throw new ArgumentException($"gssapi={value}: the protection is clear, integrity or confidentiality.", nameof(uri)),
                     };
                     break;
@@ -190,6 +208,7 @@ public sealed class ProxyHop
     }
 
     /// <summary>scheme://host:port, without credentials, as error messages show it (with <c>?gssapi=LEVEL</c> for a GSSAPI hop).</summary>
+    /// <returns>E.g. <c>socks5h://proxy.example:1080</c>.</returns>
     public override string ToString()
     {
         string scheme = Protocol switch
@@ -199,7 +218,7 @@ public sealed class ProxyHop
             _ => Resolution == NameResolution.Proxy ? "socks5h" : "socks5",
         };
         string host = Address?.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{Host}]" : Host;
-        string gssapi = _gssapi is null ? "" : $"?gssapi={_gssapi.Protection.ToString().ToLowerInvariant()}";
+        string gssapi = _gssapi is null ? "" : $"?gssapi={GssapiLevels.Name(_gssapi.Protection)}";
         return string.Create(CultureInfo.InvariantCulture, $"{scheme}://{host}:{Port}{gssapi}");
     }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Windsock.Client.Gssapi;
 using Windsock.Client.Handshake;
 using Windsock.Protocol;
 
@@ -7,39 +8,84 @@ namespace Windsock.Client;
 
 /// <summary>
 /// Opens connections through a SOCKS proxy or a chain of them: CONNECT (the modern Rconnect), BIND
-/// (Rbind/Raccept) and UDP ASSOCIATE. Stateless and thread-safe: every call builds its own path.
-/// Time limits come from the caller's <see cref="CancellationToken"/>.
+/// (Rbind/Raccept), UDP ASSOCIATE, and Tor's RESOLVE and RESOLVE_PTR. Stateless and thread-safe: every
+/// call builds its own path. Time limits come from <see cref="Options"/> and the caller's
+/// <see cref="CancellationToken"/>, whichever ends first.
 /// </summary>
 public sealed class SocksClient
 {
+    /// <summary>A client for <paramref name="chain"/> with the default <see cref="SocksClientOptions"/>.</summary>
+    /// <param name="chain">The proxies to pass through, in order.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="chain"/> is null.</exception>
     public SocksClient(ProxyChain chain)
+        : this(chain, SocksClientOptions.Default)
+    {
+    }
+
+    /// <summary>A client for <paramref name="chain"/> with the given time limits and logger.</summary>
+    /// <param name="chain">The proxies to pass through, in order.</param>
+    /// <param name="options">Time limits and logging; <see cref="SocksClientOptions.Default"/> for the defaults.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="chain"/> or <paramref name="options"/> is null.</exception>
+    public SocksClient(ProxyChain chain, SocksClientOptions options)
     {
         ArgumentNullException.ThrowIfNull(chain);
+        ArgumentNullException.ThrowIfNull(options);
         Chain = chain;
+        Options = options;
     }
 
+    /// <summary>A client for a single proxy with the default <see cref="SocksClientOptions"/>.</summary>
+    /// <param name="proxy">The proxy.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="proxy"/> is null.</exception>
     public SocksClient(ProxyHop proxy)
-        : this(new ProxyChain(proxy ?? throw new ArgumentNullException(nameof(proxy))))
+        : this(proxy, SocksClientOptions.Default)
     {
     }
 
+    /// <summary>A client for a single proxy with the given time limits and logger.</summary>
+    /// <param name="proxy">The proxy.</param>
+    /// <param name="options">Time limits and logging; <see cref="SocksClientOptions.Default"/> for the defaults.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="proxy"/> or <paramref name="options"/> is null.</exception>
+    public SocksClient(ProxyHop proxy, SocksClientOptions options)
+        : this(new ProxyChain(proxy ?? throw new ArgumentNullException(nameof(proxy))), options)
+    {
+    }
+
+    /// <summary>The proxies every call passes through, in order.</summary>
     public ProxyChain Chain { get; }
 
-    /// <summary>
-    /// Bounds each TCP connection attempt to the first hop; when it runs out the failure is
-    /// <see cref="SocksErrorKind.ProxyUnreachable"/>, so the router can try its next proxy. Null: the caller's token only.
-    /// </summary>
-    internal TimeSpan? ProxyConnectTimeout { get; init; }
+    /// <summary>The time limits and logger of every call.</summary>
+    public SocksClientOptions Options { get; }
 
     private HopContext LastHop => new(Chain.Count - 1, Chain.Count, Chain[^1]);
 
+    /// <summary>True when some hop of the chain wraps the data (GSSAPI integrity or confidentiality).</summary>
+    internal bool Protects => Chain.Any(h => h.Protects);
+
     /// <summary>Connects to <paramref name="host"/> (an address or a name) through the chain; the socket then carries the destination's bytes.</summary>
+    /// <param name="host">The destination: an IP address literal, or a name that the last hop resolves (or this machine, per <see cref="ProxyHop.Resolution"/>).</param>
+    /// <param name="port">The destination's TCP port.</param>
+    /// <param name="cancellationToken">Cancels the connection attempt; the socket is closed.</param>
+    /// <returns>A socket connected to the destination through the chain; the caller owns it.</returns>
+    /// <exception cref="ArgumentException"><paramref name="host"/> is null, empty or white space.</exception>
+    /// <exception cref="SocksException">A proxy could not be reached, refused, timed out or broke the protocol; <see cref="SocksException.Kind"/> says which.</exception>
+    /// <exception cref="InvalidOperationException">A hop protects the data with GSSAPI: use <see cref="ConnectStreamAsync(string, int, CancellationToken)"/>.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public Task<Socket> ConnectAsync(string host, int port, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(host);
-        return ConnectAsync(new DnsEndPoint(host, port), cancellationToken);
+        return ConnectAsync(ToEndPoint(host, port), cancellationToken);
     }
 
+    /// <summary>Connects to <paramref name="address"/>:<paramref name="port"/> through the chain.</summary>
+    /// <param name="address">The destination's address.</param>
+    /// <param name="port">The destination's TCP port.</param>
+    /// <param name="cancellationToken">Cancels the connection attempt; the socket is closed.</param>
+    /// <returns>A socket connected to the destination through the chain; the caller owns it.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="address"/> is null.</exception>
+    /// <exception cref="SocksException">A proxy could not be reached, refused, timed out or broke the protocol.</exception>
+    /// <exception cref="InvalidOperationException">A hop protects the data with GSSAPI: use <see cref="ConnectStreamAsync(IPAddress, int, CancellationToken)"/>.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public Task<Socket> ConnectAsync(IPAddress address, int port, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(address);
@@ -47,11 +93,18 @@ public sealed class SocksClient
     }
 
     /// <summary>Connects to an <see cref="IPEndPoint"/> or a <see cref="DnsEndPoint"/> through the chain.</summary>
+    /// <param name="destination">An <see cref="IPEndPoint"/> or a <see cref="DnsEndPoint"/>.</param>
+    /// <param name="cancellationToken">Cancels the connection attempt; the socket is closed.</param>
+    /// <returns>A socket connected to the destination through the chain; the caller owns it.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="destination"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is neither an <see cref="IPEndPoint"/> nor a <see cref="DnsEndPoint"/>.</exception>
+    /// <exception cref="SocksException">A proxy could not be reached, refused, timed out or broke the protocol.</exception>
     /// <exception cref="InvalidOperationException">A hop protects the data with GSSAPI: only <see cref="ConnectStreamAsync(EndPoint, CancellationToken)"/> can carry it.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public async Task<Socket> ConnectAsync(EndPoint destination, CancellationToken cancellationToken = default)
     {
         RequireUnwrapped(nameof(ConnectAsync), nameof(ConnectStreamAsync));
-        var connection = await OpenAsync(destination, cancellationToken).ConfigureAwait(false);
+        var connection = await RunAsync(token => OpenAsync(destination, token), cancellationToken).ConfigureAwait(false);
         return connection.IsWrapped ? throw Wrapped(connection, nameof(ConnectAsync), nameof(ConnectStreamAsync)) : connection.Socket;
     }
 
@@ -60,27 +113,78 @@ public sealed class SocksClient
     /// <see cref="NetworkStream"/>, or a <see cref="GssapiStream"/> when a hop protects the data with GSSAPI
     /// integrity or confidentiality (the only way to use such a hop).
     /// </summary>
+    /// <param name="destination">An <see cref="IPEndPoint"/> or a <see cref="DnsEndPoint"/>.</param>
+    /// <param name="cancellationToken">Cancels the connection attempt; the connection is closed.</param>
+    /// <returns>A stream to the destination through the chain; disposing it closes the connection.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="destination"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is neither an <see cref="IPEndPoint"/> nor a <see cref="DnsEndPoint"/>.</exception>
+    /// <exception cref="SocksException">A proxy could not be reached, refused, timed out or broke the protocol.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public async Task<Stream> ConnectStreamAsync(EndPoint destination, CancellationToken cancellationToken = default)
     {
-        var connection = await OpenAsync(destination, cancellationToken).ConfigureAwait(false);
+        var connection = await RunAsync(token => OpenAsync(destination, token), cancellationToken).ConfigureAwait(false);
         return connection.Stream;
     }
 
+    /// <summary>As <see cref="ConnectStreamAsync(EndPoint, CancellationToken)"/> to <paramref name="host"/> (an address or a name).</summary>
+    /// <param name="host">The destination: an IP address literal or a name.</param>
+    /// <param name="port">The destination's TCP port.</param>
+    /// <param name="cancellationToken">Cancels the connection attempt; the connection is closed.</param>
+    /// <returns>A stream to the destination through the chain; disposing it closes the connection.</returns>
+    /// <exception cref="ArgumentException"><paramref name="host"/> is null, empty or white space.</exception>
+    /// <exception cref="SocksException">A proxy could not be reached, refused, timed out or broke the protocol.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public Task<Stream> ConnectStreamAsync(string host, int port, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(host);
-        return ConnectStreamAsync(IPAddress.TryParse(host, out var address) ? new IPEndPoint(address, port) : new DnsEndPoint(host, port), cancellationToken);
+        return ConnectStreamAsync(ToEndPoint(host, port), cancellationToken);
     }
 
-    /// <summary>True when some hop of the chain wraps the data (GSSAPI integrity or confidentiality).</summary>
-    internal bool Protects => Chain.Any(h => h.Protects);
+    /// <summary>As <see cref="ConnectStreamAsync(EndPoint, CancellationToken)"/> to <paramref name="address"/>:<paramref name="port"/>.</summary>
+    /// <param name="address">The destination's address.</param>
+    /// <param name="port">The destination's TCP port.</param>
+    /// <param name="cancellationToken">Cancels the connection attempt; the connection is closed.</param>
+    /// <returns>A stream to the destination through the chain; disposing it closes the connection.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="address"/> is null.</exception>
+    /// <exception cref="SocksException">A proxy could not be reached, refused, timed out or broke the protocol.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public Task<Stream> ConnectStreamAsync(IPAddress address, int port, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        return ConnectStreamAsync(new IPEndPoint(address, port), cancellationToken);
+    }
+
+    private static EndPoint ToEndPoint(string host, int port) =>
+        IPAddress.TryParse(host, out var address) ? new IPEndPoint(address, port) : new DnsEndPoint(host, port);
+
+    /// <summary>
+    /// Runs one public call under its <see cref="ClientCall"/>: the options reach the handshake, the
+    /// handshake clock bounds it, and a cancellation by the caller is reported with the caller's token.
+    /// </summary>
+    private async Task<T> RunAsync<T>(Func<CancellationToken, Task<T>> operation, CancellationToken cancellationToken)
+    {
+        using var call = ClientCall.Begin(Options, cancellationToken);
+        try
+        {
+            return await operation(call.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e) when (call.TimedOut)
+        {
+            // Cancelled outside a read or write of a hop (a name resolved for the chain): still the handshake's limit.
+            throw new HopContext(0, Chain.Count, Chain[0]).TimedOut("the handshake", Options.HandshakeTimeout, e);
+        }
+        catch (OperationCanceledException e) when (cancellationToken.IsCancellationRequested && e.CancellationToken != cancellationToken)
+        {
+            throw new OperationCanceledException(e.Message, e, cancellationToken);
+        }
+    }
 
     private void RequireUnwrapped(string method, string instead)
     {
         if (Protects)
         {
             throw new InvalidOperationException(
-                $"{method} returns a plain socket, and a hop of {Chain} protects the data with GSSAPI ({Chain.First(h => h.Protects).Gssapi!.Protection.ToString().ToLowerInvariant()}): use {instead}, whose stream wraps and unwraps it.");
+                $"{method} returns a plain socket, and a hop of {Chain} protects the data with GSSAPI ({GssapiLevels.Name(Chain.First(h => h.Protects).Gssapi!.Protection)}): use {instead}, whose stream wraps and unwraps it.");
         }
     }
 
@@ -101,7 +205,7 @@ public sealed class SocksClient
             SocksException? firstFailure = null;
             foreach (var target in candidates)
             {
-                var connection = await Tunnel.OpenToLastHopAsync(Chain, buffer, cancellationToken, ProxyConnectTimeout).ConfigureAwait(false);
+                var connection = await Tunnel.OpenToLastHopAsync(Chain, buffer, cancellationToken).ConfigureAwait(false);
                 try
                 {
                     await HopHandshake.RequestAsync(connection, last, ProxyCommand.Connect, target, buffer, cancellationToken).ConfigureAwait(false);
@@ -132,21 +236,30 @@ public sealed class SocksClient
     /// <summary>
     /// Asks the last hop to listen for one connection from <paramref name="expectedPeer"/> (the
     /// application server that will connect back; many proxies only accept a connection from that address).
-    /// Tell the peer <see cref="SocksBind.Announced"/>, then call <see cref="SocksBind.AcceptAsync"/>.
+    /// Tell the peer <see cref="SocksBind.ListenEndPoint"/>, then call <see cref="SocksBind.AcceptAsync"/>.
     /// </summary>
-    public async Task<SocksBind> BindAsync(EndPoint expectedPeer, CancellationToken cancellationToken = default)
+    /// <param name="expectedPeer">Where the peer will connect from (port 0: any port), as an <see cref="IPEndPoint"/> or a <see cref="DnsEndPoint"/>.</param>
+    /// <param name="cancellationToken">Cancels the request (not the accept that follows); the connection is closed.</param>
+    /// <returns>The BIND in progress, after the proxy's first reply; dispose it to cancel the BIND.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="expectedPeer"/> is null.</exception>
+    /// <exception cref="SocksException">A proxy could not be reached, refused, timed out or broke the protocol.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public Task<SocksBind> BindAsync(EndPoint expectedPeer, CancellationToken cancellationToken = default) =>
+        RunAsync(token => BindCoreAsync(expectedPeer, token), cancellationToken);
+
+    private async Task<SocksBind> BindCoreAsync(EndPoint expectedPeer, CancellationToken cancellationToken)
     {
         var buffer = HandshakeBuffer.Rent();
         try
         {
             var last = LastHop;
             var target = (await DestinationResolver.ResolveAsync(last, expectedPeer, cancellationToken).ConfigureAwait(false))[0];
-            var connection = await Tunnel.OpenToLastHopAsync(Chain, buffer, cancellationToken, ProxyConnectTimeout).ConfigureAwait(false);
+            var connection = await Tunnel.OpenToLastHopAsync(Chain, buffer, cancellationToken).ConfigureAwait(false);
             try
             {
                 var bound = await HopHandshake.RequestAsync(connection, last, ProxyCommand.Bind, target, buffer, cancellationToken).ConfigureAwait(false);
-                var announced = await ProxyAddress.ResolveAsync(connection.Socket, last, bound, cancellationToken).ConfigureAwait(false);
-                return new SocksBind(connection, last, target, announced);
+                var listening = await ProxyAddress.ResolveAsync(connection.Socket, last, bound, cancellationToken).ConfigureAwait(false);
+                return new SocksBind(connection, last, target, listening, Options);
             }
             catch
             {
@@ -165,9 +278,14 @@ public sealed class SocksClient
     /// (SOCKS5 CMD X'F0', served by Tor and Windsock) and returns the address it answers. An address
     /// is sent as it is (proxies answer it as itself). Nothing is connected.
     /// </summary>
+    /// <param name="host">The name to resolve.</param>
+    /// <param name="cancellationToken">Cancels the lookup.</param>
+    /// <returns>The address the proxy answered.</returns>
+    /// <exception cref="ArgumentException"><paramref name="host"/> is null, empty or white space.</exception>
     /// <exception cref="NotSupportedException">The last hop does not speak SOCKS5.</exception>
-    /// <exception cref="SocksException">The proxy refused or failed (REP 4: the name does not resolve), or broke the protocol.</exception>
-    public async Task<IPAddress> ResolveAsync(string host, CancellationToken cancellationToken = default)
+    /// <exception cref="SocksException">The proxy refused or failed (REP 4: the name does not resolve; REP 7: RESOLVE not served), timed out, or broke the protocol.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public async Task<IPAddress> ResolveNameAsync(string host, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(host);
         var last = LastHop;
@@ -186,23 +304,28 @@ public sealed class SocksClient
             target = SocksEndpoint.FromHost(host, 0);
         }
 
-        var answer = await RequestOnceAsync(last, ProxyCommand.Resolve, target, cancellationToken).ConfigureAwait(false);
+        var answer = await RunAsync(token => RequestOnceAsync(last, ProxyCommand.Resolve, target, token), cancellationToken).ConfigureAwait(false);
         return answer.Address ?? throw last.Violation($"it answered RESOLVE with the name {answer.Host}, not an address", target.ToString());
     }
 
     /// <summary>
-    /// Asks the chain's last hop for the name of <paramref name="address"/> with Tor's RESOLVE_PTR
-    /// extension (SOCKS5 CMD X'F1') and returns the name it answers.
+    /// Asks the chain's last hop for the name of <paramref name="address"/> (a reverse lookup) with Tor's
+    /// RESOLVE_PTR extension (SOCKS5 CMD X'F1') and returns the name it answers.
     /// </summary>
+    /// <param name="address">The address to look up.</param>
+    /// <param name="cancellationToken">Cancels the lookup.</param>
+    /// <returns>The name the proxy answered.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="address"/> is null.</exception>
     /// <exception cref="NotSupportedException">The last hop does not speak SOCKS5.</exception>
-    /// <exception cref="SocksException">The proxy refused or failed (REP 4: no name), or broke the protocol.</exception>
-    public async Task<string> ResolvePtrAsync(IPAddress address, CancellationToken cancellationToken = default)
+    /// <exception cref="SocksException">The proxy refused or failed (REP 4: no name), timed out, or broke the protocol.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public async Task<string> ResolveAddressAsync(IPAddress address, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(address);
         var last = LastHop;
         RequireSocks5(last, "RESOLVE_PTR");
         var target = DestinationResolver.FromAddress(last, address, 0);
-        var answer = await RequestOnceAsync(last, ProxyCommand.ResolvePtr, target, cancellationToken).ConfigureAwait(false);
+        var answer = await RunAsync(token => RequestOnceAsync(last, ProxyCommand.ResolvePtr, target, token), cancellationToken).ConfigureAwait(false);
         // Tor answers a name; an address in the reply is passed on as text rather than refused.
         return answer.Host ?? answer.Address!.ToString();
     }
@@ -221,7 +344,7 @@ public sealed class SocksClient
         var buffer = HandshakeBuffer.Rent();
         try
         {
-            using var connection = await Tunnel.OpenToLastHopAsync(Chain, buffer, cancellationToken, ProxyConnectTimeout).ConfigureAwait(false);
+            using var connection = await Tunnel.OpenToLastHopAsync(Chain, buffer, cancellationToken).ConfigureAwait(false);
             return await HopHandshake.RequestAsync(connection, last, command, target, buffer, cancellationToken).ConfigureAwait(false);
         }
         finally
@@ -235,7 +358,12 @@ public sealed class SocksClient
     /// so a chain of more than one hop cannot carry them. When the hop protects with GSSAPI, each datagram
     /// is wrapped on its way to the relay and unwrapped on its way back.
     /// </summary>
-    public async Task<SocksUdpClient> AssociateUdpAsync(CancellationToken cancellationToken = default)
+    /// <param name="cancellationToken">Cancels the request (not the association once it is open).</param>
+    /// <returns>The association; disposing it ends the association.</returns>
+    /// <exception cref="NotSupportedException">The chain has more than one hop, or the proxy does not speak SOCKS5.</exception>
+    /// <exception cref="SocksException">The proxy could not be reached, refused, timed out or broke the protocol.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public Task<SocksUdpClient> AssociateUdpAsync(CancellationToken cancellationToken = default)
     {
         if (Chain.Count != 1)
         {
@@ -247,11 +375,16 @@ public sealed class SocksClient
             throw new NotSupportedException("UDP ASSOCIATE needs a SOCKS5 proxy.");
         }
 
+        return RunAsync(AssociateUdpCoreAsync, cancellationToken);
+    }
+
+    private async Task<SocksUdpClient> AssociateUdpCoreAsync(CancellationToken cancellationToken)
+    {
         var buffer = HandshakeBuffer.Rent();
         try
         {
             var hop = LastHop;
-            var control = await Tunnel.OpenToLastHopAsync(Chain, buffer, cancellationToken, ProxyConnectTimeout).ConfigureAwait(false);
+            var control = await Tunnel.OpenToLastHopAsync(Chain, buffer, cancellationToken).ConfigureAwait(false);
             Socket? udp = null;
             try
             {

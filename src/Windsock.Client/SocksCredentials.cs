@@ -6,6 +6,11 @@ namespace Windsock.Client;
 /// <summary>A user name and password for RFC 1929 authentication. <see cref="ToString"/> never shows the password.</summary>
 public sealed class SocksCredentials
 {
+    /// <summary>Credentials for RFC 1929; each is checked here, so a bad configuration fails where it is written.</summary>
+    /// <param name="userName">1 to 255 bytes of UTF-8.</param>
+    /// <param name="password">1 to 255 bytes of UTF-8.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="userName"/> or <paramref name="password"/> is null.</exception>
+    /// <exception cref="ArgumentException">Either is empty or longer than 255 bytes of UTF-8.</exception>
     public SocksCredentials(string userName, string password)
     {
         ArgumentNullException.ThrowIfNull(userName);
@@ -26,9 +31,13 @@ public sealed class SocksCredentials
         Password = password;
     }
 
+    /// <summary>The user name.</summary>
     public string UserName { get; }
 
+    /// <summary>The password; never part of a message or <see cref="ToString"/>.</summary>
     public string Password { get; }
 
+    /// <summary>"user:***".</summary>
+    /// <returns>The user name with the password hidden.</returns>
     public override string ToString() => $"{UserName}:***";
 }

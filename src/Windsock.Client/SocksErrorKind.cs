@@ -3,6 +3,12 @@ namespace Windsock.Client;
 /// <summary>Which step of talking to a proxy went wrong.</summary>
 public enum SocksErrorKind
 {
+    /// <summary>
+    /// Not set: a <see cref="SocksException"/> made with one of its public constructors, e.g. by code that
+    /// wraps this library. The client itself never reports it.
+    /// </summary>
+    Unknown,
+
     /// <summary>No TCP connection to the first hop (its name did not resolve, or every address refused or timed out).</summary>
     ProxyUnreachable,
 
@@ -39,4 +45,10 @@ public enum SocksErrorKind
     /// is the level granted: 0 clear, 1 integrity, 2 confidentiality).
     /// </summary>
     InsufficientProtection,
+
+    /// <summary>
+    /// The proxy accepted the TCP connection but did not finish the handshake within
+    /// <see cref="SocksClientOptions.HandshakeTimeout"/> (a silent or stalled proxy). The inner exception is a <see cref="TimeoutException"/>.
+    /// </summary>
+    TimedOut,
 }

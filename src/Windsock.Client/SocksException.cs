@@ -7,16 +7,22 @@ namespace Windsock.Client;
 /// </summary>
 public sealed class SocksException : IOException
 {
+    /// <summary>An exception with a generic message: a SOCKS proxy failed; Kind is Unknown.</summary>
     public SocksException()
         : this("A SOCKS proxy failed.")
     {
     }
 
+    /// <summary>An exception with <paramref name="message"/>.</summary>
+    /// <param name="message">What went wrong.</param>
     public SocksException(string message)
         : base(message)
     {
     }
 
+    /// <summary>An exception with <paramref name="message"/> caused by <paramref name="innerException"/>.</summary>
+    /// <param name="message">What went wrong.</param>
+    /// <param name="innerException">The cause, or null.</param>
     public SocksException(string message, Exception? innerException)
         : base(message, innerException)
     {
@@ -35,6 +41,7 @@ public sealed class SocksException : IOException
         ReplyMeaning = replyMeaning;
     }
 
+    /// <summary>Which step failed; <see cref="SocksErrorKind.Unknown"/> for an exception made with a public constructor.</summary>
     public SocksErrorKind Kind { get; }
 
     /// <summary>Zero-based position in the chain of the proxy that failed (the one that answered, not the one it was asked to reach).</summary>
@@ -57,8 +64,10 @@ public sealed class SocksException : IOException
     public string? ReplyMeaning { get; }
 
     /// <summary>
-    /// The proxy's own explanation, when it sends one. No SOCKS version carries text; this stays null
-    /// until Windsock's reason extension exists.
+    /// The proxy's own explanation of a refusal, in words, e.g. "outbound SMTP is blocked; use the relay". No
+    /// SOCKS version carries text: a Windsock server sends it after a SOCKS5 failure reply, to clients that
+    /// offer Windsock's reason method (this one does; docs/protocol-extensions.md), within
+    /// <see cref="SocksClientOptions.DenialReasonTimeout"/>. Null from other servers, and over SOCKS4.
     /// </summary>
     public string? Reason { get; }
 }

@@ -53,9 +53,16 @@ public sealed class SocksUdpClient : IDisposable, IAsyncDisposable
     /// <summary>This side's UDP address, as announced to the proxy.</summary>
     public IPEndPoint LocalEndPoint => (IPEndPoint)_udp.LocalEndPoint!;
 
+    /// <summary>The proxy that relays the datagrams.</summary>
     public ProxyHop Proxy => _hop.Hop;
 
     /// <summary>Sends one datagram to <paramref name="destination"/> (an <see cref="IPEndPoint"/> or <see cref="DnsEndPoint"/>) through the relay.</summary>
+    /// <param name="payload">The datagram's payload.</param>
+    /// <param name="destination">Where it goes: an address, or a name the proxy resolves.</param>
+    /// <param name="cancellationToken">Cancels the send.</param>
+    /// <returns>A task that completes when the datagram is sent to the relay.</returns>
+    /// <exception cref="ArgumentException">The payload does not fit one datagram with its header (and, under GSSAPI, its wrap).</exception>
+    /// <exception cref="SocksException">The proxy closed the association.</exception>
     public async ValueTask SendAsync(ReadOnlyMemory<byte> payload, EndPoint destination, CancellationToken cancellationToken = default)
     {
         var target = destination is IPEndPoint ip
@@ -98,6 +105,14 @@ public sealed class SocksUdpClient : IDisposable, IAsyncDisposable
         }
     }
 
+    /// <summary>Sends one datagram to <paramref name="host"/>:<paramref name="port"/>: an address, or a name the proxy resolves.</summary>
+    /// <param name="payload">The datagram's payload.</param>
+    /// <param name="host">An IP address literal or a name.</param>
+    /// <param name="port">The destination's UDP port.</param>
+    /// <param name="cancellationToken">Cancels the send.</param>
+    /// <returns>A task that completes when the datagram is sent to the relay.</returns>
+    /// <exception cref="ArgumentException"><paramref name="host"/> is blank, or the payload does not fit one datagram with its header.</exception>
+    /// <exception cref="SocksException">The proxy closed the association.</exception>
     public ValueTask SendAsync(ReadOnlyMemory<byte> payload, string host, int port, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(host);
@@ -109,6 +124,12 @@ public sealed class SocksUdpClient : IDisposable, IAsyncDisposable
     /// Datagrams with a malformed header or FRAG != 0 are dropped. A payload larger than the buffer
     /// fails with <see cref="SocketError.MessageSize"/>, as a plain UDP socket does.
     /// </summary>
+    /// <param name="buffer">Where the payload goes.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>The payload's length and its sender.</returns>
+    /// <exception cref="InvalidOperationException">Another receive is already waiting.</exception>
+    /// <exception cref="SocketException">The payload is larger than <paramref name="buffer"/> (<see cref="SocketError.MessageSize"/>).</exception>
+    /// <exception cref="SocksException">The proxy closed the association.</exception>
     public async ValueTask<SocksUdpReceiveResult> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         if (Interlocked.Exchange(ref _receiving, 1) == 1)
@@ -173,6 +194,10 @@ public sealed class SocksUdpClient : IDisposable, IAsyncDisposable
     }
 
     /// <summary>Receives the next datagram into a new array of its exact size.</summary>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>The datagram: its payload and its sender.</returns>
+    /// <exception cref="InvalidOperationException">Another receive is already waiting.</exception>
+    /// <exception cref="SocksException">The proxy closed the association.</exception>
     public async ValueTask<SocksUdpDatagram> ReceiveAsync(CancellationToken cancellationToken = default)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(MaxDatagramSize);
@@ -209,6 +234,7 @@ public sealed class SocksUdpClient : IDisposable, IAsyncDisposable
         }
     }
 
+    /// <summary>Ends the association: closes the UDP socket and the control connection.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1)
@@ -220,6 +246,8 @@ public sealed class SocksUdpClient : IDisposable, IAsyncDisposable
         _control.Dispose();
     }
 
+    /// <summary>As <see cref="Dispose"/>, and waits until the watch on the control connection has ended.</summary>
+    /// <returns>A task that completes when everything is closed.</returns>
     public async ValueTask DisposeAsync()
     {
         Dispose();

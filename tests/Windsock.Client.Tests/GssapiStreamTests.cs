@@ -1,3 +1,4 @@
+using System.Net.Security;
 using System.Net.Sockets;
 using Windsock.Client.Tests.Support;
 using Windsock.Protocol.Gssapi;
@@ -11,6 +12,46 @@ namespace Windsock.Client.Tests;
 /// </summary>
 public class GssapiStreamTests(KerberosFixture kerberos)
 {
+    [Fact]
+    public async Task The_synchronous_Read_and_Write_frame_as_the_asynchronous_ones_do()
+    {
+        await kerberos.GetAsync();
+        using var cts = Bounded.Cts();
+        await using var pair = await GssapiPair.CreateAsync(GssapiProtectionLevel.Confidentiality, cts.Token);
+        var payload = new byte[100_000];
+        new Random(11).NextBytes(payload);
+
+        // Two messages out (the write is split below 64 KiB), read and unwrapped by the acceptor.
+        var writing = Task.Run(() => pair.Client.Write(payload, 0, payload.Length), cts.Token);
+        var received = new List<byte>();
+        while (received.Count < payload.Length)
+        {
+            received.AddRange(pair.ServerUnwrap(await pair.ReadClientTokenAsync(cts.Token), out bool encrypted));
+            Assert.True(encrypted);
+        }
+
+        await writing.WaitAsync(cts.Token);
+        Assert.Equal(payload, received.ToArray());
+
+        // Two messages in, read through the span overload in small pieces, then the end of the stream.
+        byte[] frames = [.. pair.ServerFrame("first "u8), .. pair.ServerFrame("second"u8)];
+        await pair.Server.SendAsync(frames, SocketFlags.None, cts.Token);
+        pair.Server.Shutdown(SocketShutdown.Send);
+        var read = await Task.Run(() =>
+        {
+            var all = new List<byte>();
+            var piece = new byte[4];
+            int n;
+            while ((n = pair.Client.Read(piece.AsSpan())) > 0)
+            {
+                all.AddRange(piece.AsSpan(0, n).ToArray());
+            }
+
+            return all.ToArray();
+        }, cts.Token).WaitAsync(cts.Token);
+        Assert.Equal("first second"u8.ToArray(), read);
+    }
+
     [Fact]
     public async Task A_large_write_is_split_into_messages_that_each_fit_the_16_bit_length()
     {
@@ -46,7 +87,7 @@ public class GssapiStreamTests(KerberosFixture kerberos)
         var plain = pair.ServerUnwrap(await pair.ReadClientTokenAsync(cts.Token), out bool encrypted);
         Assert.False(encrypted);
         Assert.Equal("signed only"u8.ToArray(), plain);
-        Assert.Equal(GssapiProtectionLevel.Integrity, pair.Client.Protection);
+        Assert.Equal(ProtectionLevel.Sign, pair.Client.Protection);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using Windsock.Client.Http;
 using Windsock.Client.Tests.Support;
@@ -14,7 +15,7 @@ namespace Windsock.Client.Tests;
 public class GssapiTests(KerberosFixture kerberos)
 {
     private static ProxyHop Hop(IPEndPoint proxy, GssapiProtectionLevel protection, bool nec = false, NetworkCredential? credential = null) =>
-        new(proxy) { Gssapi = new SocksGssapiOptions { TargetName = Kerberos.Target, Protection = protection, Nec = nec, Credential = credential } };
+        new(proxy) { Gssapi = new SocksGssapiOptions { TargetName = Kerberos.Target, Protection = protection.ToPublic(), SendProtectionLevelUnwrapped = nec, Credential = credential } };
 
     public static TheoryData<GssapiProtectionLevel> Levels => [GssapiProtectionLevel.Clear, GssapiProtectionLevel.Integrity, GssapiProtectionLevel.Confidentiality];
 
@@ -97,7 +98,7 @@ public class GssapiTests(KerberosFixture kerberos)
         var stream = Assert.IsType<GssapiStream>(await client.ConnectStreamAsync(echo.EndPoint, cts.Token));
         await using (stream)
         {
-            Assert.Equal(GssapiProtectionLevel.Confidentiality, stream.Protection);
+            Assert.Equal(ProtectionLevel.EncryptAndSign, stream.Protection);
             await AssertEchoAsync(stream, 1000, cts.Token);
         }
 
@@ -143,11 +144,11 @@ public class GssapiTests(KerberosFixture kerberos)
     [Fact]
     public void Options_reject_what_cannot_be_asked()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => new SocksGssapiOptions { Protection = GssapiProtectionLevel.Selective });
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SocksGssapiOptions { Protection = (ProtectionLevel)3 });
         Assert.Throws<ArgumentException>(() => new SocksGssapiOptions { ServiceName = "rcmd/host" });
         Assert.Throws<ArgumentException>(() => new ProxyHop("127.0.0.1", 1080, SocksProtocol.Socks4a) { Gssapi = new SocksGssapiOptions() });
         Assert.Equal("rcmd", new SocksGssapiOptions().ServiceName);
-        Assert.Equal(GssapiProtectionLevel.Confidentiality, new SocksGssapiOptions().Protection);
+        Assert.Equal(ProtectionLevel.EncryptAndSign, new SocksGssapiOptions().Protection);
     }
 
     public static TheoryData<GssapiProtectionLevel, bool, byte[]> Greetings => new()
@@ -168,7 +169,7 @@ public class GssapiTests(KerberosFixture kerberos)
         await using var peer = new ScriptedPeer();
         var hop = new ProxyHop(peer.EndPoint)
         {
-            Gssapi = new SocksGssapiOptions { Protection = level },
+            Gssapi = new SocksGssapiOptions { Protection = level.ToPublic() },
             Credentials = withPassword ? new SocksCredentials("bob", "secret") : null,
         };
         var connecting = new SocksClient(hop).ConnectStreamAsync(new IPEndPoint(IPAddress.Loopback, 9), cts.Token);
@@ -202,7 +203,7 @@ public class GssapiTests(KerberosFixture kerberos)
         await using var echo = new EchoServer(IPAddress.Loopback);
         var chain = new ProxyChain(Hop(first.EndPoint, GssapiProtectionLevel.Confidentiality), Hop(second.EndPoint, GssapiProtectionLevel.Integrity));
         await using var stream = await new SocksClient(chain).ConnectStreamAsync(echo.EndPoint, cts.Token);
-        Assert.Equal(GssapiProtectionLevel.Integrity, Assert.IsType<GssapiStream>(stream).Protection);
+        Assert.Equal(ProtectionLevel.Sign, Assert.IsType<GssapiStream>(stream).Protection);
         await AssertEchoAsync(stream, 200_000, cts.Token);
         Assert.Single(first.Sessions);
         Assert.Single(second.Sessions);
@@ -217,7 +218,7 @@ public class GssapiTests(KerberosFixture kerberos)
         var body = new byte[300_000];
         new Random(3).NextBytes(body);
         await using var web = new HttpResponder(body);
-        using var http = new HttpClient(SocksHttpHandler.Create(new ProxyChain(Hop(proxy.EndPoint, GssapiProtectionLevel.Confidentiality))));
+        using var http = new HttpClient(new SocksHttpHandler(new ProxyChain(Hop(proxy.EndPoint, GssapiProtectionLevel.Confidentiality))));
         var fetched = await http.GetByteArrayAsync(new Uri($"http://127.0.0.1:{web.EndPoint.Port}/"), cts.Token);
         Assert.Equal(body, fetched);
         Assert.Equal(GssapiProtectionLevel.Confidentiality, Assert.Single(proxy.Sessions).Asked);
@@ -255,10 +256,10 @@ public class GssapiTests(KerberosFixture kerberos)
         await Assert.ThrowsAsync<InvalidOperationException>(() => bind.AcceptAsync(cts.Token));
 
         using var peer = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await peer.ConnectAsync(bind.Announced, cts.Token);
+        await peer.ConnectAsync(bind.ListenEndPoint, cts.Token);
         await using var stream = await bind.AcceptStreamAsync(cts.Token);
         Assert.IsType<GssapiStream>(stream);
-        Assert.Equal(peer.LocalEndPoint, bind.Peer);
+        Assert.Equal(peer.LocalEndPoint, bind.RemoteEndPoint);
 
         await peer.SendAsync("from the peer"u8.ToArray(), SocketFlags.None, cts.Token);
         var buffer = new byte[13];

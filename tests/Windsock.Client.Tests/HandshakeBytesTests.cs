@@ -342,12 +342,12 @@ public class HandshakeBytesTests
         await peer.SendAsync([5, 0, 0, 1, 0, 0, 0, 0, 0x30, 0x39], cts.Token);
 
         await using var bind = await binding;
-        Assert.Equal(new IPEndPoint(IPAddress.Loopback, 12345), bind.Announced);
+        Assert.Equal(new IPEndPoint(IPAddress.Loopback, 12345), bind.ListenEndPoint);
         var accepting = bind.AcceptAsync(cts.Token);
         await peer.SendAsync([5, 0, 0, 1, 192, 0, 2, 7, 0x04, 0xD2, .. "from peer"u8], cts.Token);
 
         using var socket = await accepting;
-        Assert.Equal(new IPEndPoint(IPAddress.Parse("192.0.2.7"), 1234), bind.Peer);
+        Assert.Equal(new IPEndPoint(IPAddress.Parse("192.0.2.7"), 1234), bind.RemoteEndPoint);
         Assert.Equal("from peer"u8.ToArray(), await Echo.ReadExactlyAsync(socket, 9, cts.Token));
     }
 
@@ -363,7 +363,7 @@ public class HandshakeBytesTests
         await peer.SendAsync([0, 90, 0x30, 0x39, 198, 51, 100, 1], cts.Token);
 
         await using var bind = await binding;
-        Assert.Equal(new IPEndPoint(IPAddress.Parse("198.51.100.1"), 12345), bind.Announced);
+        Assert.Equal(new IPEndPoint(IPAddress.Parse("198.51.100.1"), 12345), bind.ListenEndPoint);
         var accepting = bind.AcceptAsync(cts.Token);
         await peer.SendAsync([0, 91, 0, 0, 0, 0, 0, 0], cts.Token);
 

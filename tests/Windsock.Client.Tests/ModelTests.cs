@@ -1,4 +1,5 @@
 using System.Net;
+using Windsock.Client.Tests.Support;
 using Windsock.Client.Udp;
 using Windsock.Protocol;
 using Windsock.Protocol.Gssapi;
@@ -45,7 +46,7 @@ public class ModelTests
     public void FromUri_reads_gssapi_from_the_query(string uri, GssapiProtectionLevel protection, string service)
     {
         var hop = ProxyHop.FromUri(new Uri(uri));
-        Assert.Equal(protection, hop.Gssapi!.Protection);
+        Assert.Equal(protection.ToPublic(), hop.Gssapi!.Protection);
         Assert.Equal(service, hop.Gssapi.ServiceName);
         Assert.EndsWith($"?gssapi={protection.ToString().ToLowerInvariant()}", hop.ToString(), StringComparison.Ordinal);
     }

@@ -15,8 +15,8 @@ public class ResolveTests
         await using var server = TestServer.Start();
         var client = new SocksClient(new ProxyHop(server.EndPoint));
 
-        Assert.Equal(IPAddress.Loopback, await client.ResolveAsync("localhost", cts.Token));
-        Assert.Equal(IPAddress.Parse("192.0.2.1"), await client.ResolveAsync("192.0.2.1", cts.Token));
+        Assert.Equal(IPAddress.Loopback, await client.ResolveNameAsync("localhost", cts.Token));
+        Assert.Equal(IPAddress.Parse("192.0.2.1"), await client.ResolveNameAsync("192.0.2.1", cts.Token));
     }
 
     [Fact]
@@ -27,7 +27,7 @@ public class ResolveTests
         await using var server = TestServer.Start();
         var client = new SocksClient(new ProxyHop(server.EndPoint));
 
-        Assert.Equal(expected, await client.ResolvePtrAsync(IPAddress.Loopback, cts.Token));
+        Assert.Equal(expected, await client.ResolveAddressAsync(IPAddress.Loopback, cts.Token));
     }
 
     [Fact]
@@ -37,7 +37,7 @@ public class ResolveTests
         await using var server = TestServer.Start();
         var client = new SocksClient(new ProxyHop(server.EndPoint));
 
-        var e = await Assert.ThrowsAsync<SocksException>(() => client.ResolveAsync("no-such-host.invalid", cts.Token));
+        var e = await Assert.ThrowsAsync<SocksException>(() => client.ResolveNameAsync("no-such-host.invalid", cts.Token));
         Assert.Equal(SocksErrorKind.CommandFailed, e.Kind);
         Assert.Equal(4, e.ReplyCode);
         Assert.Contains("RESOLVE", e.Message, StringComparison.Ordinal);
@@ -57,7 +57,7 @@ public class ResolveTests
         });
         var client = new SocksClient(new ProxyHop(server.EndPoint));
 
-        var e = await Assert.ThrowsAsync<SocksException>(() => client.ResolveAsync("localhost", cts.Token));
+        var e = await Assert.ThrowsAsync<SocksException>(() => client.ResolveNameAsync("localhost", cts.Token));
         Assert.Equal(SocksErrorKind.CommandFailed, e.Kind);
         Assert.Equal(2, e.ReplyCode);
         Assert.Equal("no lookups here", e.Reason);
@@ -68,8 +68,8 @@ public class ResolveTests
     {
         await using var server = TestServer.Start();
         var client = new SocksClient(new ProxyHop(server.EndPoint, SocksProtocol.Socks4a));
-        await Assert.ThrowsAsync<NotSupportedException>(() => client.ResolveAsync("localhost"));
-        await Assert.ThrowsAsync<NotSupportedException>(() => client.ResolvePtrAsync(IPAddress.Loopback));
+        await Assert.ThrowsAsync<NotSupportedException>(() => client.ResolveNameAsync("localhost"));
+        await Assert.ThrowsAsync<NotSupportedException>(() => client.ResolveAddressAsync(IPAddress.Loopback));
     }
 
     [Fact]
@@ -80,7 +80,7 @@ public class ResolveTests
         await using var last = TestServer.Start();
         var client = new SocksClient(new ProxyChain(new ProxyHop(first.EndPoint), new ProxyHop(last.EndPoint)));
 
-        Assert.Equal(IPAddress.Loopback, await client.ResolveAsync("localhost", cts.Token));
+        Assert.Equal(IPAddress.Loopback, await client.ResolveNameAsync("localhost", cts.Token));
         await last.WaitForLineAsync(l => l.Contains("resolved to 127.0.0.1", StringComparison.Ordinal));
     }
 }

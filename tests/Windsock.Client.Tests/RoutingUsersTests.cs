@@ -34,10 +34,10 @@ public class RoutingUsersTests
     {
         var me = RoutingRule.LocalUser;
         var router = Router.Parse($"[[rule]]\naction = \"deny\"\nusers = [\"{me}\"]\n[[rule]]\naction = \"direct\"\n", "client.toml");
-        Assert.Equal(RouteAction.Deny, router.Resolve("example.org", 80).Action);
+        Assert.Equal(RouteAction.Deny, router.GetRoute("example.org", 80).Action);
 
         var other = Router.Parse($"[[rule]]\naction = \"deny\"\nusers = [\"not-{me}\"]\n[[rule]]\naction = \"direct\"\n", "client.toml");
-        Assert.Equal(RouteAction.Direct, other.Resolve("example.org", 80).Action);
+        Assert.Equal(RouteAction.Direct, other.GetRoute("example.org", 80).Action);
         var explanation = other.Explain("example.org", 80);
         Assert.Contains($"local user {me} not in {{not-{me}}}", explanation.Rules[0].Reason, StringComparison.Ordinal);
     }

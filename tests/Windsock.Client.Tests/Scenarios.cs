@@ -16,15 +16,15 @@ internal static class Scenarios
     {
         var client = new SocksClient(new ProxyHop(proxy, protocol));
         await using var bind = await client.BindAsync(new IPEndPoint(IPAddress.Loopback, 0), cancellationToken);
-        Assert.True(IPAddress.IsLoopback(bind.Announced.Address), $"announced {bind.Announced}");
-        Assert.NotEqual(0, bind.Announced.Port);
+        Assert.True(IPAddress.IsLoopback(bind.ListenEndPoint.Address), $"announced {bind.ListenEndPoint}");
+        Assert.NotEqual(0, bind.ListenEndPoint.Port);
 
         var accepting = bind.AcceptAsync(cancellationToken);
         using var peer = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await peer.ConnectAsync(bind.Announced, cancellationToken);
+        await peer.ConnectAsync(bind.ListenEndPoint, cancellationToken);
         using var accepted = await accepting;
 
-        var peerEndPoint = Assert.IsType<IPEndPoint>(bind.Peer);
+        var peerEndPoint = Assert.IsType<IPEndPoint>(bind.RemoteEndPoint);
         Assert.Equal(((IPEndPoint)peer.LocalEndPoint!).Port, peerEndPoint.Port);
 
         await peer.SendAsync("from the peer"u8.ToArray(), SocketFlags.None, cancellationToken);

@@ -45,7 +45,7 @@ public sealed class SshDynamicForwardingTests(SshDynamicProxy ssh) : IClassFixtu
         var body = new byte[2 * 1024 * 1024];
         new Random(7).NextBytes(body);
         await using var http = new HttpResponder(body);
-        using var httpClient = new HttpClient(Windsock.Client.Http.SocksHttpHandler.Create(new ProxyChain(new ProxyHop(ssh.EndPoint, protocol))));
+        using var httpClient = new HttpClient(new Windsock.Client.Http.SocksHttpHandler(new ProxyChain(new ProxyHop(ssh.EndPoint, protocol))));
 
         // The name goes to ssh, which resolves it (HttpResponder listens on 127.0.0.1; ssh tries each address of localhost).
         byte[] received = await httpClient.GetByteArrayAsync(new Uri($"http://localhost:{http.EndPoint.Port}/file"), cts.Token);

@@ -30,7 +30,7 @@ public class WindsockGssapiTests(KerberosFixture kerberos)
     }
 
     private static SocksClient Client(TestServer server, GssapiProtectionLevel level) =>
-        new(new ProxyHop(server.EndPoint) { Gssapi = new SocksGssapiOptions { TargetName = Kerberos.Target, Protection = level } });
+        new(new ProxyHop(server.EndPoint) { Gssapi = new SocksGssapiOptions { TargetName = Kerberos.Target, Protection = level.ToPublic() } });
 
     [Theory]
     [MemberData(nameof(Levels))]
@@ -94,7 +94,7 @@ public class WindsockGssapiTests(KerberosFixture kerberos)
         await using var server = await StartAsync();
         await using var bind = await Client(server, level).BindAsync(new IPEndPoint(IPAddress.Loopback, 0), cts.Token);
         using var peer = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await peer.ConnectAsync(bind.Announced, cts.Token);
+        await peer.ConnectAsync(bind.ListenEndPoint, cts.Token);
         await using var stream = await bind.AcceptStreamAsync(cts.Token);
         await peer.SendAsync("from the peer"u8.ToArray(), SocketFlags.None, cts.Token);
         var buffer = new byte[13];
@@ -112,7 +112,7 @@ public class WindsockGssapiTests(KerberosFixture kerberos)
         var body = new byte[500_000];
         new Random(4).NextBytes(body);
         await using var web = new HttpResponder(body);
-        using var http = new HttpClient(SocksHttpHandler.Create(Client(server, GssapiProtectionLevel.Confidentiality)));
+        using var http = new HttpClient(new SocksHttpHandler(Client(server, GssapiProtectionLevel.Confidentiality)));
         Assert.Equal(body, await http.GetByteArrayAsync(new Uri($"http://127.0.0.1:{web.EndPoint.Port}/"), cts.Token));
     }
 }

@@ -47,10 +47,10 @@ internal static class GssapiHandshake
             ClientTrace.Write(hop, $"method: GSSAPI, security context with {target} established (Kerberos, mutual)");
 
             var granted = await NegotiateProtectionAsync(stream, hop, context, options, target, frame, cancellationToken).ConfigureAwait(false);
-            ClientTrace.Write(hop, $"GSSAPI protection: asked for {options.Protection.ToString().ToLowerInvariant()}, granted {granted.ToString().ToLowerInvariant()}");
+            ClientTrace.Write(hop, $"GSSAPI protection: asked for {GssapiLevels.Name(options.Protection)}, granted {granted.ToString().ToLowerInvariant()}");
             if (granted != GssapiProtectionLevel.Clear)
             {
-                connection.Stream = new GssapiStream(stream, connection.Socket, new GssapiSession(context, granted, options.Protection));
+                connection.Stream = new GssapiStream(stream, connection.Socket, new GssapiSession(context, granted, options.WireProtection));
                 handedOver = true;
             }
         }
@@ -106,15 +106,15 @@ internal static class GssapiHandshake
 
     /// <summary>
     /// This side's level, wrapped with integrity only (conf_req_flag false), and the proxy's answer: the
-    /// level it grants, never below what the caller requires. NEC style sends and expects the octet unwrapped.
+    /// level it grants, never below what the caller requires. NEC style (SendProtectionLevelUnwrapped) sends and expects the octet unwrapped.
     /// </summary>
     private static async ValueTask<GssapiProtectionLevel> NegotiateProtectionAsync(
         Stream stream, HopContext hop, NegotiateAuthentication context, SocksGssapiOptions options, string target, byte[] frame, CancellationToken cancellationToken)
     {
         const string During = "GSSAPI protection-level negotiation";
-        ReadOnlySpan<byte> level = [(byte)options.Protection];
+        ReadOnlySpan<byte> level = [(byte)options.WireProtection];
         int length;
-        if (options.Nec)
+        if (options.SendProtectionLevelUnwrapped)
         {
             length = GssapiMessage.Write(frame, GssapiMessageType.ProtectionLevel, level);
         }
@@ -143,7 +143,7 @@ internal static class GssapiHandshake
 
         var token = frame.AsSpan(GssapiMessage.HeaderLength, message.TokenLength);
         ReadOnlySpan<byte> answer = token;
-        if (!options.Nec)
+        if (!options.SendProtectionLevelUnwrapped)
         {
             var status = context.UnwrapInPlace(token, out int offset, out int plain, out _);
             if (status != NegotiateAuthenticationStatusCode.Completed)
@@ -165,10 +165,10 @@ internal static class GssapiHandshake
             throw hop.Violation($"it granted protection level {answer[0]}, which RFC 1961 does not define");
         }
 
-        if (granted < options.Protection)
+        if (granted < options.WireProtection)
         {
             await SendAbortAsync(stream, frame, cancellationToken).ConfigureAwait(false);
-            throw hop.InsufficientProtection(granted, options.Protection);
+            throw hop.InsufficientProtection(granted, options.WireProtection);
         }
 
         return granted;

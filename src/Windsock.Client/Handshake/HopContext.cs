@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net.Security;
+using Windsock.Client.Gssapi;
 using Windsock.Protocol.Gssapi;
 
 namespace Windsock.Client.Handshake;
@@ -28,7 +29,7 @@ internal readonly record struct HopContext(int Index, int Count, ProxyHop Hop)
         new(SocksErrorKind.NoAcceptableAuthMethod, Index, Hop, null, 0xFF, ReplyText.NoAcceptableMethods,
             (Hop.Credentials, Hop.Gssapi) switch
             {
-                (_, { Protects: true }) => $"The SOCKS proxy {Where} does not accept GSSAPI (the only method offered, since {Hop.Gssapi.Protection.ToString().ToLowerInvariant()} protection is required).",
+                (_, { Protects: true }) => $"The SOCKS proxy {Where} does not accept GSSAPI (the only method offered, since {GssapiLevels.Name(Hop.Gssapi.Protection)} protection is required).",
                 (null, null) => $"The SOCKS proxy {Where} requires authentication, and no credentials were given for it.",
                 (null, _) => $"The SOCKS proxy {Where} accepted neither GSSAPI nor no authentication.",
                 (_, null) => $"The SOCKS proxy {Where} accepted neither username/password nor no authentication.",
@@ -67,6 +68,11 @@ internal readonly record struct HopContext(int Index, int Count, ProxyHop Hop)
 
     public SocksException Closed(string during, Exception? inner = null) =>
         new(SocksErrorKind.ConnectionClosed, Index, Hop, null, null, null, $"The SOCKS proxy {Where} closed the connection during {during}.", inner);
+
+    public SocksException TimedOut(string during, TimeSpan timeout, Exception? inner = null) =>
+        new(SocksErrorKind.TimedOut, Index, Hop, null, null, null,
+            string.Create(CultureInfo.InvariantCulture, $"The SOCKS proxy {Where} did not answer in time during {during}: the handshake took longer than {timeout.TotalSeconds:0.###} s (SocksClientOptions.HandshakeTimeout)."),
+            new TimeoutException("The SOCKS handshake timed out.", inner));
 
     public SocksException AddressNotSupported(string destination, string why) =>
         new(SocksErrorKind.AddressNotSupported, Index, Hop, destination, null, null, $"Cannot ask the SOCKS proxy {Where} for {destination}: {why}.");

@@ -15,6 +15,10 @@ internal static class SocketIo
         {
             throw Map(hop, during, e);
         }
+        catch (OperationCanceledException e) when (ClientCall.Current is { TimedOut: true } call)
+        {
+            throw hop.TimedOut(during, call.Options.HandshakeTimeout, e);
+        }
     }
 
     /// <summary>
@@ -30,6 +34,10 @@ internal static class SocketIo
         catch (IOException e) when (e is not SocksException)
         {
             throw Map(hop, during, e);
+        }
+        catch (OperationCanceledException e) when (ClientCall.Current is { TimedOut: true } call)
+        {
+            throw hop.TimedOut(during, call.Options.HandshakeTimeout, e);
         }
     }
 

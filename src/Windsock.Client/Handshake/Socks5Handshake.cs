@@ -171,14 +171,21 @@ internal static class Socks5Handshake
     }
 
     /// <summary>
-    /// After a failure reply a Windsock server may send its reason (we offered the method); other
-    /// servers just close. Reads the rest of the reply, then the reason, within a short bound, and
-    /// never fails: a missing or garbled reason is simply no reason.
+    /// After a failure reply a Windsock server sends its reason at once (we offered the method); other
+    /// servers just close, and a few keep the connection open. Reads the rest of the reply, then the
+    /// reason, within <see cref="SocksClientOptions.DenialReasonTimeout"/>, and never fails: a missing or
+    /// garbled reason is simply no reason.
     /// </summary>
     private static async ValueTask<string?> TryReadReasonAsync(Stream stream, byte[] buffer, int read, CancellationToken cancellationToken)
     {
+        var wait = (ClientCall.Current?.Options ?? SocksClientOptions.Default).DenialReasonTimeout;
+        if (wait == TimeSpan.Zero)
+        {
+            return null;
+        }
+
         using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        bound.CancelAfter(TimeSpan.FromSeconds(2));
+        bound.CancelAfter(wait);
         var received = new List<byte>(buffer.AsSpan(0, read).ToArray());
         var chunk = new byte[512];
         try

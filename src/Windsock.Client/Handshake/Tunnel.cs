@@ -9,13 +9,16 @@ internal static class Tunnel
 {
     /// <summary>Returns the path on whose stream the next bytes are spoken with the chain's last hop.</summary>
     /// <remarks>
-    /// <paramref name="connectTimeout"/> bounds each TCP connection attempt to the first hop; when it
-    /// runs out the hop counts as unreachable (so a router can fall back to another proxy), unlike a
-    /// cancellation by the caller.
+    /// The call's <see cref="SocksClientOptions.ConnectTimeout"/> bounds each TCP connection attempt to the
+    /// first hop; when it runs out the hop counts as unreachable (so a router can fall back to another
+    /// proxy), unlike a cancellation by the caller. Once connected, the handshake clock starts.
     /// </remarks>
-    public static async Task<ProxyConnection> OpenToLastHopAsync(ProxyChain chain, byte[] buffer, CancellationToken cancellationToken, TimeSpan? connectTimeout = null)
+    public static async Task<ProxyConnection> OpenToLastHopAsync(ProxyChain chain, byte[] buffer, CancellationToken cancellationToken)
     {
+        var call = ClientCall.Current;
+        var connectTimeout = call?.Options.ConnectTimeout ?? Timeout.InfiniteTimeSpan;
         var connection = new ProxyConnection(await ConnectFirstHopAsync(new HopContext(0, chain.Count, chain[0]), connectTimeout, cancellationToken).ConfigureAwait(false));
+        call?.StartHandshakeClock();
         try
         {
             for (int i = 1; i < chain.Count; i++)
@@ -38,7 +41,7 @@ internal static class Tunnel
         }
     }
 
-    private static async Task<Socket> ConnectFirstHopAsync(HopContext hop, TimeSpan? connectTimeout, CancellationToken cancellationToken)
+    private static async Task<Socket> ConnectFirstHopAsync(HopContext hop, TimeSpan connectTimeout, CancellationToken cancellationToken)
     {
         IPAddress[] addresses;
         try
@@ -54,11 +57,11 @@ internal static class Tunnel
         foreach (var address in addresses)
         {
             var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-            using var attempt = connectTimeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            attempt?.CancelAfter(connectTimeout!.Value);
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            attempt.CancelAfter(connectTimeout);
             try
             {
-                await socket.ConnectAsync(new IPEndPoint(address, hop.Hop.Port), attempt?.Token ?? cancellationToken).ConfigureAwait(false);
+                await socket.ConnectAsync(new IPEndPoint(address, hop.Hop.Port), attempt.Token).ConfigureAwait(false);
                 ClientTrace.Write(hop, $"TCP connection to {new IPEndPoint(address, hop.Hop.Port)} from {socket.LocalEndPoint}");
                 return socket;
             }

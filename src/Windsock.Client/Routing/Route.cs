@@ -15,6 +15,7 @@ public sealed class Route
         Origin = origin;
     }
 
+    /// <summary>Deny, direct, or via <see cref="Proxies"/>.</summary>
     public RouteAction Action { get; }
 
     /// <summary>For <see cref="RouteAction.Via"/>: the proxies in the order they are tried; empty otherwise.</summary>
@@ -23,10 +24,24 @@ public sealed class Route
     /// <summary>Where the decision came from: "client.toml:12:1 (rule 3 "corp")", "ALL_PROXY", "--proxy", ….</summary>
     public string Origin { get; }
 
+    /// <summary>A route that refuses the destination.</summary>
+    /// <param name="origin">What decided, for messages.</param>
+    /// <returns>A <see cref="RouteAction.Deny"/> route.</returns>
+    /// <exception cref="ArgumentException"><paramref name="origin"/> is null, empty or white space.</exception>
     public static Route Deny(string origin) => new(RouteAction.Deny, [], Check(origin));
 
+    /// <summary>A route that connects directly, without a proxy.</summary>
+    /// <param name="origin">What decided, for messages.</param>
+    /// <returns>A <see cref="RouteAction.Direct"/> route.</returns>
+    /// <exception cref="ArgumentException"><paramref name="origin"/> is null, empty or white space.</exception>
     public static Route Direct(string origin) => new(RouteAction.Direct, [], Check(origin));
 
+    /// <summary>A route through <paramref name="proxies"/>, tried in order: the next only when one cannot be reached.</summary>
+    /// <param name="proxies">At least one chain; the list is copied.</param>
+    /// <param name="origin">What decided, for messages.</param>
+    /// <returns>A <see cref="RouteAction.Via"/> route.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="proxies"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="proxies"/> is empty or contains null, or <paramref name="origin"/> is blank.</exception>
     public static Route Via(IEnumerable<ProxyChain> proxies, string origin)
     {
         ArgumentNullException.ThrowIfNull(proxies);
@@ -40,6 +55,7 @@ public sealed class Route
     }
 
     /// <summary>"deny (client.toml:3:1)", "via socks5h://a:1080, then socks5h://b:1080 (ALL_PROXY)".</summary>
+    /// <returns>The action, the proxies for via, and the origin.</returns>
     public override string ToString() => Action switch
     {
         RouteAction.Deny => $"deny ({Origin})",

@@ -3,16 +3,22 @@ namespace Windsock.Client.Routing;
 /// <summary>The routing file denies this destination: nothing was sent anywhere.</summary>
 public sealed class RouteDeniedException : IOException
 {
+    /// <summary>An exception with a generic message: a destination is denied.</summary>
     public RouteDeniedException()
         : this("The routing file denies this destination.")
     {
     }
 
+    /// <summary>An exception with <paramref name="message"/>.</summary>
+    /// <param name="message">What went wrong.</param>
     public RouteDeniedException(string message)
         : base(message)
     {
     }
 
+    /// <summary>An exception with <paramref name="message"/> caused by <paramref name="innerException"/>.</summary>
+    /// <param name="message">What went wrong.</param>
+    /// <param name="innerException">The cause, or null.</param>
     public RouteDeniedException(string message, Exception? innerException)
         : base(message, innerException)
     {

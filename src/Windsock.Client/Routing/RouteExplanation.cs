@@ -3,7 +3,7 @@ using System.Text;
 namespace Windsock.Client.Routing;
 
 /// <summary>
-/// Why <see cref="Router.Resolve"/> routes a destination as it does: every rule in order with
+/// Why <see cref="Router.GetRoute"/> routes a destination as it does: every rule in order with
 /// why it did or did not match, and the deciding rule (none when the routes do not come from a file,
 /// or when no rule matched and no match denies). For <c>windsock check --client</c>.
 /// </summary>
@@ -24,7 +24,7 @@ public sealed class RouteExplanation
     /// <summary>Where the routes come from, as <see cref="Router.Source"/>.</summary>
     public string Source { get; }
 
-    /// <summary>The decision, exactly what <see cref="Router.Resolve"/> returns.</summary>
+    /// <summary>The decision, exactly what <see cref="Router.GetRoute"/> returns.</summary>
     public Route Route { get; }
 
     /// <summary>The first rule that matched; null when no rule matched or there are no rules.</summary>
@@ -34,6 +34,7 @@ public sealed class RouteExplanation
     public IReadOnlyList<RoutingRuleTrace> Rules { get; }
 
     /// <summary>One line per rule, then the route.</summary>
+    /// <returns>The explanation as <c>windsock check --client</c> prints it.</returns>
     public override string ToString()
     {
         var text = new StringBuilder();
@@ -57,14 +58,17 @@ public sealed class RoutingRuleTrace
         Reason = reason;
     }
 
+    /// <summary>The rule.</summary>
     public RoutingRule Rule { get; }
 
+    /// <summary>Whether it matched, did not, or was not reached.</summary>
     public RoutingRuleResult Result { get; }
 
     /// <summary>Why it matched or not ("port 22 not in {80,443}"); empty when not reached.</summary>
     public string Reason { get; }
 
     /// <summary>"rule 2 "office" (client.toml:9:1) did not match: port 22 not in {80,443}".</summary>
+    /// <returns>The rule and its result in words.</returns>
     public override string ToString() => Result switch
     {
         RoutingRuleResult.Matched => $"{Rule} matched ({Rule.Route.Action.ToString().ToLowerInvariant()}): {Reason}",

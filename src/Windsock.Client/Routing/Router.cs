@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using Windsock.Client.Handshake;
+using Microsoft.Extensions.Logging;
 
 namespace Windsock.Client.Routing;
 
@@ -13,10 +13,16 @@ namespace Windsock.Client.Routing;
 /// only when one cannot be reached at all (refused, timed out, name unknown), never after a proxy
 /// answered — a SOCKS refusal is the proxy's decision and is reported as such.
 /// </summary>
-public sealed class Router
+public sealed partial class Router
 {
-    /// <summary>Tried in order by <see cref="FromEnvironment()"/>; the first that exists is used.</summary>
-    public const string ConfigVariable = "WINDSOCK_CLIENT_CONFIG";
+    /// <summary>
+    /// The environment variable that names the routing file for <see cref="FromEnvironment()"/>; when set, it
+    /// wins over the default locations, and a file it names that does not exist is an error.
+    /// </summary>
+    public const string RoutingFileVariable = "WINDSOCK_CLIENT_CONFIG";
+
+    private const string NoRoutingFile = "no routing file";
+    private SocksClientOptions _options = SocksClientOptions.Default;
 
     private readonly RoutingRule[] _rules;
     private readonly Route? _fixed;
@@ -28,49 +34,95 @@ public sealed class Router
         _fixed = fixedRoute;
     }
 
-    /// <summary>Where the routes come from: the file's path, "ALL_PROXY", "--proxy", or "no routing file".</summary>
+    /// <summary>
+    /// Where the routes come from, for messages: the routing file's path, "ALL_PROXY", "no routing file", or
+    /// the source given to <see cref="Through(ProxyChain, string)"/> and <see cref="Direct(string)"/>.
+    /// </summary>
     public string Source { get; }
 
     /// <summary>The rules of the routing file, in order; empty when the routes come from elsewhere.</summary>
     public IReadOnlyList<RoutingRule> Rules => _rules;
 
-    /// <summary>How long one TCP connection attempt (to a proxy, or direct) may take before it counts as unreachable. Default 10 s.</summary>
-    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// The time limits and logger of every connection the router opens: <see cref="SocksClientOptions.ConnectTimeout"/>
+    /// bounds each TCP connection attempt, to a proxy or direct, after which the next proxy of the route is
+    /// tried. The logger gets the route chosen, each fallback, and each hop's negotiation. Default:
+    /// <see cref="SocksClientOptions.Default"/>. Set it before the router is shared.
+    /// </summary>
+    /// <exception cref="ArgumentNullException">The value is null.</exception>
+    public SocksClientOptions Options
+    {
+        get => _options;
+        set => _options = value ?? throw new ArgumentNullException(nameof(value));
+    }
 
-    /// <summary>Receives one line per step (the route chosen, each hop's negotiation, fallbacks), e.g. for --verbose.</summary>
-    public Action<string>? Log { get; set; }
+    private ILogger? Logger => _options.Logger;
 
-    /// <summary>Reads a routing file; a <see cref="RoutingFileException"/> names file, line and column of the first problem.</summary>
+    /// <summary>Reads a routing file.</summary>
+    /// <param name="path">The routing file.</param>
+    /// <returns>A router with the file's rules.</returns>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is null, empty or white space.</exception>
+    /// <exception cref="RoutingFileException">The file cannot be read or has a problem; the message names file, line and column of the first.</exception>
     public static Router Load(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         return new Router(path, RoutingFile.Load(path), null);
     }
 
-    /// <summary>Reads routing rules from text; <paramref name="fileName"/> is used in positions and origins.</summary>
+    /// <summary>Reads routing rules from text.</summary>
+    /// <param name="text">The routing file's TOML.</param>
+    /// <param name="fileName">The name used in positions and origins.</param>
+    /// <returns>A router with the rules.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="text"/> or <paramref name="fileName"/> is null.</exception>
+    /// <exception cref="RoutingFileException">The text has a problem; the message names line and column of the first.</exception>
     public static Router Parse(string text, string fileName) => new(fileName, RoutingFile.Parse(text, fileName), null);
 
-    /// <summary>Everything through <paramref name="chain"/> (the <c>--proxy</c> options).</summary>
-    public static Router Through(ProxyChain chain, string source = "--proxy")
+    /// <summary>A router that sends everything through <paramref name="chain"/>; its <see cref="Source"/> is the chain.</summary>
+    /// <param name="chain">The proxies for every destination.</param>
+    /// <returns>A router without rules.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="chain"/> is null.</exception>
+    public static Router Through(ProxyChain chain)
     {
         ArgumentNullException.ThrowIfNull(chain);
+        return Through(chain, chain.ToString());
+    }
+
+    /// <summary>A router that sends everything through <paramref name="chain"/>, with <paramref name="source"/> saying where that came from (e.g. a command-line option).</summary>
+    /// <param name="chain">The proxies for every destination.</param>
+    /// <param name="source">Where the chain came from, for messages and <see cref="Route.Origin"/>.</param>
+    /// <returns>A router without rules.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="chain"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="source"/> is null, empty or white space.</exception>
+    public static Router Through(ProxyChain chain, string source)
+    {
+        ArgumentNullException.ThrowIfNull(chain);
+        ArgumentException.ThrowIfNullOrWhiteSpace(source);
         return new Router(source, [], Route.Via([chain], source));
     }
 
-    /// <summary>Everything directly, no proxy.</summary>
-    public static Router Direct(string source = "no routing file") => new(source, [], Route.Direct(source));
+    /// <summary>A router that connects everything directly, without a proxy; its <see cref="Source"/> is "direct".</summary>
+    /// <returns>A router without rules.</returns>
+    public static Router Direct() => Direct("direct");
+
+    /// <summary>A router that connects everything directly, with <paramref name="source"/> saying why.</summary>
+    /// <param name="source">Why everything goes direct, for messages and <see cref="Route.Origin"/>.</param>
+    /// <returns>A router without rules.</returns>
+    /// <exception cref="ArgumentException"><paramref name="source"/> is null, empty or white space.</exception>
+    public static Router Direct(string source) => new(source, [], Route.Direct(source));
 
     /// <summary>
     /// The routing file from <c>$WINDSOCK_CLIENT_CONFIG</c>, else <c>~/.config/windsock/client.toml</c>
     /// (<c>$XDG_CONFIG_HOME</c> when set), else <c>/etc/windsock/client.toml</c>. When none exists:
     /// <c>ALL_PROXY</c> (or <c>all_proxy</c>) with a socks4/socks4a/socks5/socks5h URL sends everything
-    /// through that proxy; without it everything goes directly.
+    /// through that proxy; without it everything goes directly (<see cref="Source"/> "no routing file").
     /// </summary>
+    /// <returns>The router the environment describes.</returns>
+    /// <exception cref="RoutingFileException">The routing file found cannot be used, the one <see cref="RoutingFileVariable"/> names does not exist, or ALL_PROXY is not a SOCKS URL.</exception>
     public static Router FromEnvironment() => FromEnvironment(Environment.GetEnvironmentVariable, File.Exists);
 
     internal static Router FromEnvironment(Func<string, string?> variable, Func<string, bool> exists)
     {
-        string? named = variable(ConfigVariable);
+        string? named = variable(RoutingFileVariable);
         if (!string.IsNullOrEmpty(named))
         {
             // Named on purpose: a missing file is an error, not a silent fall back to direct.
@@ -102,7 +154,7 @@ public sealed class Router
             }
         }
 
-        return Direct();
+        return Direct(NoRoutingFile);
     }
 
     /// <summary>The candidate routing files, in the order they are looked for.</summary>
@@ -122,8 +174,12 @@ public sealed class Router
         yield return "/etc/windsock/client.toml";
     }
 
-    /// <summary>The decision for <paramref name="host"/> (a name or an address) and <paramref name="port"/>: the first rule that matches, else deny.</summary>
-    public Route Resolve(string host, int port)
+    /// <summary>The routing decision for <paramref name="host"/> and <paramref name="port"/>: the first rule that matches, else deny. Nothing is sent anywhere.</summary>
+    /// <param name="host">A name or an address literal, IPv6 with or without brackets.</param>
+    /// <param name="port">The destination port.</param>
+    /// <returns>The route: deny, direct, or via proxies.</returns>
+    /// <exception cref="ArgumentException"><paramref name="host"/> is null, empty or white space.</exception>
+    public Route GetRoute(string host, int port)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(host);
         if (_fixed is not null)
@@ -143,9 +199,13 @@ public sealed class Router
     }
 
     /// <summary>
-    /// <see cref="Resolve"/> with its reasons: each rule in order, why it did or did not match, and the
-    /// deciding rule. The route is the one <see cref="Resolve"/> returns.
+    /// <see cref="GetRoute"/> with its reasons: each rule in order, why it did or did not match, and the
+    /// deciding rule. The route is the one <see cref="GetRoute"/> returns.
     /// </summary>
+    /// <param name="host">A name or an address literal, IPv6 with or without brackets.</param>
+    /// <param name="port">The destination port.</param>
+    /// <returns>The route and every rule's part in it.</returns>
+    /// <exception cref="ArgumentException"><paramref name="host"/> is null, empty or white space.</exception>
     public RouteExplanation Explain(string host, int port)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(host);
@@ -173,23 +233,39 @@ public sealed class Router
             }
         }
 
-        return new RouteExplanation(destination, Source, decidedBy?.Route ?? Resolve(host, port), decidedBy, traces);
+        return new RouteExplanation(destination, Source, decidedBy?.Route ?? GetRoute(host, port), decidedBy, traces);
     }
 
-    /// <summary>
-    /// Connects to <paramref name="host"/>:<paramref name="port"/> the way <see cref="Resolve"/> says.
-    /// Throws <see cref="RouteDeniedException"/> for a denied destination, <see cref="SocksException"/>
-    /// for a proxy failure (the last proxy's when none could be reached), <see cref="SocketException"/>
-    /// for a failed direct connection.
-    /// </summary>
+    /// <summary>Connects to <paramref name="host"/>:<paramref name="port"/> the way <see cref="GetRoute"/> says.</summary>
+    /// <param name="host">A name or an address literal.</param>
+    /// <param name="port">The destination's TCP port.</param>
+    /// <param name="cancellationToken">Cancels the connection attempt.</param>
+    /// <returns>A socket connected to the destination, directly or through the route's proxies; the caller owns it.</returns>
+    /// <exception cref="ArgumentException"><paramref name="host"/> is null, empty or white space.</exception>
+    /// <exception cref="RouteDeniedException">The routing file denies the destination; nothing was sent.</exception>
+    /// <exception cref="SocksException">A proxy failed (the last proxy's failure when none could be reached).</exception>
+    /// <exception cref="SocketException">A direct connection failed.</exception>
+    /// <exception cref="InvalidOperationException">The route's proxy protects the data with GSSAPI: use <see cref="ConnectStreamAsync(string, int, CancellationToken)"/>.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public Task<Socket> ConnectAsync(string host, int port, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(host);
-        return ConnectAsync(Resolve(host, port), host, port, cancellationToken);
+        return ConnectAsync(GetRoute(host, port), host, port, cancellationToken);
     }
 
     /// <summary>As <see cref="ConnectAsync(string, int, CancellationToken)"/> with a route already decided.</summary>
+    /// <param name="route">The route to take, e.g. from <see cref="GetRoute"/>.</param>
+    /// <param name="host">A name or an address literal.</param>
+    /// <param name="port">The destination's TCP port.</param>
+    /// <param name="cancellationToken">Cancels the connection attempt.</param>
+    /// <returns>A socket connected to the destination; the caller owns it.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="route"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="host"/> is null, empty or white space.</exception>
+    /// <exception cref="RouteDeniedException">The route denies; nothing was sent.</exception>
+    /// <exception cref="SocksException">A proxy failed.</exception>
+    /// <exception cref="SocketException">A direct connection failed.</exception>
     /// <exception cref="InvalidOperationException">The route's proxy protects the data with GSSAPI: use <see cref="ConnectStreamAsync(Route, string, int, CancellationToken)"/>.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public Task<Socket> ConnectAsync(Route route, string host, int port, CancellationToken cancellationToken = default) =>
         ConnectCoreAsync(route, host, port, Task.FromResult, client => client.ConnectAsync(ToEndPoint(host, port), cancellationToken), cancellationToken);
 
@@ -197,13 +273,33 @@ public sealed class Router
     /// As <see cref="ConnectAsync(string, int, CancellationToken)"/>, as a stream that owns the connection:
     /// a <see cref="NetworkStream"/>, or a <see cref="GssapiStream"/> through a proxy that protects the data with GSSAPI.
     /// </summary>
+    /// <param name="host">A name or an address literal.</param>
+    /// <param name="port">The destination's TCP port.</param>
+    /// <param name="cancellationToken">Cancels the connection attempt.</param>
+    /// <returns>A stream to the destination; disposing it closes the connection.</returns>
+    /// <exception cref="ArgumentException"><paramref name="host"/> is null, empty or white space.</exception>
+    /// <exception cref="RouteDeniedException">The routing file denies the destination; nothing was sent.</exception>
+    /// <exception cref="SocksException">A proxy failed.</exception>
+    /// <exception cref="SocketException">A direct connection failed.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public Task<Stream> ConnectStreamAsync(string host, int port, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(host);
-        return ConnectStreamAsync(Resolve(host, port), host, port, cancellationToken);
+        return ConnectStreamAsync(GetRoute(host, port), host, port, cancellationToken);
     }
 
     /// <summary>As <see cref="ConnectStreamAsync(string, int, CancellationToken)"/> with a route already decided.</summary>
+    /// <param name="route">The route to take, e.g. from <see cref="GetRoute"/>.</param>
+    /// <param name="host">A name or an address literal.</param>
+    /// <param name="port">The destination's TCP port.</param>
+    /// <param name="cancellationToken">Cancels the connection attempt.</param>
+    /// <returns>A stream to the destination; disposing it closes the connection.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="route"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="host"/> is null, empty or white space.</exception>
+    /// <exception cref="RouteDeniedException">The route denies; nothing was sent.</exception>
+    /// <exception cref="SocksException">A proxy failed.</exception>
+    /// <exception cref="SocketException">A direct connection failed.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public Task<Stream> ConnectStreamAsync(Route route, string host, int port, CancellationToken cancellationToken = default) =>
         ConnectCoreAsync<Stream>(route, host, port, socket => Task.FromResult<Stream>(new NetworkStream(socket, ownsSocket: true)), client => client.ConnectStreamAsync(ToEndPoint(host, port), cancellationToken), cancellationToken);
 
@@ -215,81 +311,78 @@ public sealed class Router
         ArgumentNullException.ThrowIfNull(route);
         ArgumentException.ThrowIfNullOrWhiteSpace(host);
         string destination = Destination.Format(host, port);
-        Action<string>? previous = ClientTrace.Current;
-        ClientTrace.Current = Log;
-        try
+        LogStep($"{destination}: {route}");
+        switch (route.Action)
         {
-            Log?.Invoke($"{destination}: {route}");
-            switch (route.Action)
-            {
-                case RouteAction.Deny:
-                    throw new RouteDeniedException(route, destination);
-                case RouteAction.Direct:
-                    return await direct(await ConnectDirectAsync(host, port, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
-                default:
-                    return await WithFallbackAsync(route, viaProxy, cancellationToken).ConfigureAwait(false);
-            }
-        }
-        finally
-        {
-            ClientTrace.Current = previous;
+            case RouteAction.Deny:
+                throw new RouteDeniedException(route, destination);
+            case RouteAction.Direct:
+                return await direct(await ConnectDirectAsync(host, port, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+            default:
+                return await WithFallbackAsync(route, viaProxy, cancellationToken).ConfigureAwait(false);
         }
     }
 
     /// <summary>
     /// The address of <paramref name="host"/> the way the routing rules say (decided as
     /// <paramref name="host"/> with port 0, so rules with a port list do not match): through a proxy,
-    /// with <see cref="SocksClient.ResolveAsync"/> and the same fallback as connections; direct, with
+    /// with <see cref="SocksClient.ResolveNameAsync"/> and the same fallback as connections; direct, with
     /// the system resolver here. IPv4 is preferred when the name has both, as Tor and Windsock answer RESOLVE.
-    /// Throws <see cref="RouteDeniedException"/>, <see cref="SocksException"/> or <see cref="SocketException"/>.
     /// </summary>
+    /// <param name="host">The name to resolve.</param>
+    /// <param name="cancellationToken">Cancels the lookup.</param>
+    /// <returns>The address.</returns>
+    /// <exception cref="ArgumentException"><paramref name="host"/> is null, empty or white space.</exception>
+    /// <exception cref="RouteDeniedException">The routing file denies the name.</exception>
+    /// <exception cref="SocksException">A proxy refused or failed the lookup.</exception>
+    /// <exception cref="SocketException">A direct lookup failed.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public async Task<IPAddress> ResolveNameAsync(string host, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(host);
-        Route route = Resolve(host, 0);
+        Route route = GetRoute(host, 0);
         return await LookUpAsync(
             route,
             host,
             async () => PreferIPv4(Destination.TryParseAddress(host, out IPAddress? literal) ? [literal] : await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false)),
-            client => client.ResolveAsync(host, cancellationToken),
+            client => client.ResolveNameAsync(host, cancellationToken),
             cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
     /// The name of <paramref name="address"/> (a reverse lookup) the way the routing rules say for that
-    /// address: through a proxy with <see cref="SocksClient.ResolvePtrAsync"/>, direct with the system resolver.
+    /// address: through a proxy with <see cref="SocksClient.ResolveAddressAsync"/>, direct with the system resolver.
     /// </summary>
+    /// <param name="address">The address to look up.</param>
+    /// <param name="cancellationToken">Cancels the lookup.</param>
+    /// <returns>The name.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="address"/> is null.</exception>
+    /// <exception cref="RouteDeniedException">The routing file denies the address.</exception>
+    /// <exception cref="SocksException">A proxy refused or failed the lookup.</exception>
+    /// <exception cref="SocketException">A direct lookup failed.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public async Task<string> ResolveAddressAsync(IPAddress address, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(address);
         string host = address.ToString();
-        Route route = Resolve(host, 0);
+        Route route = GetRoute(host, 0);
         return await LookUpAsync(
             route,
             host,
             async () => (await Dns.GetHostEntryAsync(address).WaitAsync(cancellationToken).ConfigureAwait(false)).HostName,
-            client => client.ResolvePtrAsync(address, cancellationToken),
+            client => client.ResolveAddressAsync(address, cancellationToken),
             cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<T> LookUpAsync<T>(Route route, string host, Func<Task<T>> direct, Func<SocksClient, Task<T>> viaProxy, CancellationToken cancellationToken)
     {
-        Action<string>? previous = ClientTrace.Current;
-        ClientTrace.Current = Log;
-        try
+        LogStep($"lookup of {host}: {route}");
+        return route.Action switch
         {
-            Log?.Invoke($"lookup of {host}: {route}");
-            return route.Action switch
-            {
-                RouteAction.Deny => throw new RouteDeniedException(route, host),
-                RouteAction.Direct => await direct().ConfigureAwait(false),
-                _ => await WithFallbackAsync(route, viaProxy, cancellationToken).ConfigureAwait(false),
-            };
-        }
-        finally
-        {
-            ClientTrace.Current = previous;
-        }
+            RouteAction.Deny => throw new RouteDeniedException(route, host),
+            RouteAction.Direct => await direct().ConfigureAwait(false),
+            _ => await WithFallbackAsync(route, viaProxy, cancellationToken).ConfigureAwait(false),
+        };
     }
 
     private static IPAddress PreferIPv4(IPAddress[] addresses)
@@ -303,8 +396,16 @@ public sealed class Router
     /// <summary>
     /// A UDP association for a <see cref="RouteAction.Via"/> route, with the same fallback as
     /// <see cref="ConnectAsync(Route, string, int, CancellationToken)"/>. Proxies that cannot carry UDP
-    /// (a chain, SOCKS4) are skipped; if none can, <see cref="NotSupportedException"/>.
+    /// (a chain, SOCKS4) are skipped.
     /// </summary>
+    /// <param name="route">A route via proxies, e.g. from <see cref="GetRoute"/>.</param>
+    /// <param name="cancellationToken">Cancels the request (not the association once open).</param>
+    /// <returns>The association; disposing it ends the association.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="route"/> is null.</exception>
+    /// <exception cref="ArgumentException">The route is not <see cref="RouteAction.Via"/>.</exception>
+    /// <exception cref="NotSupportedException">No proxy of the route can carry UDP (each is a chain, or not SOCKS5).</exception>
+    /// <exception cref="SocksException">A proxy failed.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public async Task<SocksUdpClient> AssociateUdpAsync(Route route, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(route);
@@ -319,17 +420,8 @@ public sealed class Router
             throw new NotSupportedException($"UDP needs a single SOCKS5 proxy; {route} has none.");
         }
 
-        Action<string>? previous = ClientTrace.Current;
-        ClientTrace.Current = Log;
-        try
-        {
-            Route udpRoute = usable.Length == route.Proxies.Count ? route : Route.Via(usable, route.Origin);
-            return await WithFallbackAsync(udpRoute, client => client.AssociateUdpAsync(cancellationToken), cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            ClientTrace.Current = previous;
-        }
+        Route udpRoute = usable.Length == route.Proxies.Count ? route : Route.Via(usable, route.Origin);
+        return await WithFallbackAsync(udpRoute, client => client.AssociateUdpAsync(cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<T> WithFallbackAsync<T>(Route route, Func<SocksClient, Task<T>> open, CancellationToken cancellationToken)
@@ -337,7 +429,7 @@ public sealed class Router
         for (int i = 0; ; i++)
         {
             ProxyChain chain = route.Proxies[i];
-            var client = new SocksClient(chain) { ProxyConnectTimeout = ConnectTimeout };
+            var client = new SocksClient(chain, _options);
             try
             {
                 return await open(client).ConfigureAwait(false);
@@ -345,7 +437,7 @@ public sealed class Router
             catch (SocksException e) when (e.Kind == SocksErrorKind.ProxyUnreachable && e.HopIndex == 0 && i + 1 < route.Proxies.Count)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                Log?.Invoke($"{chain[0]} unreachable ({e.InnerException?.Message ?? e.Message}); trying {route.Proxies[i + 1]}");
+                LogStep($"{chain[0]} unreachable ({e.InnerException?.Message ?? e.Message}); trying {route.Proxies[i + 1]}");
             }
         }
     }
@@ -360,24 +452,24 @@ public sealed class Router
         {
             var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            attempt.CancelAfter(ConnectTimeout);
+            attempt.CancelAfter(_options.ConnectTimeout);
             var endPoint = new IPEndPoint(address, port);
             try
             {
                 await socket.ConnectAsync(endPoint, attempt.Token).ConfigureAwait(false);
-                Log?.Invoke(string.Create(CultureInfo.InvariantCulture, $"direct TCP connection to {endPoint} from {socket.LocalEndPoint}"));
+                LogStep(string.Create(CultureInfo.InvariantCulture, $"direct TCP connection to {endPoint} from {socket.LocalEndPoint}"));
                 return socket;
             }
             catch (SocketException e)
             {
                 socket.Dispose();
-                Log?.Invoke($"direct {endPoint}: {e.Message}");
+                LogStep($"direct {endPoint}: {e.Message}");
                 first ??= e;
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
                 socket.Dispose();
-                Log?.Invoke($"direct {endPoint}: timed out");
+                LogStep($"direct {endPoint}: timed out");
                 first ??= new SocketException((int)SocketError.TimedOut);
             }
             catch
@@ -389,4 +481,15 @@ public sealed class Router
 
         throw first ?? new SocketException((int)SocketError.HostNotFound);
     }
+
+    private void LogStep(string step)
+    {
+        if (Logger is { } logger)
+        {
+            RouterStep(logger, step);
+        }
+    }
+
+    [LoggerMessage(10, LogLevel.Debug, "{Step}")]
+    private static partial void RouterStep(ILogger logger, string step);
 }

@@ -8,23 +8,35 @@ namespace Windsock.Client.Routing;
 /// </summary>
 public sealed class RoutingFileException : Exception
 {
+    /// <summary>An exception with a generic message: the routing file cannot be used.</summary>
     public RoutingFileException()
         : this("The routing file cannot be used.")
     {
     }
 
+    /// <summary>An exception with <paramref name="message"/>.</summary>
+    /// <param name="message">What went wrong.</param>
     public RoutingFileException(string message)
         : base(message)
     {
         File = string.Empty;
     }
 
+    /// <summary>An exception with <paramref name="message"/> caused by <paramref name="innerException"/>.</summary>
+    /// <param name="message">What went wrong.</param>
+    /// <param name="innerException">The cause, or null.</param>
     public RoutingFileException(string message, Exception? innerException)
         : base(message, innerException)
     {
         File = string.Empty;
     }
 
+    /// <summary>A problem at a position of a routing file; the message is "FILE:LINE:COLUMN: PROBLEM".</summary>
+    /// <param name="file">The file, or the variable (ALL_PROXY), the problem is in.</param>
+    /// <param name="line">From 1; 0 when not known.</param>
+    /// <param name="column">From 1; 0 when not known.</param>
+    /// <param name="problem">What is wrong and how to fix it.</param>
+    /// <param name="innerException">The cause, or null.</param>
     public RoutingFileException(string file, int line, int column, string problem, Exception? innerException = null)
         : base(Locate(file, line, column) + problem, innerException)
     {

@@ -27,31 +27,52 @@ public sealed class RoutingRule
         Ports = ports;
     }
 
-    /// <summary>Position in the file, from 1.</summary>
+    /// <summary>Position among the rules of the file, from 1.</summary>
     public int Number { get; }
 
+    /// <summary>The rule's <c>name</c>, for messages; null when the file gives none.</summary>
     public string? Name { get; }
 
-    public SourceLocation Location { get; }
+    /// <summary>The routing file the rule is in.</summary>
+    public string File => Location.File;
+
+    /// <summary>The line of the rule's <c>[[rule]]</c> header, from 1.</summary>
+    public int Line => Location.Line;
+
+    /// <summary>The column of the rule's <c>[[rule]]</c> header, from 1.</summary>
+    public int Column => Location.Column;
+
+    internal SourceLocation Location { get; }
 
     /// <summary>What the rule decides, with <see cref="Route.Origin"/> naming this rule.</summary>
     public Route Route { get; }
 
-    public DestinationSet? To { get; }
+    /// <summary>The rule's <c>to</c>: host patterns and networks; null matches every destination.</summary>
+    internal DestinationSet? To { get; }
 
-    public PortSet? Ports { get; }
+    /// <summary>The rule's <c>ports</c>; null matches every port.</summary>
+    internal PortSet? Ports { get; }
 
     /// <summary>Local user names the rule applies to (the old socks.conf's <c>*=userlist</c>); null for every user.</summary>
-    public IReadOnlyList<string>? Users { get; init; }
+    public IReadOnlyList<string>? Users { get; internal init; }
 
     /// <summary>The account this process runs as, which <see cref="Users"/> is compared with.</summary>
     public static string LocalUser => Environment.UserName;
 
     /// <summary>As <see cref="Matches(string, int)"/>, for a given local user (tests, or a service acting for a user).</summary>
+    /// <param name="host">A name or an address literal, IPv6 with or without brackets.</param>
+    /// <param name="port">The destination port.</param>
+    /// <param name="localUser">The local account compared with <see cref="Users"/>.</param>
+    /// <returns>True when the rule decides for this destination and user.</returns>
+    /// <exception cref="ArgumentException"><paramref name="host"/> is null, empty or white space.</exception>
     public bool Matches(string host, int port, string localUser) =>
         (Users is null || Users.Contains(localUser, StringComparer.Ordinal)) && MatchesDestination(host, port);
 
-    /// <summary>Does this rule decide for <paramref name="host"/> (a name or an address literal, IPv6 with or without brackets) and <paramref name="port"/>?</summary>
+    /// <summary>Does this rule decide for <paramref name="host"/> and <paramref name="port"/>, for the user this process runs as?</summary>
+    /// <param name="host">A name or an address literal, IPv6 with or without brackets.</param>
+    /// <param name="port">The destination port.</param>
+    /// <returns>True when the rule decides for this destination.</returns>
+    /// <exception cref="ArgumentException"><paramref name="host"/> is null, empty or white space.</exception>
     public bool Matches(string host, int port) => Matches(host, port, LocalUser);
 
     private bool MatchesDestination(string host, int port)
@@ -79,6 +100,11 @@ public sealed class RoutingRule
     /// As <see cref="Matches(string, int)"/>, and why: "port 22 not in {80,443}", "git.corp.example matches .corp.example",
     /// "www.example.org is a name, and a name is never in a network (no DNS to decide): not in {10.0.0.0/8}".
     /// </summary>
+    /// <param name="host">A name or an address literal, IPv6 with or without brackets.</param>
+    /// <param name="port">The destination port.</param>
+    /// <param name="reason">Why the rule matches or does not.</param>
+    /// <returns>True when the rule decides for this destination.</returns>
+    /// <exception cref="ArgumentException"><paramref name="host"/> is null, empty or white space.</exception>
     public bool Explain(string host, int port, out string reason)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(host);
@@ -148,6 +174,7 @@ public sealed class RoutingRule
     }
 
     /// <summary>"rule 3 "corp" (client.toml:12:1)".</summary>
+    /// <returns>The rule's number, name and position.</returns>
     public override string ToString() => Describe(Number, Name, Location);
 
     internal static string Describe(int number, string? name, SourceLocation location) =>

@@ -12,7 +12,7 @@ public sealed record ClientLimits
     /// <summary>
     /// The largest GSSAPI token taken before the client has authenticated: a message with it fills a
     /// 32 KiB pooled buffer exactly. A Kerberos initial token from an MIT realm is 724 bytes (measured
-    /// in the tests with tests/Shared/KerberosRealm); an Active Directory ticket grows with the user's groups
+    /// in the tests with tests/Windsock.Testing/KerberosRealm); an Active Directory ticket grows with the user's groups
     /// (Microsoft's sizing: 1,200 + 40 per domain-local or foreign group + 8 per global group) and this
     /// covers about 790 domain-local groups or 3,900 global ones, well past Windows' former MaxTokenSize
     /// default of 12,000 bytes. RFC 1961 would allow 65,535: a peer that declares more than this is refused

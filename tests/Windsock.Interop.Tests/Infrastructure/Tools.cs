@@ -39,6 +39,9 @@ public static class Tools
     /// <summary>python/rfc1961_proxy.py: an independent RFC 1961 proxy on python-gssapi, for the client tools.</summary>
     public static string GssapiProxyScript { get; } = Path.Combine(PythonDirectory, "rfc1961_proxy.py");
 
+    /// <summary>The source tree this test assembly was built from (where Windsock.slnx is).</summary>
+    public static string SourceRoot { get; } = RepositoryRoot();
+
     private static string RepositoryRoot()
     {
         // Bounded by the depth of the path: each pass goes one folder up.
