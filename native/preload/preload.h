@@ -1,0 +1,100 @@
+/* windsock run's preload: what the parts of the library share. See README.md for the design. */
+#ifndef WINDSOCK_PRELOAD_H
+#define WINDSOCK_PRELOAD_H
+
+#define _GNU_SOURCE
+#include <netdb.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#define WS_EXPORT __attribute__((visibility("default")))
+
+/* Room for one control reply: a route is a few lines, a name at most 255 bytes. */
+#define WS_REPLY_MAX 8192
+
+/* How long one proxy connection (TCP connect plus every hop's handshake) may take, as Router's ConnectTimeout. */
+#define WS_CONNECT_TIMEOUT_MS 10000
+
+/* The real functions, found with dlsym(RTLD_NEXT) once (ws_init). */
+struct ws_real {
+    int (*connect)(int, const struct sockaddr *, socklen_t);
+    int (*getpeername)(int, struct sockaddr *, socklen_t *);
+    int (*getsockname)(int, struct sockaddr *, socklen_t *);
+    ssize_t (*sendto)(int, const void *, size_t, int, const struct sockaddr *, socklen_t);
+    ssize_t (*sendmsg)(int, const struct msghdr *, int);
+    int (*getaddrinfo)(const char *, const char *, const struct addrinfo *, struct addrinfo **);
+    int (*getnameinfo)(const struct sockaddr *, socklen_t, char *, socklen_t, char *, socklen_t, int);
+    struct hostent *(*gethostbyname)(const char *);
+    struct hostent *(*gethostbyname2)(const char *, int);
+    int (*gethostbyname_r)(const char *, struct hostent *, char *, size_t, struct hostent **, int *);
+    int (*gethostbyname2_r)(const char *, int, struct hostent *, char *, size_t, struct hostent **, int *);
+    struct hostent *(*gethostbyaddr)(const void *, socklen_t, int);
+};
+
+extern struct ws_real ws_real;
+
+/* Resolves the real functions and reads the environment; safe to call from every hook, every thread. */
+void ws_init(void);
+
+/* control.c: one request line to the windsock process, its whole reply back (NUL-terminated).
+ * Returns the reply length, or -1 with errno when the windsock process cannot be asked. */
+int ws_control(const char *request, char *reply, size_t reply_size);
+
+/* A line for the user, printed by the windsock process on its standard error (ours may be a socket). */
+void ws_report(const char *format, ...) __attribute__((format(printf, 1, 2)));
+
+/* %XX for bytes that would break a space-separated line; the windsock side decodes. */
+void ws_encode(const char *in, char *out, size_t out_size);
+/* In place; returns the string. */
+char *ws_decode(char *s);
+/* The next space-separated field of *cursor (NUL-terminated in place), or NULL at the end of the line. */
+char *ws_field(char **cursor);
+/* The next line of *cursor (NUL-terminated in place), or NULL. */
+char *ws_line(char **cursor);
+
+/* address.c: "1.2.3.4" / "2001:db8::1" (IPv4-mapped IPv6 shown as IPv4), and the port; 0 on success. */
+int ws_format_address(const struct sockaddr *address, socklen_t length, char *text, size_t text_size, int *port);
+/* A sockaddr for a literal and a port; returns its length, 0 when the text is not an address. */
+socklen_t ws_parse_address(const char *text, int port, struct sockaddr_storage *out);
+/* Is the address in the mapped (fake) ranges windsock answers names with? */
+int ws_is_mapped(const struct sockaddr *address);
+/* Loopback (127.0.0.0/8, ::1, ::ffff:127.0.0.0/104). */
+int ws_is_loopback(const struct sockaddr *address);
+/* Reads WINDSOCK_RUN_MAPPED4 / WINDSOCK_RUN_MAPPED6 (CIDR). */
+void ws_load_mapped_ranges(void);
+
+/* peers.c: what getpeername answers for sockets whose real peer is the proxy. Keyed by the socket's
+ * inode, so dup(), fork() and fd reuse need no hooks: a stale entry never matches a new socket. */
+void ws_peer_remember(int fd, const struct sockaddr *peer, socklen_t length);
+/* 1 and the remembered peer when fd is a socket connected by us, else 0. */
+int ws_peer_lookup(int fd, struct sockaddr_storage *peer, socklen_t *length);
+void ws_peers_init(void);
+
+/* socks.c: one hop's handshake on a connected non-blocking socket, before deadline_ms (CLOCK_MONOTONIC). */
+struct ws_hop {
+    int protocol;          /* 5, 4, or 0x4a (SOCKS4a) */
+    char user[256];        /* empty: no username/password */
+    char password[256];
+    char target[256];      /* what this hop is asked to reach: the next hop, or the destination */
+    int target_port;
+    char label[320];       /* the hop's URL without credentials, for messages */
+};
+
+/* Why a proxy refused: its reply code, and its own words when it sent them (Windsock's reason extension). */
+struct ws_refusal {
+    int reply;
+    char reason[1024];
+};
+
+/* 0 when granted; -1 with errno otherwise (refusal->reply > 0 when the proxy answered with a failure code). */
+int ws_socks_handshake(int fd, const struct ws_hop *hop, long long deadline_ms, struct ws_refusal *refusal);
+/* The errno a refused connect() reports for a reply code (docs/client-tools.md). */
+int ws_socks_errno(int protocol, int reply);
+const char *ws_socks_meaning(int protocol, int reply);
+
+long long ws_now_ms(void);
+/* poll() for events until the deadline; 1 ready, 0 timed out, -1 error. Restarts after EINTR. */
+int ws_wait(int fd, short events, long long deadline_ms);
+
+#endif
