@@ -25,6 +25,7 @@ static void resolve_all(void)
     WS_RESOLVE(gethostbyname_r);
     WS_RESOLVE(gethostbyname2_r);
     WS_RESOLVE(gethostbyaddr);
+    WS_RESOLVE(gethostbyaddr_r);
     ws_load_mapped_ranges();
     ws_peers_init();
 }

@@ -30,6 +30,7 @@ struct ws_real {
     int (*gethostbyname_r)(const char *, struct hostent *, char *, size_t, struct hostent **, int *);
     int (*gethostbyname2_r)(const char *, int, struct hostent *, char *, size_t, struct hostent **, int *);
     struct hostent *(*gethostbyaddr)(const void *, socklen_t, int);
+    int (*gethostbyaddr_r)(const void *, socklen_t, int, struct hostent *, char *, size_t, struct hostent **, int *);
 };
 
 extern struct ws_real ws_real;

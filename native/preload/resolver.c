@@ -308,6 +308,24 @@ WS_EXPORT struct hostent *gethostbyaddr(const void *address, socklen_t length, i
     return &static_host;
 }
 
+WS_EXPORT int gethostbyaddr_r(const void *address, socklen_t length, int family, struct hostent *host, char *buffer, size_t size, struct hostent **result, int *error)
+{
+    ws_init();
+    struct sockaddr_storage sa;
+    char name[300];
+    if (address == NULL || sockaddr_of(address, length, family, &sa) != 0 || !ws_is_mapped((struct sockaddr *)&sa))
+        return ws_real.gethostbyaddr_r(address, length, family, host, buffer, size, result, error);
+    *result = NULL;
+    if (ask_address((struct sockaddr *)&sa, name, sizeof name) != 0) {
+        *error = HOST_NOT_FOUND;
+        return ENOENT;
+    }
+    int r = fill_hostent(name, family, address, host, buffer, size);
+    *result = r == 0 ? host : NULL;
+    *error = r == 0 ? 0 : NETDB_INTERNAL;
+    return r;
+}
+
 WS_EXPORT int getnameinfo(const struct sockaddr *address, socklen_t length, char *host, socklen_t host_size, char *service, socklen_t service_size, int flags)
 {
     ws_init();

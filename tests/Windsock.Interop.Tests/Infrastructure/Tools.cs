@@ -21,6 +21,9 @@ public static class Tools
 
     public const string Unshare = "/usr/bin/unshare";
 
+    /// <summary>iproute2's ip, for the network namespaces the windsock run tests make.</summary>
+    public const string Ip = "/sbin/ip";
+
     /// <summary>Debian's node (nodejs), which runs the 'socks' package installed by test.sh.</summary>
     public const string Node = "/usr/bin/node";
 
