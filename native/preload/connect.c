@@ -39,8 +39,15 @@ static int socket_family(int fd)
 
 /* A fresh socket of another family (or after a failed attempt) in the program's descriptor, with
  * its file flags, close-on-exec and the usual options kept. */
+int ws_supervising;
+
 static int replace_socket(int fd, int family)
 {
+    if (ws_supervising) {
+        /* The supervisor holds a duplicate of the program's socket: a fresh socket here would not be the program's. */
+        errno = EAFNOSUPPORT;
+        return -1;
+    }
     int type = socket_type(fd);
     int status = fcntl(fd, F_GETFL);
     int descriptor = fcntl(fd, F_GETFD);
@@ -239,7 +246,7 @@ static int via_proxies(int fd, const struct sockaddr *asked, socklen_t asked_len
 }
 
 /* 1 when a datagram (or a UDP connect) to target may go out: loopback, or windsock says direct. */
-static int udp_allowed(const struct sockaddr *target, socklen_t length)
+int ws_udp_allowed(const struct sockaddr *target, socklen_t length)
 {
     if (ws_is_loopback(target))
         return 1;
@@ -268,12 +275,15 @@ static int udp_allowed(const struct sockaddr *target, socklen_t length)
     return 0;
 }
 
-static int route_connect(int fd, const struct sockaddr *address, socklen_t length)
+int ws_route_connect(int fd, const struct sockaddr *address, socklen_t length, int *pass)
 {
     char text[64];
     int port;
-    if (ws_format_address(address, length, text, sizeof text, &port) != 0)
-        return ws_real.connect(fd, address, length);
+    *pass = 0;
+    if (ws_format_address(address, length, text, sizeof text, &port) != 0) {
+        *pass = 1;
+        return 0;
+    }
 
     static __thread char reply[WS_REPLY_MAX];
     char request[160];
@@ -287,8 +297,10 @@ static int route_connect(int fd, const struct sockaddr *address, socklen_t lengt
     char *cursor = reply;
     char *line = ws_line(&cursor);
     char *word = line ? ws_field(&line) : NULL;
-    if (word != NULL && strcmp(word, "PASS") == 0)
-        return ws_real.connect(fd, address, length);
+    if (word != NULL && strcmp(word, "PASS") == 0) {
+        *pass = 1;
+        return 0;
+    }
     if (word != NULL && strcmp(word, "DENY") == 0) {
         char *code = ws_field(&line);
         errno = code ? atoi(code) : EACCES;
@@ -321,7 +333,7 @@ WS_EXPORT int connect(int fd, const struct sockaddr *address, socklen_t length)
         return ws_real.connect(fd, address, length);
     int type = socket_type(fd);
     if (type == SOCK_DGRAM)
-        return udp_allowed(address, length) ? ws_real.connect(fd, address, length) : -1;
+        return ws_udp_allowed(address, length) ? ws_real.connect(fd, address, length) : -1;
     if (type != SOCK_STREAM)
         return ws_real.connect(fd, address, length);
     struct sockaddr_storage peer;
@@ -331,7 +343,10 @@ WS_EXPORT int connect(int fd, const struct sockaddr *address, socklen_t length)
         return ws_real.connect(fd, address, length);
     }
     int saved_errno = errno;
-    int r = route_connect(fd, address, length);
+    int pass;
+    int r = ws_route_connect(fd, address, length, &pass);
+    if (pass)
+        return ws_real.connect(fd, address, length);
     if (r == 0)
         errno = saved_errno;
     return r;
@@ -375,7 +390,7 @@ WS_EXPORT ssize_t sendto(int fd, const void *data, size_t size, int flags, const
     ws_init();
     if (address != NULL && length >= sizeof(sa_family_t) && (address->sa_family == AF_INET || address->sa_family == AF_INET6)) {
         int type = socket_type(fd);
-        if (type == SOCK_DGRAM && !udp_allowed(address, length))
+        if (type == SOCK_DGRAM && !ws_udp_allowed(address, length))
             return -1;
         if (type == SOCK_STREAM && (flags & MSG_FASTOPEN)) {
             /* TCP Fast Open connects implicitly: through the route instead, then an ordinary send. */
@@ -392,7 +407,7 @@ WS_EXPORT ssize_t sendmsg(int fd, const struct msghdr *message, int flags)
     ws_init();
     const struct sockaddr *address = message != NULL ? message->msg_name : NULL;
     if (address != NULL && message->msg_namelen >= sizeof(sa_family_t) && (address->sa_family == AF_INET || address->sa_family == AF_INET6)
-        && socket_type(fd) == SOCK_DGRAM && !udp_allowed(address, message->msg_namelen))
+        && socket_type(fd) == SOCK_DGRAM && !ws_udp_allowed(address, message->msg_namelen))
         return -1;
     return ws_real.sendmsg(fd, message, flags);
 }

@@ -94,6 +94,15 @@ int ws_socks_handshake(int fd, const struct ws_hop *hop, long long deadline_ms, 
 int ws_socks_errno(int protocol, int reply);
 const char *ws_socks_meaning(int protocol, int reply);
 
+/* connect.c, shared with the syscall engine's supervisor (launcher.c). */
+/* The route for a TCP connect of fd to address: as connect() returns, or 0 with *pass = 1 when the
+ * caller should let the kernel connect as asked (loopback, direct). */
+int ws_route_connect(int fd, const struct sockaddr *address, socklen_t length, int *pass);
+/* 1 when UDP to target may go out as asked; 0 with errno (and a line reported) otherwise. */
+int ws_udp_allowed(const struct sockaddr *target, socklen_t length);
+/* Set by the supervisor: fd is a duplicate of the program's socket, which must not be replaced. */
+extern int ws_supervising;
+
 long long ws_now_ms(void);
 /* poll() for events until the deadline; 1 ready, 0 timed out, -1 error. Restarts after EINTR. */
 int ws_wait(int fd, short events, long long deadline_ms);

@@ -4,29 +4,38 @@ using Xunit;
 namespace Windsock.Interop.Tests;
 
 /// <summary>
-/// Programs `windsock run` cannot cover yet are refused with the reason, never run unproxied: the
-/// dynamic loader would silently skip the preload for a static or setuid program. The proxy URL
-/// names a port that is never contacted, since the program never starts.
+/// Programs an engine cannot cover are refused with the reason, never run unproxied: the dynamic
+/// loader would silently skip the preload for a static or setuid program. The proxy URL names a port
+/// that is never contacted (the programs here make no connection).
 /// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class RunRefusalTests
 {
     private const string UnusedProxy = "socks5h://127.0.0.1:9";
 
     [Fact]
-    public async Task A_statically_linked_program_is_refused_with_exit_126()
+    public async Task A_statically_linked_program_is_refused_by_the_preload_and_runs_under_auto_with_the_syscall_engine()
     {
         using var dir = new TempDirectory();
+        string program = await BuildStaticAsync(dir);
+
+        ProcessResult preload = await ProcessRunner.RunAsync(Tools.Dotnet, [Tools.WindsockDll, "run", "--engine", "preload", "--proxy", UnusedProxy, "--", program]);
+        Assert.Equal(126, preload.ExitCode);
+        Assert.Empty(preload.Stdout);
+        Assert.Equal($"windsock run: {program} is statically linked: there is no dynamic loader to preload a library; use --engine syscall (or auto); refused rather than run unproxied", preload.Stderr.Trim());
+
+        ProcessResult auto = await ProcessRunner.RunAsync(Tools.Dotnet, [Tools.WindsockDll, "run", "--explain", "--proxy", UnusedProxy, "--", program]);
+        Assert.True(auto.ExitCode == 3 && auto.StdoutText == "ran\n" && auto.StderrMentions("engine syscall ("), auto.Describe());
+    }
+
+    private static async Task<string> BuildStaticAsync(TempDirectory dir)
+    {
         string source = Path.Combine(dir.Path, "hello.c");
         string program = Path.Combine(dir.Path, "hello-static");
-        await File.WriteAllTextAsync(source, "#include <stdio.h>\nint main(void) { puts(\"ran\"); return 0; }\n", TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(source, "#include <stdio.h>\nint main(void) { puts(\"ran\"); return 3; }\n", TestContext.Current.CancellationToken);
         ProcessResult gcc = await ProcessRunner.RunAsync("gcc", ["-static", "-o", program, source]);
         Assert.True(gcc.ExitCode == 0, $"gcc -static (libc6-dev) is needed\n{gcc.Describe()}");
-
-        ProcessResult run = await RunAsync(program);
-
-        Assert.Equal(126, run.ExitCode);
-        Assert.Empty(run.Stdout);
-        Assert.Equal($"windsock run: {program} is statically linked: there is no dynamic loader to preload a library, and the syscall engine that would cover it is not built yet; refused rather than run unproxied", run.Stderr.Trim());
+        return program;
     }
 
     [Fact]
@@ -51,15 +60,6 @@ public sealed class RunRefusalTests
 
         Assert.Equal(2, run.ExitCode);
         Assert.True(run.StderrMentions("no routes: no --proxy, no routing file"), run.Describe());
-    }
-
-    [Fact]
-    public async Task The_syscall_engine_says_it_is_not_built_yet()
-    {
-        ProcessResult run = await ProcessRunner.RunAsync(Tools.Dotnet, [Tools.WindsockDll, "run", "--engine", "syscall", "--proxy", UnusedProxy, "--", "/bin/true"]);
-
-        Assert.Equal(126, run.ExitCode);
-        Assert.True(run.StderrMentions("the syscall engine (seccomp user notification) is not built yet"), run.Describe());
     }
 
     private static Task<ProcessResult> RunAsync(string program) =>

@@ -24,6 +24,7 @@ internal static partial class RunCommand
     private const int CannotCover = 126;
     private const int NotFound = 127;
     private const string PreloadFile = "libwindsock-preload.so";
+    private const string LauncherFile = "windsock-launch";
 
     public static Command Create()
     {
@@ -32,7 +33,7 @@ internal static partial class RunCommand
         var clientConfig = new Option<string?>("--client-config") { Description = "The routing file (default: where windsock connect looks, or ALL_PROXY)." };
         var engine = new Option<string>("--engine")
         {
-            Description = "How to intercept: preload (LD_PRELOAD library, dynamically linked programs), syscall (not built yet), or auto (choose by the program).",
+            Description = "How to intercept: preload (LD_PRELOAD library: dynamically linked programs), syscall (seccomp user notification: static and Go programs too), or auto (preload when it can, else syscall).",
             DefaultValueFactory = _ => "auto",
         };
         engine.AcceptOnlyFromAmong("auto", "preload", "syscall");
@@ -94,35 +95,53 @@ internal static partial class RunCommand
         }
 
         ProgramInspection inspection = ProgramInspection.Inspect(path);
-        if (Refusal(inspection, engine) is { } refusal)
+        if (ChooseEngine(inspection, engine, out string? refusal) is not { } chosen)
         {
             await error.WriteLineAsync($"windsock {Name}: {refusal}; refused rather than run unproxied").ConfigureAwait(false);
             return CannotCover;
         }
 
-        string preload = Path.Combine(AppContext.BaseDirectory, PreloadFile);
-        if (!File.Exists(preload) || preload.Contains(' ', StringComparison.Ordinal) || preload.Contains(':', StringComparison.Ordinal))
+        string helper = Path.Combine(AppContext.BaseDirectory, chosen == Engine.Preload ? PreloadFile : LauncherFile);
+        if (!File.Exists(helper) || helper.Contains(' ', StringComparison.Ordinal) || helper.Contains(':', StringComparison.Ordinal))
         {
-            await error.WriteLineAsync($"windsock {Name}: the preload library {preload} is missing (or its path has a space or colon, which LD_PRELOAD cannot carry); rebuild windsock with gcc installed").ConfigureAwait(false);
+            await error.WriteLineAsync($"windsock {Name}: {helper} is missing (or its path has a space or colon, which LD_PRELOAD cannot carry); rebuild windsock with gcc and make installed").ConfigureAwait(false);
             return CannotCover;
         }
 
         if (explain)
         {
-            await error.WriteLineAsync($"windsock {Name}: engine preload ({inspection.Description}; {preload})").ConfigureAwait(false);
+            await error.WriteLineAsync($"windsock {Name}: engine {(chosen == Engine.Preload ? "preload" : "syscall")} ({inspection.Description}; {helper})").ConfigureAwait(false);
             await error.WriteLineAsync($"windsock {Name}: names answered from {mapped.IPv4} and {mapped.IPv6}").ConfigureAwait(false);
         }
 
         var routes = new RunRoutes(router, mapped, error, explain);
         await using ControlServer control = ControlServer.Start(routes);
-        var start = new ProcessStartInfo(path) { UseShellExecute = false };
+        await using DnsResponder? dns = chosen == Engine.Syscall
+            ? DnsResponder.Start(mapped, explain ? line => error.WriteLine($"windsock {Name}: {line}") : null)
+            : null;
+        var start = new ProcessStartInfo(chosen == Engine.Preload ? path : helper) { UseShellExecute = false };
+        if (chosen == Engine.Syscall)
+        {
+            start.ArgumentList.Add(path);
+        }
+
         foreach (string argument in commandLine.Skip(1))
         {
             start.ArgumentList.Add(argument);
         }
 
-        string? inherited = Environment.GetEnvironmentVariable("LD_PRELOAD");
-        start.Environment["LD_PRELOAD"] = string.IsNullOrWhiteSpace(inherited) ? preload : $"{preload} {inherited}";
+        if (chosen == Engine.Preload)
+        {
+            string? inherited = Environment.GetEnvironmentVariable("LD_PRELOAD");
+            start.Environment["LD_PRELOAD"] = string.IsNullOrWhiteSpace(inherited) ? helper : $"{helper} {inherited}";
+        }
+        else
+        {
+            // Under the syscall engine a preload would route a second time (its proxy connection, through the proxy).
+            start.Environment.Remove("LD_PRELOAD");
+            start.Environment["WINDSOCK_RUN_DNS"] = string.Create(CultureInfo.InvariantCulture, $"{dns!.EndPoint.Address} {dns.EndPoint.Port}");
+        }
+
         start.Environment["WINDSOCK_RUN_SOCKET"] = control.SocketPath;
         start.Environment["WINDSOCK_RUN_MAPPED4"] = mapped.IPv4.ToString();
         start.Environment["WINDSOCK_RUN_MAPPED6"] = mapped.IPv6.ToString();
@@ -202,19 +221,33 @@ internal static partial class RunCommand
         return router;
     }
 
-    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-    private static string? Refusal(ProgramInspection inspection, string engine)
+    private enum Engine
     {
-        if (engine == "syscall")
+        Preload,
+        Syscall,
+    }
+
+    /// <summary>auto: the preload for dynamically linked programs, the syscall engine for static and Go ones.</summary>
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    private static Engine? ChooseEngine(ProgramInspection inspection, string engine, out string? refusal)
+    {
+        refusal = inspection.Kind switch
         {
-            return "the syscall engine (seccomp user notification) is not built yet; --engine preload or auto cover dynamically linked programs";
+            ProgramKind.SetId => inspection.Description,
+            ProgramKind.ForeignArchitecture => $"{inspection.Description}; the syscall engine's filter is for this architecture's system calls only",
+            ProgramKind.Static or ProgramKind.Go when engine == "preload" => $"{inspection.Description}; use --engine syscall (or auto)",
+            _ => null,
+        };
+        if (refusal is not null)
+        {
+            return null;
         }
 
-        return inspection.Kind switch
+        return engine switch
         {
-            ProgramKind.Dynamic or ProgramKind.Unknown => null,
-            ProgramKind.SetId => inspection.Description,
-            _ => $"{inspection.Description}, and the syscall engine that would cover it is not built yet",
+            "preload" => Engine.Preload,
+            "syscall" => Engine.Syscall,
+            _ => inspection.Kind is ProgramKind.Static or ProgramKind.Go ? Engine.Syscall : Engine.Preload,
         };
     }
 

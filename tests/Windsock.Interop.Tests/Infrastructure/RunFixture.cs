@@ -21,6 +21,7 @@ public sealed class RunFixture : IAsyncLifetime
     public const string ServerReason = "forbidden.test is off limits in this test";
 
     private readonly TempDirectory _dir = new();
+    private readonly Dictionary<bool, Task<string>> _goPrograms = [];
     private NetworkNamespacePair? _namespaces;
     private WindsockProcess? _server;
     private BackgroundCommand? _site;
@@ -41,6 +42,41 @@ public sealed class RunFixture : IAsyncLifetime
     /// <summary>`windsock run ARGS` on the client side.</summary>
     public Task<ProcessResult> WindsockRunAsync(IEnumerable<string> args, byte[]? stdin = null, TimeSpan? timeout = null) =>
         Namespaces.RunInClientAsync([Tools.Dotnet, Tools.WindsockDll, "run", .. args], stdin, timeout, new Dictionary<string, string> { ["DOTNET_NOLOGO"] = "1" });
+
+    /// <summary>
+    /// go/fetch.go built with Debian's golang-go: <paramref name="cgo"/> false gives a static program with
+    /// Go's own resolver, true a cgo program using libc's (-tags netcgo). Built once per fixture.
+    /// </summary>
+    public Task<string> GoFetchAsync(bool cgo)
+    {
+        lock (_goPrograms)
+        {
+            if (!_goPrograms.TryGetValue(cgo, out Task<string>? built))
+            {
+                built = BuildGoAsync(cgo);
+                _goPrograms[cgo] = built;
+            }
+
+            return built;
+        }
+    }
+
+    private async Task<string> BuildGoAsync(bool cgo)
+    {
+        string output = Path.Combine(_dir.Path, cgo ? "fetch-cgo" : "fetch-static");
+        string source = Path.Combine(AppContext.BaseDirectory, "go", "fetch.go");
+        string[] args = cgo ? ["build", "-tags", "netcgo", "-o", output, source] : ["build", "-o", output, source];
+        ProcessResult go = await ProcessRunner.RunAsync(Tools.Go, args, timeout: TimeSpan.FromMinutes(5), environment: new Dictionary<string, string>
+        {
+            ["CGO_ENABLED"] = cgo ? "1" : "0",
+            ["GOCACHE"] = Path.Combine(_dir.Path, "gocache"),
+            ["GOPATH"] = Path.Combine(_dir.Path, "gopath"),
+            ["GO111MODULE"] = "off",
+            ["GOFLAGS"] = "",
+        });
+        Assert.True(go.ExitCode == 0, $"go build (Debian's golang-go) failed\n{go.Describe()}");
+        return output;
+    }
 
     /// <summary>What the site answers for /bytes/N: byte i is (i*31 + (i >> 8)) &amp; 255.</summary>
     public static byte[] Pattern(int length)
