@@ -43,6 +43,9 @@ declare -A needs=(
   [gcc]=/usr/bin/gcc
   [make]=/usr/bin/make
   [libc6-dev]=/usr/lib/x86_64-linux-gnu/libc.a
+  # windsock run's syscall engine is tested with a Go program the tests build and busybox's static tools.
+  [golang-go]=/usr/bin/go
+  [busybox-static]=/bin/busybox
 )
 missing=()
 for pkg in "${!needs[@]}"; do
