@@ -46,6 +46,8 @@ declare -A needs=(
   # windsock run's syscall engine is tested with a Go program the tests build and busybox's static tools.
   [golang-go]=/usr/bin/go
   [busybox-static]=/bin/busybox
+  # The peers windsock run is compared with in docs/client-tools.md (socksify comes with dante-client).
+  [proxychains4]=/usr/bin/proxychains4
 )
 missing=()
 for pkg in "${!needs[@]}"; do
