@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define WS_MAX_HOPS 8
@@ -271,6 +272,11 @@ int ws_udp_allowed(const struct sockaddr *target, socklen_t length)
         snprintf(last_allowed, sizeof last_allowed, "%s", key);
         return 1;
     }
+    if (strncmp(reply, "VIA", 3) == 0) {
+        ws_report("windsock: UDP to %s refused: the syscall engine does not relay UDP through proxies yet (the preload does)", key);
+        errno = EACCES;
+        return 0;
+    }
     errno = strncmp(reply, "DENY ", 5) == 0 ? atoi(reply + 5) : EACCES;
     return 0;
 }
@@ -332,8 +338,10 @@ WS_EXPORT int connect(int fd, const struct sockaddr *address, socklen_t length)
     if (address == NULL || length < sizeof(sa_family_t) || (address->sa_family != AF_INET && address->sa_family != AF_INET6))
         return ws_real.connect(fd, address, length);
     int type = socket_type(fd);
-    if (type == SOCK_DGRAM)
-        return ws_udp_allowed(address, length) ? ws_real.connect(fd, address, length) : -1;
+    if (type == SOCK_DGRAM) {
+        int result;
+        return ws_udp_connect(fd, address, length, &result) ? result : ws_real.connect(fd, address, length);
+    }
     if (type != SOCK_STREAM)
         return ws_real.connect(fd, address, length);
     struct sockaddr_storage peer;
@@ -357,7 +365,7 @@ WS_EXPORT int getpeername(int fd, struct sockaddr *address, socklen_t *length)
     ws_init();
     struct sockaddr_storage peer;
     socklen_t peer_length;
-    if (address != NULL && length != NULL && ws_peer_lookup(fd, &peer, &peer_length)) {
+    if (address != NULL && length != NULL && (ws_peer_lookup(fd, &peer, &peer_length) || ws_udp_peer(fd, &peer, &peer_length))) {
         memcpy(address, &peer, *length < peer_length ? *length : peer_length);
         *length = peer_length;
         return 0;
@@ -388,16 +396,19 @@ WS_EXPORT int getsockname(int fd, struct sockaddr *address, socklen_t *length)
 WS_EXPORT ssize_t sendto(int fd, const void *data, size_t size, int flags, const struct sockaddr *address, socklen_t length)
 {
     ws_init();
-    if (address != NULL && length >= sizeof(sa_family_t) && (address->sa_family == AF_INET || address->sa_family == AF_INET6)) {
-        int type = socket_type(fd);
-        if (type == SOCK_DGRAM && !ws_udp_allowed(address, length))
+    int type = socket_type(fd);
+    int inet = address != NULL && length >= sizeof(sa_family_t) && (address->sa_family == AF_INET || address->sa_family == AF_INET6);
+    if (type == SOCK_DGRAM && (inet || address == NULL)) {
+        struct iovec part = { .iov_base = (void *)data, .iov_len = size };
+        ssize_t result;
+        if (ws_udp_send(fd, &part, 1, flags, inet ? address : NULL, length, &result))
+            return result;
+    }
+    if (type == SOCK_STREAM && inet && (flags & MSG_FASTOPEN)) {
+        /* TCP Fast Open connects implicitly: through the route instead, then an ordinary send. */
+        if (connect(fd, address, length) != 0 && errno != EINPROGRESS)
             return -1;
-        if (type == SOCK_STREAM && (flags & MSG_FASTOPEN)) {
-            /* TCP Fast Open connects implicitly: through the route instead, then an ordinary send. */
-            if (connect(fd, address, length) != 0 && errno != EINPROGRESS)
-                return -1;
-            return send(fd, data, size, flags & ~MSG_FASTOPEN);
-        }
+        return ws_real.send(fd, data, size, flags & ~MSG_FASTOPEN);
     }
     return ws_real.sendto(fd, data, size, flags, address, length);
 }
@@ -406,8 +417,11 @@ WS_EXPORT ssize_t sendmsg(int fd, const struct msghdr *message, int flags)
 {
     ws_init();
     const struct sockaddr *address = message != NULL ? message->msg_name : NULL;
-    if (address != NULL && message->msg_namelen >= sizeof(sa_family_t) && (address->sa_family == AF_INET || address->sa_family == AF_INET6)
-        && socket_type(fd) == SOCK_DGRAM && !ws_udp_allowed(address, message->msg_namelen))
-        return -1;
+    int inet = address != NULL && message->msg_namelen >= sizeof(sa_family_t) && (address->sa_family == AF_INET || address->sa_family == AF_INET6);
+    if (message != NULL && (inet || address == NULL) && socket_type(fd) == SOCK_DGRAM) {
+        ssize_t result;
+        if (ws_udp_send(fd, message->msg_iov, message->msg_iovlen, flags, inet ? address : NULL, message->msg_namelen, &result))
+            return result;
+    }
     return ws_real.sendmsg(fd, message, flags);
 }

@@ -26,6 +26,16 @@ static void resolve_all(void)
     WS_RESOLVE(gethostbyname2_r);
     WS_RESOLVE(gethostbyaddr);
     WS_RESOLVE(gethostbyaddr_r);
+    WS_RESOLVE(send);
+    WS_RESOLVE(write);
+    WS_RESOLVE(recv);
+    WS_RESOLVE(read);
+    WS_RESOLVE(recvfrom);
+    WS_RESOLVE(recvmsg);
+    WS_RESOLVE(close);
+    WS_RESOLVE(sendmmsg);
+    WS_RESOLVE(recvmmsg);
+    WS_RESOLVE(syscall);
     ws_load_mapped_ranges();
     ws_peers_init();
 }

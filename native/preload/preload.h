@@ -31,6 +31,16 @@ struct ws_real {
     int (*gethostbyname2_r)(const char *, int, struct hostent *, char *, size_t, struct hostent **, int *);
     struct hostent *(*gethostbyaddr)(const void *, socklen_t, int);
     int (*gethostbyaddr_r)(const void *, socklen_t, int, struct hostent *, char *, size_t, struct hostent **, int *);
+    ssize_t (*send)(int, const void *, size_t, int);
+    ssize_t (*write)(int, const void *, size_t);
+    ssize_t (*recv)(int, void *, size_t, int);
+    ssize_t (*read)(int, void *, size_t);
+    ssize_t (*recvfrom)(int, void *, size_t, int, struct sockaddr *, socklen_t *);
+    ssize_t (*recvmsg)(int, struct msghdr *, int);
+    int (*close)(int);
+    int (*sendmmsg)(int, struct mmsghdr *, unsigned int, int);
+    int (*recvmmsg)(int, struct mmsghdr *, unsigned int, int, struct timespec *);
+    long (*syscall)(long, ...);
 };
 
 extern struct ws_real ws_real;
@@ -102,6 +112,18 @@ int ws_route_connect(int fd, const struct sockaddr *address, socklen_t length, i
 int ws_udp_allowed(const struct sockaddr *target, socklen_t length);
 /* Set by the supervisor: fd is a duplicate of the program's socket, which must not be replaced. */
 extern int ws_supervising;
+
+/* udp.c: UDP ASSOCIATE for the program's UDP sockets (see there). Each returns 1 when it handled the
+ * call (result in *result, errno set on -1), 0 when the kernel should do it as asked. */
+struct iovec;
+int ws_udp_send(int fd, const struct iovec *parts, size_t count, int flags, const struct sockaddr *destination, socklen_t length, ssize_t *result);
+int ws_udp_connect(int fd, const struct sockaddr *destination, socklen_t length, int *result);
+int ws_udp_receive(int fd, struct iovec *parts, size_t count, int flags, struct sockaddr *sender, socklen_t *sender_length, int *message_flags, ssize_t *result);
+int ws_udp_peer(int fd, struct sockaddr_storage *peer, socklen_t *length);
+int ws_udp_is_associated(int fd);
+void ws_udp_forget(int fd);
+/* socks.c: UDP ASSOCIATE on a connected control socket; the relay's address in *bound. */
+int ws_socks_associate(int fd, const struct ws_hop *hop, long long deadline_ms, struct ws_refusal *refusal, struct sockaddr_storage *bound);
 
 long long ws_now_ms(void);
 /* poll() for events until the deadline; 1 ready, 0 timed out, -1 error. Restarts after EINTR. */

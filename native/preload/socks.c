@@ -160,7 +160,7 @@ static void read_reason(int fd, const unsigned char head[5], long long deadline_
     refusal->reason[length] = '\0';
 }
 
-static int socks5(int fd, const struct ws_hop *hop, long long deadline_ms, struct ws_refusal *refusal)
+static int socks5(int fd, const struct ws_hop *hop, long long deadline_ms, struct ws_refusal *refusal, int command, struct sockaddr_storage *bound)
 {
     unsigned char buffer[600];
     int with_password = hop->user[0] != '\0';
@@ -214,7 +214,7 @@ static int socks5(int fd, const struct ws_hop *hop, long long deadline_ms, struc
      * +----+-----+-------+------+----------+----------+ */
     n = 0;
     buffer[n++] = 5;
-    buffer[n++] = 1; /* CONNECT */
+    buffer[n++] = (unsigned char)command; /* 1 CONNECT, 3 UDP ASSOCIATE */
     buffer[n++] = 0;
     struct in_addr four;
     struct in6_addr six;
@@ -260,7 +260,26 @@ static int socks5(int fd, const struct ws_hop *hop, long long deadline_ms, struc
     case 3: rest = (size_t)buffer[4] + 2; break;
     default: errno = EPROTO; return -1;
     }
-    return receive_exactly(fd, buffer + 5, rest, deadline_ms);
+    if (receive_exactly(fd, buffer + 5, rest, deadline_ms) != 0)
+        return -1;
+    if (bound != NULL) {
+        memset(bound, 0, sizeof *bound);
+        if (buffer[3] == 1) {
+            struct sockaddr_in *b4 = (struct sockaddr_in *)bound;
+            b4->sin_family = AF_INET;
+            memcpy(&b4->sin_addr, buffer + 4, 4);
+            memcpy(&b4->sin_port, buffer + 8, 2);
+        } else if (buffer[3] == 4) {
+            struct sockaddr_in6 *b6 = (struct sockaddr_in6 *)bound;
+            b6->sin6_family = AF_INET6;
+            memcpy(&b6->sin6_addr, buffer + 4, 16);
+            memcpy(&b6->sin6_port, buffer + 20, 2);
+        } else {
+            errno = EPROTO; /* a relay named by name: not followed */
+            return -1;
+        }
+    }
+    return 0;
 }
 
 static int socks4(int fd, const struct ws_hop *hop, long long deadline_ms, struct ws_refusal *refusal)
@@ -310,5 +329,12 @@ int ws_socks_handshake(int fd, const struct ws_hop *hop, long long deadline_ms, 
 {
     refusal->reply = 0;
     refusal->reason[0] = '\0';
-    return hop->protocol == 5 ? socks5(fd, hop, deadline_ms, refusal) : socks4(fd, hop, deadline_ms, refusal);
+    return hop->protocol == 5 ? socks5(fd, hop, deadline_ms, refusal, 1, NULL) : socks4(fd, hop, deadline_ms, refusal);
+}
+
+int ws_socks_associate(int fd, const struct ws_hop *hop, long long deadline_ms, struct ws_refusal *refusal, struct sockaddr_storage *bound)
+{
+    refusal->reply = 0;
+    refusal->reason[0] = '\0';
+    return socks5(fd, hop, deadline_ms, refusal, 3, bound);
 }

@@ -118,26 +118,45 @@ internal sealed class RunRoutes(Router router, MappedAddresses mapped, TextWrite
             throw new FormatException();
         }
 
-        string display = ClientRouting.Destination(mapped.TryGetName(ip, out string? name) ? name : Normalize(ip).ToString(), port);
-        if (name is not null || mapped.Contains(ip))
+        bool isMapped = mapped.TryGetName(ip, out string? name);
+        string host = name ?? Normalize(ip).ToString();
+        string display = ClientRouting.Destination(host, port);
+        if (!isMapped && mapped.Contains(ip))
         {
-            error.WriteLine($"windsock: UDP to {display} refused: windsock run does not carry UDP to names yet (UDP ASSOCIATE is not built in the preload)");
-            return $"DENY {EACCES}\n";
+            error.WriteLine($"windsock: UDP to {display} refused: {address} is in the mapped range but no name was looked up for it");
+            return $"DENY {EHOSTUNREACH}\n";
         }
 
-        Route route = Decide(Normalize(ip).ToString(), ip, port);
-        Explain(pid, $"UDP {display}: {route}");
+        Route route = Decide(host, isMapped ? null : ip, port);
+        Explain(pid, $"UDP {display}{(isMapped ? $" (mapped {address})" : "")}: {route}");
         switch (route.Action)
         {
-            case RouteAction.Direct:
+            case RouteAction.Direct when !isMapped:
                 return "PASS\n";
+            case RouteAction.Direct:
+                error.WriteLine($"windsock: UDP to {display} refused: the route is direct, and datagrams to a mapped name are only carried through a proxy");
+                return $"DENY {EACCES}\n";
             case RouteAction.Deny:
                 error.WriteLine(DenialLine("UDP to", display, route));
                 return $"DENY {EACCES}\n";
             default:
-                error.WriteLine($"windsock: UDP to {display} refused: the route is {route}, and windsock run does not relay UDP through proxies yet");
-                return $"DENY {EACCES}\n";
+                return UdpVia(display, host, port, route);
         }
+    }
+
+    /// <summary>UDP ASSOCIATE needs one SOCKS5 proxy (not a chain), as <see cref="Router.AssociateUdpAsync"/> does.</summary>
+    private string UdpVia(string display, string host, int port, Route route)
+    {
+        foreach (ProxyChain chain in route.Proxies.Where(c => c.Count == 1 && c[0].Protocol == SocksProtocol.Socks5))
+        {
+            if (DescribeChain(chain, host, port, out string? lines) is null && lines is not null)
+            {
+                return $"VIA {ControlText.Encode(display)} 1\n{lines}";
+            }
+        }
+
+        error.WriteLine($"windsock: UDP to {display} refused: {route} has no single SOCKS5 proxy (without GSSAPI) to carry UDP");
+        return $"DENY {EACCES}\n";
     }
 
     /// <summary>
