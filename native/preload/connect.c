@@ -228,6 +228,7 @@ static int via_proxies(int fd, const struct sockaddr *asked, socklen_t asked_len
             break;
         }
         ws_peer_remember(fd, asked, asked_length);
+        ws_bind_note_connection(fd, asked, asked_length);
         result = 0;
         unreachable[0] = '\0';
         break;
@@ -376,6 +377,8 @@ WS_EXPORT int getpeername(int fd, struct sockaddr *address, socklen_t *length)
 WS_EXPORT int getsockname(int fd, struct sockaddr *address, socklen_t *length)
 {
     ws_init();
+    if (address != NULL && length != NULL && ws_bind_sockname(fd, address, length))
+        return 0;
     int r = ws_real.getsockname(fd, address, length);
     struct sockaddr_storage peer;
     socklen_t peer_length;
@@ -424,4 +427,32 @@ WS_EXPORT ssize_t sendmsg(int fd, const struct msghdr *message, int flags)
             return result;
     }
     return ws_real.sendmsg(fd, message, flags);
+}
+
+WS_EXPORT int bind(int fd, const struct sockaddr *address, socklen_t length)
+{
+    ws_init();
+    int result;
+    return ws_bind(fd, address, length, &result) ? result : ws_real.bind(fd, address, length);
+}
+
+WS_EXPORT int listen(int fd, int backlog)
+{
+    ws_init();
+    /* A socket whose listening the proxy does (BIND) is already "listening". */
+    return ws_bind_is_bound(fd) ? 0 : ws_real.listen(fd, backlog);
+}
+
+WS_EXPORT int accept(int fd, struct sockaddr *address, socklen_t *length)
+{
+    ws_init();
+    int result;
+    return ws_bind_accept(fd, address, length, 0, &result) ? result : ws_real.accept(fd, address, length);
+}
+
+WS_EXPORT int accept4(int fd, struct sockaddr *address, socklen_t *length, int flags)
+{
+    ws_init();
+    int result;
+    return ws_bind_accept(fd, address, length, flags, &result) ? result : ws_real.accept4(fd, address, length, flags);
 }

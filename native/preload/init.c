@@ -36,6 +36,10 @@ static void resolve_all(void)
     WS_RESOLVE(sendmmsg);
     WS_RESOLVE(recvmmsg);
     WS_RESOLVE(syscall);
+    WS_RESOLVE(bind);
+    WS_RESOLVE(listen);
+    WS_RESOLVE(accept);
+    WS_RESOLVE(accept4);
     ws_load_mapped_ranges();
     ws_peers_init();
 }

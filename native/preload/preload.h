@@ -41,6 +41,10 @@ struct ws_real {
     int (*sendmmsg)(int, struct mmsghdr *, unsigned int, int);
     int (*recvmmsg)(int, struct mmsghdr *, unsigned int, int, struct timespec *);
     long (*syscall)(long, ...);
+    int (*bind)(int, const struct sockaddr *, socklen_t);
+    int (*listen)(int, int);
+    int (*accept)(int, struct sockaddr *, socklen_t *);
+    int (*accept4)(int, struct sockaddr *, socklen_t *, int);
 };
 
 extern struct ws_real ws_real;
@@ -124,6 +128,16 @@ int ws_udp_is_associated(int fd);
 void ws_udp_forget(int fd);
 /* socks.c: UDP ASSOCIATE on a connected control socket; the relay's address in *bound. */
 int ws_socks_associate(int fd, const struct ws_hop *hop, long long deadline_ms, struct ws_refusal *refusal, struct sockaddr_storage *bound);
+
+/* BIND's first reply (the announced address) after the request; its second reply (the peer). */
+int ws_socks_bind(int fd, const struct ws_hop *hop, long long deadline_ms, struct ws_refusal *refusal, struct sockaddr_storage *announced);
+int ws_socks_read_reply(int fd, long long deadline_ms, struct ws_refusal *refusal, struct sockaddr_storage *bound);
+/* bind.c: BIND for a listening socket waiting for a peer of a proxied connection (see there). */
+void ws_bind_note_connection(int fd, const struct sockaddr *asked, socklen_t asked_length);
+int ws_bind(int fd, const struct sockaddr *address, socklen_t length, int *result);
+int ws_bind_sockname(int fd, struct sockaddr *address, socklen_t *length);
+int ws_bind_is_bound(int fd);
+int ws_bind_accept(int fd, struct sockaddr *address, socklen_t *length, int flags, int *result);
 
 long long ws_now_ms(void);
 /* poll() for events until the deadline; 1 ready, 0 timed out, -1 error. Restarts after EINTR. */

@@ -27,9 +27,10 @@ long long ws_now_ms(void)
 int ws_wait(int fd, short events, long long deadline_ms)
 {
     for (;;) {
+        /* A deadline already past still gets one look (timeout 0): "is it ready now?". */
         long long left = deadline_ms - ws_now_ms();
-        if (left <= 0)
-            return 0;
+        if (left < 0)
+            left = 0;
         struct pollfd p = { .fd = fd, .events = events, .revents = 0 };
         int r = poll(&p, 1, left > 60000 ? 60000 : (int)left);
         if (r < 0 && errno == EINTR)
@@ -38,6 +39,8 @@ int ws_wait(int fd, short events, long long deadline_ms)
             return -1;
         if (r > 0)
             return 1;
+        if (left == 0)
+            return 0;
     }
 }
 
@@ -214,7 +217,7 @@ static int socks5(int fd, const struct ws_hop *hop, long long deadline_ms, struc
      * +----+-----+-------+------+----------+----------+ */
     n = 0;
     buffer[n++] = 5;
-    buffer[n++] = (unsigned char)command; /* 1 CONNECT, 3 UDP ASSOCIATE */
+    buffer[n++] = (unsigned char)command; /* 1 CONNECT, 2 BIND, 3 UDP ASSOCIATE */
     buffer[n++] = 0;
     struct in_addr four;
     struct in6_addr six;
@@ -238,6 +241,12 @@ static int socks5(int fd, const struct ws_hop *hop, long long deadline_ms, struc
     if (send_all(fd, buffer, n, deadline_ms) != 0)
         return -1;
 
+    return ws_socks_read_reply(fd, deadline_ms, refusal, bound);
+}
+
+int ws_socks_read_reply(int fd, long long deadline_ms, struct ws_refusal *refusal, struct sockaddr_storage *bound)
+{
+    unsigned char buffer[300];
     /* +----+-----+-------+------+----------+----------+
      * |VER | REP |  RSV  | ATYP | BND.ADDR | BND.PORT |
      * +----+-----+-------+------+----------+----------+  five bytes first: they hold a name's length */
@@ -275,7 +284,7 @@ static int socks5(int fd, const struct ws_hop *hop, long long deadline_ms, struc
             memcpy(&b6->sin6_addr, buffer + 4, 16);
             memcpy(&b6->sin6_port, buffer + 20, 2);
         } else {
-            errno = EPROTO; /* a relay named by name: not followed */
+            errno = EPROTO; /* an address given as a name: not followed */
             return -1;
         }
     }
@@ -337,4 +346,11 @@ int ws_socks_associate(int fd, const struct ws_hop *hop, long long deadline_ms, 
     refusal->reply = 0;
     refusal->reason[0] = '\0';
     return socks5(fd, hop, deadline_ms, refusal, 3, bound);
+}
+
+int ws_socks_bind(int fd, const struct ws_hop *hop, long long deadline_ms, struct ws_refusal *refusal, struct sockaddr_storage *announced)
+{
+    refusal->reply = 0;
+    refusal->reason[0] = '\0';
+    return socks5(fd, hop, deadline_ms, refusal, 2, announced);
 }

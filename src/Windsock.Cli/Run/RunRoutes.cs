@@ -27,7 +27,8 @@ internal sealed class RunRoutes(Router router, MappedAddresses mapped, TextWrite
         {
             return fields switch
             {
-                ["CONNECT", var pid, var address, var port] => Connect(pid, address, Port(port)),
+                ["CONNECT", var pid, var address, var port] => Connect(pid, address, Port(port), "connect to"),
+                ["BIND", var pid, var address, var port] => Connect(pid, address, Port(port), "listening for"),
                 ["UDP", var pid, var address, var port] => Udp(pid, address, Port(port)),
                 ["NAME", var pid, var name] => Name(pid, ControlText.Decode(name)),
                 ["ADDR", _, var address] => Reverse(address),
@@ -79,7 +80,8 @@ internal sealed class RunRoutes(Router router, MappedAddresses mapped, TextWrite
     private string Reverse(string address) =>
         IPAddress.TryParse(address, out IPAddress? ip) && mapped.TryGetName(ip, out string? name) ? $"NAME {ControlText.Encode(name)}\n" : "NONE\n";
 
-    private string Connect(string pid, string address, int port)
+    /// <summary>A TCP connection, or (BIND) a listening socket waiting for a peer of <paramref name="address"/>: the same route.</summary>
+    private string Connect(string pid, string address, int port, string verb)
     {
         if (!IPAddress.TryParse(address, out IPAddress? ip))
         {
@@ -89,18 +91,18 @@ internal sealed class RunRoutes(Router router, MappedAddresses mapped, TextWrite
         bool isMapped = mapped.TryGetName(ip, out string? name);
         if (!isMapped && mapped.Contains(ip))
         {
-            error.WriteLine($"windsock: connect to {ClientRouting.Destination(address, port)} refused: {address} is in the mapped range but no name was looked up for it");
+            error.WriteLine($"windsock: {verb} {ClientRouting.Destination(address, port)} refused: {address} is in the mapped range but no name was looked up for it");
             return $"DENY {EHOSTUNREACH}\n";
         }
 
         string host = name ?? Normalize(ip).ToString();
         string display = ClientRouting.Destination(host, port);
         Route route = Decide(host, isMapped ? null : ip, port);
-        Explain(pid, $"connect {display}{(isMapped ? $" (mapped {address})" : "")}: {route}");
+        Explain(pid, $"{(verb == "connect to" ? "connect" : verb)} {display}{(isMapped ? $" (mapped {address})" : "")}: {route}");
         switch (route.Action)
         {
             case RouteAction.Deny:
-                error.WriteLine(DenialLine("connect to", display, route));
+                error.WriteLine(DenialLine(verb, display, route));
                 return $"DENY {EACCES}\n";
             case RouteAction.Direct when !isMapped:
                 return "PASS\n";

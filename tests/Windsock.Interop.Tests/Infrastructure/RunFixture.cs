@@ -108,6 +108,10 @@ public sealed class RunFixture : IAsyncLifetime
             listen = ["{NetworkNamespacePair.ProxyAddress}:0"]
             allowed_clients = ["{NetworkNamespacePair.ClientAddress}/32"]
 
+            # BIND listens where the site's peers (on the proxy side's loopback) connect back to.
+            [bind]
+            address = "127.0.0.1"
+
             [[rule]]
             name = "forbidden"
             action = "deny"
