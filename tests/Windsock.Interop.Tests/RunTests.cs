@@ -102,6 +102,32 @@ public sealed partial class RunTests(RunFixture fixture) : IClassFixture<RunFixt
     }
 
     [Fact]
+    public async Task An_IPv6_socket_to_the_names_IPv6_mapped_address_goes_through_the_IPv4_proxy()
+    {
+        const int Size = 12_007;
+        string script = $$"""
+            import hashlib, socket
+            family, kind, proto, _, address = socket.getaddrinfo("{{RunFixture.SiteName}}", {{fixture.SitePort}}, socket.AF_INET6, socket.SOCK_STREAM)[0]
+            s = socket.socket(family, kind, proto)
+            s.settimeout(30)
+            s.connect(address)
+            s.sendall(b"GET /bytes/{{Size}} HTTP/1.0\r\n\r\n")
+            data = b""
+            while chunk := s.recv(65536):
+                data += chunk
+            print(s.getpeername()[0])
+            print(hashlib.sha256(data.split(b"\r\n\r\n", 1)[1]).hexdigest())
+            """;
+        ProcessResult python = await fixture.WindsockRunAsync(["--proxy", fixture.Proxy, "--", Tools.Python, "-c", script]);
+
+        string[] lines = python.StdoutText.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(python.ExitCode == 0 && lines.Length == 2, python.Describe());
+        Assert.True(System.Net.IPNetwork.Parse("fd57:696e:6473::/64").Contains(System.Net.IPAddress.Parse(lines[0])), $"the peer should be the IPv6 mapped address\n{python.Describe()}");
+        Assert.Equal(RunFixture.PatternSha256(Size), lines[1]);
+        await ExpectProxiedAsync(Size, count: 1);
+    }
+
+    [Fact]
     public async Task Ncat_with_its_non_blocking_connect_gets_the_site_through_the_proxy()
     {
         const int Size = 30_011;

@@ -66,5 +66,11 @@ public sealed partial class RunTests
         Assert.True(dig.ExitCode == 0 && dig.StdoutText.Trim() == "192.0.2.77", $"{dig.Describe()}\n{dnsmasq.Transcript()}\n{fixture.Server.Transcript()}");
         await fixture.Server.WaitForLineAsync(
             l => l.Contains("command=udp-associate", StringComparison.Ordinal) && l.Contains($"client={NetworkNamespacePair.ClientAddress}:", StringComparison.Ordinal), "dig's UDP association");
+
+        // The same question over TCP: an ordinary proxied connection to the resolver.
+        ProcessResult tcp = await fixture.WindsockRunAsync(["--client-config", routes, "--", "/usr/bin/dig", "+tcp", "@127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture), "proxied.test", "+short", "+tries=1", "+time=10"]);
+        Assert.True(tcp.ExitCode == 0 && tcp.StdoutText.Trim() == "192.0.2.77", $"{tcp.Describe()}\n{fixture.Server.Transcript()}");
+        await fixture.Server.WaitForLineAsync(
+            l => l.Contains("command=connect", StringComparison.Ordinal) && l.Contains($"dest=127.0.0.1:{port}", StringComparison.Ordinal), "dig +tcp's connection");
     }
 }
