@@ -41,6 +41,9 @@ static void resolve_all(void)
     WS_RESOLVE(accept);
     WS_RESOLVE(accept4);
     ws_load_mapped_ranges();
+#ifdef WS_PRELOAD_LIBRARY
+    ws_exec_capture();
+#endif
     ws_peers_init();
 }
 

@@ -139,6 +139,9 @@ int ws_bind_sockname(int fd, struct sockaddr *address, socklen_t *length);
 int ws_bind_is_bound(int fd);
 int ws_bind_accept(int fd, struct sockaddr *address, socklen_t *length, int flags, int *result);
 
+/* exec.c (the library only): keeps our variables in children's environments. */
+void ws_exec_capture(void);
+
 long long ws_now_ms(void);
 /* poll() for events until the deadline; 1 ready, 0 timed out, -1 error. Restarts after EINTR. */
 int ws_wait(int fd, short events, long long deadline_ms);

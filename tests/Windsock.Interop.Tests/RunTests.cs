@@ -223,6 +223,15 @@ public sealed partial class RunTests(RunFixture fixture) : IClassFixture<RunFixt
         await ExpectProxiedAsync(Size, count: 1);
     }
 
+    [Fact]
+    public async Task A_child_started_with_an_empty_environment_stays_inside()
+    {
+        const int Size = 5_009;
+        ProcessResult env = await fixture.WindsockRunAsync(["--proxy", fixture.Proxy, "--", "/usr/bin/env", "-i", Tools.Curl, "-sS", fixture.SiteUrl(Size)]);
+        Assert.True(env.ExitCode == 0 && env.Stdout.AsSpan().SequenceEqual(RunFixture.Pattern(Size)), $"env -i dropped the preload\n{env.Describe()}");
+        await ExpectProxiedAsync(Size, count: 1);
+    }
+
     /// <summary>A script printing the errno of a connect to HOST:PORT (0 when it connected).</summary>
     private static string ConnectErrno(string host, int port) => $$"""
         import socket
