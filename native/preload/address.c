@@ -114,3 +114,21 @@ socklen_t ws_parse_address(const char *text, int port, struct sockaddr_storage *
     }
     return 0;
 }
+
+socklen_t ws_to_v4_mapped(struct sockaddr_storage *address)
+{
+    struct sockaddr_in four = *(struct sockaddr_in *)address;
+    struct sockaddr_in6 *six = (struct sockaddr_in6 *)address;
+    memset(six, 0, sizeof *six);
+    six->sin6_family = AF_INET6;
+    six->sin6_port = four.sin_port;
+    six->sin6_addr.s6_addr[10] = 0xff;
+    six->sin6_addr.s6_addr[11] = 0xff;
+    memcpy(six->sin6_addr.s6_addr + 12, &four.sin_addr, 4);
+    return sizeof *six;
+}
+
+int ws_port_of(const struct sockaddr *address)
+{
+    return ntohs(address->sa_family == AF_INET ? ((const struct sockaddr_in *)address)->sin_port : ((const struct sockaddr_in6 *)address)->sin6_port);
+}

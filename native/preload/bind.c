@@ -71,19 +71,10 @@ void ws_bind_note_connection(int fd, const struct sockaddr *asked, socklen_t ask
     pthread_mutex_unlock(&bind_lock);
 }
 
-static int inode_of(int fd, ino_t *inode)
-{
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode))
-        return -1;
-    *inode = st.st_ino;
-    return 0;
-}
-
 static struct bound_socket *find_locked(int fd)
 {
     ino_t inode;
-    if (inode_of(fd, &inode) != 0)
+    if (ws_socket_inode(fd, &inode) != 0)
         return NULL;
     for (int i = 0; i < WS_BINDS; i++)
         if (bounds[i].inode == inode)
@@ -91,15 +82,10 @@ static struct bound_socket *find_locked(int fd)
     return NULL;
 }
 
-static int port_of(const struct sockaddr *address)
-{
-    return ntohs(address->sa_family == AF_INET ? ((const struct sockaddr_in *)address)->sin_port : ((const struct sockaddr_in6 *)address)->sin6_port);
-}
-
 /* bind(): 1 handled (*result), 0 the kernel's. */
 int ws_bind(int fd, const struct sockaddr *address, socklen_t length, int *result)
 {
-    if (address == NULL || (address->sa_family != AF_INET && address->sa_family != AF_INET6) || port_of(address) != 0 || ws_is_loopback(address))
+    if (address == NULL || (address->sa_family != AF_INET && address->sa_family != AF_INET6) || ws_port_of(address) != 0 || ws_is_loopback(address))
         return 0;
     int type = -1;
     socklen_t size = sizeof type;
@@ -174,17 +160,7 @@ int ws_bind(int fd, const struct sockaddr *address, socklen_t length, int *resul
     long long deadline = ws_now_ms() + WS_CONNECT_TIMEOUT_MS;
     struct ws_refusal refusal = { 0, "" };
     struct sockaddr_storage announced;
-    int ok = control >= 0;
-    if (ok) {
-        int r = ws_real.connect(control, (struct sockaddr *)&proxy, proxy_length);
-        if (r != 0 && errno == EINPROGRESS) {
-            int error = 0;
-            socklen_t error_size = sizeof error;
-            ok = ws_wait(control, POLLOUT, deadline) == 1 && getsockopt(control, SOL_SOCKET, SO_ERROR, &error, &error_size) == 0 && error == 0;
-        } else {
-            ok = r == 0;
-        }
-    }
+    int ok = control >= 0 && ws_connect_and_wait(control, (struct sockaddr *)&proxy, proxy_length, deadline) == 0;
     for (int h = 0; ok && h < hop_count; h++)
         ok = (h + 1 < hop_count ? ws_socks_handshake(control, &hops[h], deadline, &refusal) : ws_socks_bind(control, &hops[h], deadline, &refusal, &announced)) == 0;
     if (!ok) {
@@ -221,7 +197,7 @@ int ws_bind(int fd, const struct sockaddr *address, socklen_t length, int *resul
     if (slot == NULL)
         slot = &bounds[0];
     memset(slot, 0, sizeof *slot);
-    inode_of(fd, &slot->inode);
+    ws_socket_inode(fd, &slot->inode);
     slot->announced = announced;
     slot->announced_length = announced.ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
     snprintf(slot->display, sizeof slot->display, "%s", display);

@@ -81,24 +81,15 @@ static socklen_t fit_family(int fd, struct sockaddr_storage *target, socklen_t l
     if (family == target->ss_family)
         return length;
     if (family == AF_INET6 && target->ss_family == AF_INET) {
-        struct sockaddr_in four = *(struct sockaddr_in *)target;
         int off = 0;
-        if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off) == 0) {
-            struct sockaddr_in6 *six = (struct sockaddr_in6 *)target;
-            memset(six, 0, sizeof *six);
-            six->sin6_family = AF_INET6;
-            six->sin6_port = four.sin_port;
-            six->sin6_addr.s6_addr[10] = 0xff;
-            six->sin6_addr.s6_addr[11] = 0xff;
-            memcpy(six->sin6_addr.s6_addr + 12, &four.sin_addr, 4);
-            return sizeof *six;
-        }
+        if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off) == 0)
+            return ws_to_v4_mapped(target);
     }
     return replace_socket(fd, target->ss_family) == 0 ? length : 0;
 }
 
 /* The kernel's connect, waited for (non-blocking socket) until the deadline. */
-static int connect_and_wait(int fd, const struct sockaddr *target, socklen_t length, long long deadline_ms)
+int ws_connect_and_wait(int fd, const struct sockaddr *target, socklen_t length, long long deadline_ms)
 {
     int r = ws_real.connect(fd, target, length);
     if (r == 0)
@@ -202,7 +193,7 @@ static int via_proxies(int fd, const struct sockaddr *asked, socklen_t asked_len
             result_errno = errno;
             break;
         }
-        if (proxy_length == 0 || (proxy_length = fit_family(fd, &proxy, proxy_length)) == 0 || connect_and_wait(fd, (struct sockaddr *)&proxy, proxy_length, deadline) != 0) {
+        if (proxy_length == 0 || (proxy_length = fit_family(fd, &proxy, proxy_length)) == 0 || ws_connect_and_wait(fd, (struct sockaddr *)&proxy, proxy_length, deadline) != 0) {
             /* Unreachable: the next proxy of the route may be tried, as Router does. */
             result_errno = errno;
             snprintf(unreachable, sizeof unreachable, "cannot reach proxy %s: %s", hops[0].label, strerror(errno));

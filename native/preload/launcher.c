@@ -128,11 +128,6 @@ static int socket_type_of(int fd)
     return type;
 }
 
-static int port_of(const struct sockaddr *address)
-{
-    return ntohs(address->sa_family == AF_INET ? ((const struct sockaddr_in *)address)->sin_port : ((const struct sockaddr_in6 *)address)->sin6_port);
-}
-
 /* A UDP socket connecting to port 53: to the DNS responder instead, in the socket's family. */
 static int connect_to_responder(int fd)
 {
@@ -142,17 +137,9 @@ static int connect_to_responder(int fd)
     socklen_t size = sizeof family;
     getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &family, &size);
     if (family == AF_INET6 && target.ss_family == AF_INET) {
-        struct sockaddr_in four = *(struct sockaddr_in *)&target;
-        struct sockaddr_in6 *six = (struct sockaddr_in6 *)&target;
         int off = 0;
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
-        memset(six, 0, sizeof *six);
-        six->sin6_family = AF_INET6;
-        six->sin6_port = four.sin_port;
-        six->sin6_addr.s6_addr[10] = 0xff;
-        six->sin6_addr.s6_addr[11] = 0xff;
-        memcpy(six->sin6_addr.s6_addr + 12, &four.sin_addr, 4);
-        length = sizeof *six;
+        length = ws_to_v4_mapped(&target);
     }
     return ws_real.connect(fd, (struct sockaddr *)&target, length);
 }
@@ -181,11 +168,11 @@ static struct verdict judge_destination(pid_t pid, int fd, unsigned long long ad
     int type = socket_type_of(copy);
     const struct sockaddr *sa = (const struct sockaddr *)&target;
     if (type == SOCK_DGRAM) {
-        if (port_of(sa) == 53 && is_connect && dns_responder_length != 0) {
+        if (ws_port_of(sa) == 53 && is_connect && dns_responder_length != 0) {
             v.proceed = 0;
             v.value = connect_to_responder(copy) == 0 ? 0 : -1;
             v.error = v.value == 0 ? 0 : errno;
-        } else if (port_of(sa) == 53 && !ws_is_loopback(sa)) {
+        } else if (ws_port_of(sa) == 53 && !ws_is_loopback(sa)) {
             /* Unconnected DNS datagrams are not redirected yet; refused, never leaked. */
             ws_report("windsock: DNS over unconnected UDP is not carried by the syscall engine yet; refused");
             v.proceed = 0;

@@ -28,7 +28,7 @@ void ws_peers_init(void)
     pthread_atfork(lock_before_fork, unlock_after_fork, unlock_after_fork);
 }
 
-static int socket_inode(int fd, ino_t *inode)
+int ws_socket_inode(int fd, ino_t *inode)
 {
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode) || st.st_ino == 0)
@@ -40,7 +40,7 @@ static int socket_inode(int fd, ino_t *inode)
 void ws_peer_remember(int fd, const struct sockaddr *peer, socklen_t length)
 {
     ino_t inode;
-    if (socket_inode(fd, &inode) != 0 || length > sizeof(struct sockaddr_storage))
+    if (ws_socket_inode(fd, &inode) != 0 || length > sizeof(struct sockaddr_storage))
         return;
     struct peer_entry *entry = &peers[inode % WS_PEER_SLOTS];
     pthread_mutex_lock(&peers_lock);
@@ -53,7 +53,7 @@ void ws_peer_remember(int fd, const struct sockaddr *peer, socklen_t length)
 int ws_peer_lookup(int fd, struct sockaddr_storage *peer, socklen_t *length)
 {
     ino_t inode;
-    if (socket_inode(fd, &inode) != 0)
+    if (ws_socket_inode(fd, &inode) != 0)
         return 0;
     struct peer_entry *entry = &peers[inode % WS_PEER_SLOTS];
     int found = 0;

@@ -76,6 +76,9 @@ socklen_t ws_parse_address(const char *text, int port, struct sockaddr_storage *
 int ws_is_mapped(const struct sockaddr *address);
 /* Loopback (127.0.0.0/8, ::1, ::ffff:127.0.0.0/104). */
 int ws_is_loopback(const struct sockaddr *address);
+/* An IPv4 address rewritten in place as IPv4-mapped IPv6, for an IPv6 socket; returns its length. */
+socklen_t ws_to_v4_mapped(struct sockaddr_storage *address);
+int ws_port_of(const struct sockaddr *address);
 /* Reads WINDSOCK_RUN_MAPPED4 / WINDSOCK_RUN_MAPPED6 (CIDR). */
 void ws_load_mapped_ranges(void);
 
@@ -85,6 +88,8 @@ void ws_peer_remember(int fd, const struct sockaddr *peer, socklen_t length);
 /* 1 and the remembered peer when fd is a socket connected by us, else 0. */
 int ws_peer_lookup(int fd, struct sockaddr_storage *peer, socklen_t *length);
 void ws_peers_init(void);
+/* The inode of a socket descriptor; -1 when fd is not a socket. */
+int ws_socket_inode(int fd, ino_t *inode);
 
 /* socks.c: one hop's handshake on a connected non-blocking socket, before deadline_ms (CLOCK_MONOTONIC). */
 struct ws_hop {
@@ -114,6 +119,8 @@ const char *ws_socks_meaning(int protocol, int reply);
 int ws_route_connect(int fd, const struct sockaddr *address, socklen_t length, int *pass);
 /* 1 when UDP to target may go out as asked; 0 with errno (and a line reported) otherwise. */
 int ws_udp_allowed(const struct sockaddr *target, socklen_t length);
+/* The kernel's connect on a non-blocking socket, waited for until the deadline; 0 or -1 with errno. */
+int ws_connect_and_wait(int fd, const struct sockaddr *target, socklen_t length, long long deadline_ms);
 /* Set by the supervisor: fd is a duplicate of the program's socket, which must not be replaced. */
 extern int ws_supervising;
 

@@ -42,15 +42,6 @@ static pthread_mutex_t associations_lock = PTHREAD_MUTEX_INITIALIZER;
 /* read/write/recv/send check this first, so programs without a proxied UDP socket pay nothing. */
 static atomic_int association_count;
 
-static int inode_of(int fd, ino_t *inode)
-{
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode))
-        return -1;
-    *inode = st.st_ino;
-    return 0;
-}
-
 /* A copy of fd's association; 0 when it has none. */
 static int find(int fd, struct association *out)
 {
@@ -58,7 +49,7 @@ static int find(int fd, struct association *out)
     if (atomic_load(&association_count) == 0)
         return 0;
     ino_t inode;
-    if (inode_of(fd, &inode) != 0)
+    if (ws_socket_inode(fd, &inode) != 0)
         return 0;
     int found = 0;
     pthread_mutex_lock(&associations_lock);
@@ -84,7 +75,7 @@ void ws_udp_forget(int fd)
     if (atomic_load(&association_count) == 0)
         return;
     ino_t inode;
-    if (inode_of(fd, &inode) != 0)
+    if (ws_socket_inode(fd, &inode) != 0)
         return;
     pthread_mutex_lock(&associations_lock);
     for (int i = 0; i < WS_ASSOCIATIONS; i++) {
@@ -98,26 +89,6 @@ void ws_udp_forget(int fd)
         }
     }
     pthread_mutex_unlock(&associations_lock);
-}
-
-static int blocking_connect(int fd, const struct sockaddr *target, socklen_t length, long long deadline)
-{
-    int flags = fcntl(fd, F_GETFL);
-    fcntl(fd, F_SETFL, flags | O_NONBLOCK);
-    int r = ws_real.connect(fd, target, length);
-    if (r != 0 && errno == EINPROGRESS) {
-        int w = ws_wait(fd, POLLOUT, deadline);
-        int error = 0;
-        socklen_t size = sizeof error;
-        if (w <= 0) {
-            errno = w == 0 ? ETIMEDOUT : errno;
-            return -1;
-        }
-        getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size);
-        errno = error;
-        r = error == 0 ? 0 : -1;
-    }
-    return r;
 }
 
 /* Opens the association for fd with the hop of a "VIA" answer; fills a (not yet stored). */
@@ -149,10 +120,10 @@ static int associate(int fd, const char *proxy_address, int proxy_port, struct w
     }
     int local_port = local.ss_family == AF_INET ? ntohs(((struct sockaddr_in *)&local)->sin_port) : ntohs(((struct sockaddr_in6 *)&local)->sin6_port);
 
-    int control = socket(proxy.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int control = socket(proxy.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (control < 0)
         return -1;
-    if (blocking_connect(control, (struct sockaddr *)&proxy, proxy_length, deadline) != 0) {
+    if (ws_connect_and_wait(control, (struct sockaddr *)&proxy, proxy_length, deadline) != 0) {
         int e = errno;
         ws_report("windsock: UDP to %s failed: cannot reach proxy %s: %s", display, hop->label, strerror(e));
         ws_real.close(control);
@@ -192,15 +163,7 @@ static int associate(int fd, const char *proxy_address, int proxy_port, struct w
         ((struct sockaddr_in6 *)&relay)->sin6_port = htons((uint16_t)relay_port);
     socklen_t relay_length = relay.ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
     if (family == AF_INET6 && relay.ss_family == AF_INET) {
-        struct sockaddr_in four = *(struct sockaddr_in *)&relay;
-        struct sockaddr_in6 *six = (struct sockaddr_in6 *)&relay;
-        memset(six, 0, sizeof *six);
-        six->sin6_family = AF_INET6;
-        six->sin6_port = four.sin_port;
-        six->sin6_addr.s6_addr[10] = 0xff;
-        six->sin6_addr.s6_addr[11] = 0xff;
-        memcpy(six->sin6_addr.s6_addr + 12, &four.sin_addr, 4);
-        relay_length = sizeof *six;
+        relay_length = ws_to_v4_mapped(&relay);
     } else if (family != relay.ss_family) {
         ws_real.close(control);
         errno = EAFNOSUPPORT;
@@ -208,7 +171,7 @@ static int associate(int fd, const char *proxy_address, int proxy_port, struct w
     }
 
     memset(a, 0, sizeof *a);
-    inode_of(fd, &a->inode);
+    ws_socket_inode(fd, &a->inode);
     a->control = control;
     a->relay = relay;
     a->relay_length = relay_length;
@@ -344,11 +307,6 @@ static int route(int fd, const struct sockaddr *destination, socklen_t length, c
     return 1;
 }
 
-static int port_of(const struct sockaddr *address)
-{
-    return ntohs(address->sa_family == AF_INET ? ((const struct sockaddr_in *)address)->sin_port : ((const struct sockaddr_in6 *)address)->sin6_port);
-}
-
 /* One datagram to the relay with its header; the payload size, or -1. */
 static ssize_t send_wrapped(int fd, const struct association *a, const char *target, int port, const struct iovec *parts, size_t count, int flags)
 {
@@ -391,7 +349,7 @@ int ws_udp_send(int fd, const struct iovec *parts, size_t count, int flags, cons
     int r = route(fd, destination, length, target, sizeof target, &a);
     if (r == 0)
         return 0;
-    *result = r < 0 ? -1 : send_wrapped(fd, &a, target, port_of(destination), parts, count, flags);
+    *result = r < 0 ? -1 : send_wrapped(fd, &a, target, ws_port_of(destination), parts, count, flags);
     return 1;
 }
 
@@ -415,7 +373,7 @@ int ws_udp_connect(int fd, const struct sockaddr *destination, socklen_t length,
     memcpy(&a.peer, destination, length);
     a.peer_length = length;
     snprintf(a.peer_target, sizeof a.peer_target, "%s", target);
-    a.peer_port = port_of(destination);
+    a.peer_port = ws_port_of(destination);
     store(&a);
     *result = 0;
     return 1;
