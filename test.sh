@@ -38,6 +38,16 @@ declare -A needs=(
   # PAM: the system's own stack, and the tools the tests use to make a throwaway account.
   [libpam-modules]=/usr/lib/x86_64-linux-gnu/security/pam_unix.so
   [passwd]=/usr/sbin/useradd
+  # windsock run's preload library (native/preload) is built by the normal build with make and gcc;
+  # libc6-dev also has the static libc the refusal test links a static program with.
+  [gcc]=/usr/bin/gcc
+  [make]=/usr/bin/make
+  [libc6-dev]=/usr/lib/x86_64-linux-gnu/libc.a
+  # windsock run's syscall engine is tested with a Go program the tests build and busybox's static tools.
+  [golang-go]=/usr/bin/go
+  [busybox-static]=/bin/busybox
+  # The peers windsock run is compared with in docs/client-tools.md (socksify comes with dante-client).
+  [proxychains4]=/usr/bin/proxychains4
 )
 missing=()
 for pkg in "${!needs[@]}"; do

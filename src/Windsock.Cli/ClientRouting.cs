@@ -198,7 +198,7 @@ internal static class ClientRouting
         string proxy = e.HopIndex > 0 ? string.Create(CultureInfo.InvariantCulture, $"proxy {where} (hop {e.HopIndex + 1})") : $"proxy {where}";
         return e.Kind switch
         {
-            SocksErrorKind.CommandFailed => string.Create(CultureInfo.InvariantCulture, $"{proxy} refused: {e.ReplyMeaning} (reply {e.ReplyCode})"),
+            SocksErrorKind.CommandFailed => string.Create(CultureInfo.InvariantCulture, $"{proxy} refused: {e.ReplyMeaning} (reply {e.ReplyCode}){(string.IsNullOrEmpty(e.Reason) ? "" : $": {e.Reason}")}"),
             SocksErrorKind.ProxyUnreachable => $"cannot reach {proxy}: {e.InnerException?.Message ?? "no address"}",
             SocksErrorKind.AuthenticationFailed => string.Create(CultureInfo.InvariantCulture, $"{proxy} rejected user '{hop.Credentials?.UserName}' (status {e.ReplyCode})"),
             SocksErrorKind.NoAcceptableAuthMethod => hop.Credentials is null && hop.Gssapi is null

@@ -50,6 +50,12 @@ public sealed class RoutingRule
     /// <summary>The rule's <c>to</c>: host patterns and networks; null matches every destination.</summary>
     internal DestinationSet? To { get; }
 
+    /// <summary>
+    /// True when the rule names destinations (<c>to</c>); false for a catch-all rule. A tool that keeps local
+    /// connections direct unless a rule names them (<c>windsock run</c>) tells the two apart with this.
+    /// </summary>
+    public bool NamesDestinations => To is not null;
+
     /// <summary>The rule's <c>ports</c>; null matches every port.</summary>
     internal PortSet? Ports { get; }
 

@@ -21,6 +21,15 @@ public static class Tools
 
     public const string Unshare = "/usr/bin/unshare";
 
+    /// <summary>Debian's golang-go, to build the Go programs of the windsock run tests.</summary>
+    public const string Go = "/usr/bin/go";
+
+    /// <summary>Debian's busybox-static: a statically linked wget and nc.</summary>
+    public const string Busybox = "/bin/busybox";
+
+    /// <summary>iproute2's ip, for the network namespaces the windsock run tests make.</summary>
+    public const string Ip = "/sbin/ip";
+
     /// <summary>Debian's node (nodejs), which runs the 'socks' package installed by test.sh.</summary>
     public const string Node = "/usr/bin/node";
 

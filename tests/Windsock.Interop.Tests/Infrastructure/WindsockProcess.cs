@@ -76,13 +76,22 @@ public sealed partial class WindsockProcess : IAsyncDisposable
     /// `windsock serve ARGS` with extra environment variables: the GSSAPI library reads its configuration
     /// (KRB5_CONFIG) from the native environment, which only a child process gets cleanly.
     /// </summary>
-    public static async Task<WindsockProcess> StartAsync(IReadOnlyList<string> serveArgs, string? hostsFile, IReadOnlyDictionary<string, string>? environment)
+    public static Task<WindsockProcess> StartAsync(IReadOnlyList<string> serveArgs, string? hostsFile, IReadOnlyDictionary<string, string>? environment) =>
+        StartAsync(serveArgs, hostsFile, environment, networkNamespace: null);
+
+    /// <summary>As above, inside the network namespace <paramref name="networkNamespace"/> (made by the test with `ip netns add`).</summary>
+    public static async Task<WindsockProcess> StartAsync(IReadOnlyList<string> serveArgs, string? hostsFile, IReadOnlyDictionary<string, string>? environment, string? networkNamespace)
     {
         string[] windsock = [Tools.Dotnet, Tools.WindsockDll, "serve", .. serveArgs];
-        var psi = hostsFile is null
-            ? ProcessRunner.StartInfo(windsock[0], windsock[1..])
-            : ProcessRunner.StartInfo(Tools.Unshare,
-                ["--mount", "sh", "-c", "mount --bind \"$0\" /etc/hosts && exec \"$@\"", hostsFile, .. windsock]);
+        string[] command = hostsFile is null
+            ? windsock
+            : [Tools.Unshare, "--mount", "sh", "-c", "mount --bind \"$0\" /etc/hosts && exec \"$@\"", hostsFile, .. windsock];
+        if (networkNamespace is not null)
+        {
+            command = [Tools.Ip, "netns", "exec", networkNamespace, .. command];
+        }
+
+        var psi = ProcessRunner.StartInfo(command[0], command[1..]);
         psi.Environment["DOTNET_NOLOGO"] = "1";
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
         {
