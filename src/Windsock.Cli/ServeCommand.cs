@@ -105,12 +105,14 @@ internal static class ServeCommand
             return 1;
         }
 
+        // SIGHUP is handled before "listening on" is printed: that line is the readiness signal scripts and
+        // tests wait for, and a SIGHUP sent right after it must reload, not kill the process (its default).
+        await using var reloader = new ConfigurationReloader(Load, server, requestLog, logger, [configPath, options.UsersFile, options.GroupsFile]);
         foreach (var endPoint in server.LocalEndPoints)
         {
             requestLog.WriteNotice(ListeningLine(options.LogFormat, endPoint));
         }
 
-        await using var reloader = new ConfigurationReloader(Load, server, requestLog, logger, [configPath, options.UsersFile, options.GroupsFile]);
         SystemdNotifier.Notify("READY=1");
         try
         {
