@@ -96,12 +96,7 @@ int ws_connect_and_wait(int fd, const struct sockaddr *target, socklen_t length,
         return 0;
     if (errno != EINPROGRESS && errno != EINTR)
         return -1;
-    int w = ws_wait(fd, POLLOUT, deadline_ms);
-    if (w == 0) {
-        errno = ETIMEDOUT;
-        return -1;
-    }
-    if (w < 0)
+    if (ws_wait(fd, POLLOUT, deadline_ms) <= 0)
         return -1;
     int error = 0;
     socklen_t size = sizeof error;

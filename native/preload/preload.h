@@ -150,7 +150,7 @@ int ws_bind_accept(int fd, struct sockaddr *address, socklen_t *length, int flag
 void ws_exec_capture(void);
 
 long long ws_now_ms(void);
-/* poll() for events until the deadline; 1 ready, 0 timed out, -1 error. Restarts after EINTR. */
+/* poll() for events until the deadline; 1 ready, 0 timed out (errno ETIMEDOUT), -1 error. Restarts after EINTR. */
 int ws_wait(int fd, short events, long long deadline_ms);
 
 #endif

@@ -39,8 +39,10 @@ int ws_wait(int fd, short events, long long deadline_ms)
             return -1;
         if (r > 0)
             return 1;
-        if (left == 0)
+        if (left == 0) {
+            errno = ETIMEDOUT;
             return 0;
+        }
     }
 }
 
@@ -56,10 +58,7 @@ static int send_all(int fd, const unsigned char *data, size_t length, long long 
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            int w = ws_wait(fd, POLLOUT, deadline_ms);
-            if (w == 0)
-                errno = ETIMEDOUT;
-            if (w <= 0)
+            if (ws_wait(fd, POLLOUT, deadline_ms) <= 0)
                 return -1;
             continue;
         }
@@ -86,10 +85,7 @@ static int receive_exactly(int fd, unsigned char *data, size_t length, long long
         if (errno == EINTR)
             continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            int w = ws_wait(fd, POLLIN, deadline_ms);
-            if (w == 0)
-                errno = ETIMEDOUT;
-            if (w <= 0)
+            if (ws_wait(fd, POLLIN, deadline_ms) <= 0)
                 return -1;
             continue;
         }
