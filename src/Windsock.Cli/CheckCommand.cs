@@ -184,7 +184,21 @@ internal static class CheckCommand
             ServerAddresses = LocalAddresses(),
         };
         // Exactly the rules the server runs with, including the one it makes from allowed_clients when the file has none.
-        return await DecideAsync(Windsock.Server.Access.AccessGate.EffectiveRules(server), request, options, output, error, cancellationToken).ConfigureAwait(false);
+        int verdict = await DecideAsync(Windsock.Server.Access.AccessGate.EffectiveRules(server), request, options, output, error, cancellationToken).ConfigureAwait(false);
+        await WriteLimitsAsync(server, request, output).ConfigureAwait(false);
+        return verdict;
+    }
+
+    /// <summary>The [limits] that would count the request, as the server's admission applies them.</summary>
+    private static async Task WriteLimitsAsync(ServerOptions server, AccessRequest request, TextWriter output)
+    {
+        var decision = new PolicyEngine(Windsock.Server.Access.AccessGate.EffectiveRules(server)).Decide(request);
+        string? rule = decision.Outcome == DecisionOutcome.NeedsAddress ? null : decision.DecidedBy;
+        await output.WriteLineAsync("limits that apply:").ConfigureAwait(false);
+        foreach (string line in Windsock.Server.Limits.LimitsInForce.Describe(server.Limits, request.ClientAddress, request.User, rule, request.Command))
+        {
+            await output.WriteLineAsync("  " + line).ConfigureAwait(false);
+        }
     }
 
     private static async Task<int> DecideAsync(RuleSet rules, AccessRequest request, RequestOptions options, TextWriter output, TextWriter error, CancellationToken cancellationToken)

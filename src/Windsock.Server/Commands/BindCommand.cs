@@ -59,6 +59,11 @@ internal static class BindCommand
             }
 
             context.Access.Apply(decision, record, context);
+            if (!await SessionAdmission.AdmitAsync(client, access.User, cancellationToken).ConfigureAwait(false))
+            {
+                return;
+            }
+
             resolved = allowed; // in strict mode only an allowed address may be the peer
         }
 
@@ -71,7 +76,8 @@ internal static class BindCommand
         }
 
         // Each listener holds a descriptor for up to the BIND timeout: one source may hold only so many.
-        var admission = context.Guards.Binds.TryAcquire(SourceKey.From(record.Client.Address));
+        var source = SourceKey.From(record.Client.Address);
+        var admission = context.Guards.Binds.TryAcquire(source, context.Options.Limits.BindPerSource, source.ToString());
         if (admission.Lease is null)
         {
             record.EndReason = admission.Refusal;

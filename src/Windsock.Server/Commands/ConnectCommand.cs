@@ -4,6 +4,7 @@ using Windsock.Policy;
 using Windsock.Protocol;
 using Windsock.Protocol.Socks5;
 using Windsock.Server.Gssapi;
+using Windsock.Server.Limits;
 using Windsock.Server.Relay;
 using Windsock.Server.Sessions;
 
@@ -54,6 +55,11 @@ internal static class ConnectCommand
 
         using var outbound = result.Socket!;
         record.Connected = result.Connected;
+        if (access is not null && !await SessionAdmission.AdmitAsync(client, access.User, cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
         await client.ReplyAsync(Socks5ReplyCode.Succeeded, (IPEndPoint)outbound.LocalEndPoint!, cancellationToken).ConfigureAwait(false);
 
         // Data the client sent right behind its request goes out before anything else.
@@ -75,8 +81,10 @@ internal static class ConnectCommand
         var options = client.Context.Options;
 
         // GSSAPI integrity/confidentiality: a message at a time, wrapped and unwrapped; otherwise the plain relay.
+        // A bandwidth-limited session takes the paced copy loop; every other keeps splice.
         var strategy = client.Protection is { } protection
             ? new GssapiWrapStrategy(protection)
+            : client.Limits is { IsPaced: true } paced ? new PacedCopyStrategy(options.RelayBufferSize, paced)
             : RelayStrategy.Plain(options.RelayMode, options.RelayBufferSize);
         var relay = new TcpRelay(client.Socket, peer, client.Record, strategy, options.IdleTimeout, client.Context.Time);
         var end = await relay.RunAsync(cancellationToken).ConfigureAwait(false);

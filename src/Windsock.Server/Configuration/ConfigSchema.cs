@@ -21,6 +21,8 @@ internal static class ConfigSchema
 
     public const string Gssapi = "gssapi";
 
+    public const string Limits = "limits";
+
     /// <summary>The name of the <c>[[rule]]</c> array of tables; its keys are <see cref="RuleKeys"/>.</summary>
     public const string Rule = "rule";
 
@@ -28,6 +30,7 @@ internal static class ConfigSchema
     public static readonly IReadOnlyList<ConfigSection> SectionSchemas =
     [
         ServerSection.Schema, AuthSection.Schema, IdentSection.Schema, UdpSection.Schema, BindSection.Schema, AccessSection.Schema, GssapiSection.Schema,
+        LimitsSection.Schema,
     ];
 
     public static readonly IReadOnlyList<string> Sections = [.. SectionSchemas.Select(s => s.Name)];
@@ -83,6 +86,7 @@ internal static class ConfigSchema
         // bind.timeout: a peer (an FTP server opening its data connection) comes within seconds;
         // a day would keep a port open in the firewall long after anyone cares.
         ["bind.timeout"] = (TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1)),
+        ["limits.login_max_delay"] = (TimeSpan.FromSeconds(1), TimeSpan.FromHours(1)),
     };
 
     /// <summary>The section a key belongs to, for "users_file belongs in [auth]" hints.</summary>

@@ -41,8 +41,15 @@ internal sealed class Session
                 return;
             }
 
+            if (_context.Guards.AdmitConnection(_record.Client.Address) is { Refusal: { } tooFast } rate)
+            {
+                _record.EndReason = tooFast;
+                LimitLog.Refused(_context.Logger, rate);
+                return;
+            }
+
             // Counted from accept until the request is read: one source cannot hold the server in handshakes.
-            var admission = _context.Guards.Unauthenticated.TryAcquire(SourceKey.From(_record.Client.Address));
+            var admission = _context.Guards.Unauthenticated.TryAcquire(SourceKey.From(_record.Client.Address), _context.Options.Limits.UnauthenticatedPerSource, SourceKey.From(_record.Client.Address).ToString());
             using var unauthenticated = admission.Lease;
             if (unauthenticated is null)
             {
@@ -51,7 +58,7 @@ internal sealed class Session
                 return;
             }
 
-            using var reader = new HandshakeReader(_client.Socket);
+            using var reader = new HandshakeReader(_client.Socket, _context.Options.Limits.GssapiTokenUnauthenticated);
             var request = await NegotiateAsync(reader, shutdown).ConfigureAwait(false);
             unauthenticated.Dispose();
             if (request is not { } accepted)
@@ -95,6 +102,10 @@ internal sealed class Session
                 else
                 {
                     _context.Access.Apply(decision, _record, _context);
+                    if (IsLimited(accepted.Command) && !await SessionAdmission.AdmitAsync(_client, access.User, shutdown).ConfigureAwait(false))
+                    {
+                        return;
+                    }
                 }
             }
 
@@ -151,6 +162,7 @@ internal sealed class Session
         finally
         {
             _client.Protection?.Dispose();
+            _client.Limits?.Dispose();
             _client.Socket.Dispose();
             _context.RequestLog.Write(RequestLogEvent.End, _record);
         }
@@ -160,6 +172,9 @@ internal sealed class Session
     // the SOCKS5-only commands need no version check.
     private static bool IsServed(Socks5Command command) =>
         command is Socks5Command.Connect or Socks5Command.Bind or Socks5Command.UdpAssociate or Socks5Command.Resolve or Socks5Command.ResolvePtr;
+
+    /// <summary>The commands the session limits count: those that hold a session open (a RESOLVE is one lookup).</summary>
+    internal static bool IsLimited(Socks5Command command) => command is Socks5Command.Connect or Socks5Command.Bind or Socks5Command.UdpAssociate;
 
     /// <summary>The part under the negotiation timeout: from the first byte to an accepted request.</summary>
     private async Task<Socks5Request?> NegotiateAsync(HandshakeReader reader, CancellationToken shutdown)

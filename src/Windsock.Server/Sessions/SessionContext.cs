@@ -27,7 +27,7 @@ public sealed class SessionContext : IAsyncDisposable
         // Client values (user names, host names, ident answers) are escaped in every diagnostic.
         Logger = EscapingLogger.Wrap(logger);
         Time = time;
-        Guards = guards ?? new ClientGuards(options.Limits, time);
+        Guards = guards?.For(options.Limits) ?? new ClientGuards(options.Limits, time);
         AllowedClients = new NetworkSet(options.AllowedClients);
         Connector = new OutboundConnector(options.ConnectTimeout, time);
         Hooks = new HookRunner(TimeSpan.FromSeconds(10), maxPerMinute: 30, concurrency: 2, time);

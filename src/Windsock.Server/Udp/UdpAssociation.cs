@@ -6,6 +6,7 @@ using Windsock.Protocol;
 using Windsock.Protocol.Gssapi;
 using Windsock.Protocol.Socks5;
 using Windsock.Server.Gssapi;
+using Windsock.Server.Limits;
 using Windsock.Server.Logging;
 using Windsock.Server.Sessions;
 
@@ -57,6 +58,9 @@ internal sealed class UdpAssociation
     private int _clientPort;
     private long _lastActivity;
 
+    // limits.udp_datagrams_per_second: one bucket per association, null without the limit.
+    private readonly TokenBucket? _rate;
+
     /// <param name="relay">The association's bound relay socket.</param>
     /// <param name="control">The TCP control connection.</param>
     /// <param name="record">The session record, with its UDP part set.</param>
@@ -78,6 +82,11 @@ internal sealed class UdpAssociation
         _ipv6Usable = UdpRelaySocket.CanSendIPv6(relay);
         _lastActivity = context.Time.GetTimestamp();
         _decisions = context.UdpDestinationFilter.ForAssociation(record);
+        if (context.Options.Limits.UdpDatagramsPerSecond is { } rate)
+        {
+            // A second's worth at once: a DNS client's burst of queries passes, a flood is held to the rate.
+            _rate = new TokenBucket(rate, Math.Max(1, rate), context.Time);
+        }
     }
 
     /// <summary>Runs until the first end condition; returns the end reason for the request log.</summary>
@@ -191,6 +200,13 @@ internal sealed class UdpAssociation
 
     private async ValueTask HandleAsync(byte[] buffer, int length, IPEndPoint source, CancellationToken token)
     {
+        bool known = IsClient(source) || (_clientEndPoint is not null && _peers.Contains(source));
+        if (known && _rate is not null && !_rate.TryTake())
+        {
+            Drop(UdpDropReason.RateLimited, source, string.Create(CultureInfo.InvariantCulture, $"limit udp_datagrams_per_second={_rate.Rate} reached"));
+            return;
+        }
+
         if (IsClient(source))
         {
             await FromClientAsync(buffer, length, source, token).ConfigureAwait(false);
