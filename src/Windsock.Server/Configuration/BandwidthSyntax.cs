@@ -59,7 +59,7 @@ internal static class BandwidthSyntax
     /// <summary>"10MiB/s", "500KB/s" or "1500B/s": the largest unit that divides the value, for messages and <c>windsock check</c>.</summary>
     public static string Format(long bytesPerSecond)
     {
-        foreach (var (suffix, factor) in Units)
+        foreach (var (suffix, factor) in Units.OrderByDescending(u => u.Factor))
         {
             if (factor > 1 && bytesPerSecond % factor == 0)
             {
