@@ -106,6 +106,7 @@ internal sealed class ConfigurationReloader : IAsyncDisposable
 
             var next = new SessionContext(options, loaded.Credentials, _requestLog, _logger, running.Time, loaded.Groups, running.Guards);
             _retired.Add(_server.Swap(next));
+            LogLevelSwitch.Current = options.Log.Level;
             CliLog.Reloaded(_logger, trigger, options.Rules?.Rules.Count ?? 0);
             if (UsersFileMode.Warning(options.UsersFile) is { } exposed)
             {

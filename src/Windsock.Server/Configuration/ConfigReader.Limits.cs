@@ -6,6 +6,9 @@ namespace Windsock.Server.Configuration;
 /// <summary>The kinds of value the <c>[limits]</c> section reads: rates and bandwidths.</summary>
 internal sealed partial class ConfigReader
 {
+    /// <summary>A value of the right type that is not one the key accepts (a section reader's own check).</summary>
+    internal void InvalidValue(ValueSyntax value, string message, string fix) => Problem(value, message, fix);
+
     /// <summary>A rate per second: a positive integer or float, at most <paramref name="max"/>.</summary>
     internal double? ReadRate(string key, ValueSyntax value, double max)
     {

@@ -23,6 +23,8 @@ internal static class ConfigSchema
 
     public const string Limits = "limits";
 
+    public const string Log = "log";
+
     /// <summary>The name of the <c>[[rule]]</c> array of tables; its keys are <see cref="RuleKeys"/>.</summary>
     public const string Rule = "rule";
 
@@ -30,7 +32,7 @@ internal static class ConfigSchema
     public static readonly IReadOnlyList<ConfigSection> SectionSchemas =
     [
         ServerSection.Schema, AuthSection.Schema, IdentSection.Schema, UdpSection.Schema, BindSection.Schema, AccessSection.Schema, GssapiSection.Schema,
-        LimitsSection.Schema,
+        LimitsSection.Schema, LogSection.Schema,
     ];
 
     public static readonly IReadOnlyList<string> Sections = [.. SectionSchemas.Select(s => s.Name)];

@@ -88,3 +88,39 @@ public sealed class LimitsConfigTests
         Assert.NotEmpty(error.Fix);
     }
 }
+
+/// <summary>The [log] section: level names, the file path relative to the configuration, located errors.</summary>
+public sealed class LogConfigTests
+{
+    private const string FileName = "/etc/windsock/windsock.toml";
+
+    [Fact]
+    public void Level_defaults_to_information_and_file_to_standard_output()
+    {
+        var log = ConfigLoader.Parse("", FileName).Log;
+
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Information, log.Level);
+        Assert.Null(log.File);
+    }
+
+    [Fact]
+    public void Level_and_a_relative_file_are_read()
+    {
+        var log = ConfigLoader.Parse("[log]\nlevel = \"debug\"\nfile = \"logs/requests.log\"\n", FileName).Log;
+
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Debug, log.Level);
+        Assert.Equal("/etc/windsock/logs/requests.log", log.File);
+    }
+
+    [Theory]
+    [InlineData("[log]\nlevel = \"verbose\"\n", 2, 9, "unknown log.level \"verbose\"")]
+    [InlineData("[log]\nlevel = 2\n", 2, 9, "not an integer")]
+    [InlineData("[log]\nfile = \"\"\n", 2, 8, "log.file is empty")]
+    public void Errors_name_the_exact_position(string toml, int line, int column, string messagePart)
+    {
+        ConfigException error = Assert.Throws<ConfigException>(() => ConfigLoader.Parse(toml, FileName));
+
+        Assert.Contains(messagePart, error.ToString(), StringComparison.Ordinal);
+        Assert.Equal((FileName, line, column), (error.FileName, error.Line, error.Column));
+    }
+}
