@@ -68,7 +68,11 @@ internal static class BindCommand
         }
 
         var filter = BindPeerFilter.Create(bind.PeerCheck, destination, resolved);
-        if (!BindListener.TryChoose(bind, client.LocalEndPoint.Address, client.Version, out var listenAddress, out var announceAddress, out var failure))
+        // The peer's family decides the listener's (a name with an address in the client's family keeps the client's).
+        var clientFamily = client.LocalEndPoint.Address.IsIPv4MappedToIPv6 ? AddressFamily.InterNetwork : client.LocalEndPoint.AddressFamily;
+        var expectedPeer = destination.Address is { } named && !named.Equals(IPAddress.Any) && !named.Equals(IPAddress.IPv6Any) ? named
+            : resolved is { Length: > 0 } && !resolved.Any(a => a.AddressFamily == clientFamily) ? resolved[0] : null;
+        if (!BindListener.TryChoose(bind, client.LocalEndPoint.Address, expectedPeer, client.Version, out var listenAddress, out var announceAddress, out var failure))
         {
             record.EndReason = failure;
             await client.ReplyAsync(Socks5ReplyCode.GeneralFailure, null, cancellationToken).ConfigureAwait(false);
