@@ -50,7 +50,7 @@ internal static class BenchCommand
     private static Command ConnectionRate()
     {
         var common = new CommonOptions(defaultSeconds: 5);
-        var concurrency = new Option<int>("--concurrency", "-c") { Description = "Parallel workers (1-4096).", DefaultValueFactory = _ => 1 };
+        var concurrency = new Option<int>("--concurrency", "-j") { Description = "Parallel workers (1-4096).", DefaultValueFactory = _ => 1 };
         var max = new Option<long>("--max-connections") { Description = "Stop after this many connections, warm-up included.", DefaultValueFactory = _ => 10_000_000 };
         var payload = new Option<int>("--payload") { Description = "Bytes echoed on each connection.", DefaultValueFactory = _ => 32 };
         var closeFirst = new Option<CloseFirst>("--close-first")
@@ -79,7 +79,7 @@ internal static class BenchCommand
     private static Command Udp()
     {
         var common = new CommonOptions(defaultSeconds: 5);
-        var concurrency = new Option<int>("--concurrency", "-c") { Description = "Parallel workers, one UDP association each (1-4096).", DefaultValueFactory = _ => 1 };
+        var concurrency = new Option<int>("--concurrency", "-j") { Description = "Parallel workers, one UDP association each (1-4096).", DefaultValueFactory = _ => 1 };
         var max = new Option<long>("--max-datagrams") { Description = "Stop after this many round trips, warm-up included.", DefaultValueFactory = _ => 10_000_000 };
         var payload = new Option<int>("--payload") { Description = "Datagram payload in bytes (8-65000), without the SOCKS header.", DefaultValueFactory = _ => 64 };
         var replyTimeout = new Option<double>("--reply-timeout") { Description = "Seconds to wait for a datagram to come back before counting it lost.", DefaultValueFactory = _ => 1 };

@@ -27,7 +27,7 @@ internal static class ClientForwardCommand
     {
         var listen = new Option<string>("--listen", "-l") { Description = "Local address and port, e.g. 127.0.0.1:5353 or [::1]:8080.", Required = true };
         var to = new Option<string>("--to", "-t") { Description = "Destination HOST:PORT, reached through the route.", Required = true };
-        var udp = new Option<bool>("--udp", "-u") { Description = "Forward UDP datagrams (through SOCKS5 UDP ASSOCIATE) instead of TCP connections." };
+        var udp = new Option<bool>("--udp") { Description = "Forward UDP datagrams (through SOCKS5 UDP ASSOCIATE) instead of TCP connections." };
         var idle = new Option<int>("--udp-idle")
         {
             Description = "Seconds without datagrams after which a local client's UDP association is closed.",

@@ -30,7 +30,7 @@ internal static class ServeCommand
         AllowMultipleArgumentsPerToken = false,
     };
 
-    private static readonly Option<FileInfo?> UsersOption = new("--users", "-u")
+    private static readonly Option<FileInfo?> UsersOption = new("--users")
     {
         Description = "User file (made with `windsock passwd`). Requires username/password from every client and refuses SOCKS4.",
     };
