@@ -30,7 +30,7 @@ internal static class RuleNameCheck
         known.UnionWith(groups.ByUser.Keys);
         string sources = options.UsersFile is { } usersFile
             ? options.GroupsFile is { } both ? $"the users file {usersFile} or the groups file {both}" : $"the users file {usersFile}"
-            : options.GroupsFile is { } groupsOnly ? $"the groups file {groupsOnly}" : "the configuration (it has no users file, PAM or GSSAPI, so nobody logs in)";
+            : options.GroupsFile is { } groupsOnly ? $"the groups file {groupsOnly}" : "any users file (the configuration has none, nor PAM or GSSAPI: nobody logs in)";
 
         for (int i = 0; i < rules.Rules.Count; i++)
         {
@@ -47,7 +47,7 @@ internal static class RuleNameCheck
                     string fix = Suggestions.Closest(user, known) is { } near
                         ? $"did you mean \"{near}\"?"
                         : options.UsersFile is null ? "add the user with windsock passwd USERS_FILE " + user + " and set auth.users_file" : $"add the user: windsock passwd {options.UsersFile} {user}";
-                    yield return $"{rule.Location}: warning: {rule.Describe(i + 1)} names user \"{user}\", who is in no users file or group of {sources}; the rule never matches them. fix: {fix}";
+                    yield return $"{rule.Location}: warning: {rule.Describe(i + 1)} names user \"{user}\", who is not in {sources}; the rule never matches them. fix: {fix}";
                 }
             }
 
