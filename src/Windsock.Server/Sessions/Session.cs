@@ -35,8 +35,10 @@ internal sealed class Session
                 return;
             }
 
-            // (A PROXY protocol header is read here, before the first SOCKS byte: a step that sets the record's client.)
             using var reader = new HandshakeReader(_client.Socket);
+
+            // (A PROXY protocol header from a trusted balancer is read here, before the first SOCKS byte, by a step that
+            // replaces the record's client address before anything is decided on it; see Steps/README.md.)
 
             // 2–5. Sniff, negotiate, authenticate, read the request: under the negotiation timeout.
             var accepted = await NegotiateStep.RunAsync(_client, reader, shutdown).ConfigureAwait(false);
