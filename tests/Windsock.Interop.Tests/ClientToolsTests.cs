@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Text.RegularExpressions;
 using Windsock.Interop.Tests.Infrastructure;
 using Xunit;
 
@@ -12,7 +11,7 @@ namespace Windsock.Interop.Tests;
 /// forward to dnsmasq, and the routing file's deny / direct / via-with-fallback decisions.
 /// </summary>
 [Trait("Needs", "windsock-serve")]
-public sealed partial class ClientToolsTests(LoopbackTargets targets, OpenServerFixture fixture) : IClassFixture<OpenServerFixture>
+public sealed class ClientToolsTests(LoopbackTargets targets, OpenServerFixture fixture) : IClassFixture<OpenServerFixture>
 {
     private const string Ssh = TestSshd.Ssh;
     private const string Dig = "/usr/bin/dig";
@@ -91,7 +90,7 @@ public sealed partial class ClientToolsTests(LoopbackTargets targets, OpenServer
     {
         await using var forward = BackgroundCommand.Start(Tools.Dotnet,
             [Tools.WindsockDll, "forward", "--listen", "127.0.0.1:0", "--to", $"localhost:{targets.Http.Port}", "--proxy", Proxy]);
-        int local = await ListeningPortAsync(forward);
+        int local = (await forward.ListeningEndPointAsync()).Port;
         for (int i = 0; i < 2; i++)
         {
             // Two downloads: the forwarder keeps serving after the first connection ends.
@@ -111,7 +110,7 @@ public sealed partial class ClientToolsTests(LoopbackTargets targets, OpenServer
 
         await using var forward = BackgroundCommand.Start(Tools.Dotnet,
             [Tools.WindsockDll, "forward", "--udp", "--listen", "127.0.0.1:0", "--to", $"127.0.0.1:{dnsPort}", "--proxy", Proxy]);
-        int local = await ListeningPortAsync(forward);
+        int local = (await forward.ListeningEndPointAsync()).Port;
 
         var dig = await ProcessRunner.RunAsync(Dig, ["+short", "+time=5", "+tries=3", "@127.0.0.1", "-p", Port(local), "windsock-fwd.test"]);
         Assert.True(dig.ExitCode == 0 && dig.StdoutText.Trim() == "192.0.2.8", $"{dig.Describe()}\n{forward.Transcript()}\n{Server.Transcript()}");
@@ -184,14 +183,4 @@ public sealed partial class ClientToolsTests(LoopbackTargets targets, OpenServer
         Expect.Echoed(result, payload, Server);
         Assert.True(result.StderrMentions("(ALL_PROXY)"), result.Describe());
     }
-
-    private static async Task<int> ListeningPortAsync(BackgroundCommand forward)
-    {
-        string line = await forward.WaitForLineAsync(l => ListeningLine().IsMatch(l), "forward's 'listening on' line");
-        return int.Parse(ListeningLine().Match(line).Groups["port"].Value, CultureInfo.InvariantCulture);
-    }
-
-
-    [GeneratedRegex(@"^listening on 127\.0\.0\.1:(?<port>\d+)")]
-    private static partial Regex ListeningLine();
 }
