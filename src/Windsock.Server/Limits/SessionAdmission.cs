@@ -11,6 +11,10 @@ namespace Windsock.Server.Limits;
 /// </summary>
 internal static class SessionAdmission
 {
+    /// <summary>The commands the session limits count: those that hold a session open (a RESOLVE is one lookup).</summary>
+    public static bool Counts(Windsock.Protocol.Socks5.Socks5Command command) =>
+        command is Windsock.Protocol.Socks5.Socks5Command.Connect or Windsock.Protocol.Socks5.Socks5Command.Bind or Windsock.Protocol.Socks5.Socks5Command.UdpAssociate;
+
     /// <param name="client">The decided session.</param>
     /// <param name="user">The user the rules saw (authenticated, or a SOCKS4 user id that ident confirmed); null for anonymous.</param>
     /// <param name="cancellationToken">Session shutdown.</param>
