@@ -48,6 +48,8 @@ declare -A needs=(
   [busybox-static]=/bin/busybox
   # The peers windsock run is compared with in docs/client-tools.md (socksify comes with dante-client).
   [proxychains4]=/usr/bin/proxychains4
+  # Headless Chromium through the proxy (ChromiumTests; the status page tests use it too).
+  [chromium]=/usr/bin/chromium
 )
 missing=()
 for pkg in "${!needs[@]}"; do
