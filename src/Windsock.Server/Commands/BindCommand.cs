@@ -81,7 +81,7 @@ internal static class BindCommand
         var clientFamily = client.LocalEndPoint.Address.IsIPv4MappedToIPv6 ? AddressFamily.InterNetwork : client.LocalEndPoint.AddressFamily;
         var expectedPeer = destination.Address is { } named && !named.Equals(IPAddress.Any) && !named.Equals(IPAddress.IPv6Any) ? named
             : resolved is { Length: > 0 } && !resolved.Any(a => a.AddressFamily == clientFamily) ? resolved[0] : null;
-        if (!BindListener.TryChoose(bind, client.LocalEndPoint.Address, expectedPeer, client.Version, out var listenAddress, out var announceAddress, out var failure))
+        if (!BindListener.TryChoose(bind, client.LocalEndPoint.Address, expectedPeer, client.Version, context.Options.Outside, out var listenAddress, out var announceAddress, out var failure))
         {
             record.EndReason = failure;
             await client.ReplyAsync(Socks5ReplyCode.GeneralFailure, null, cancellationToken).ConfigureAwait(false);

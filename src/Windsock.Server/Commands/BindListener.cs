@@ -29,12 +29,18 @@ internal static class BindListener
     /// <param name="listen">Where to listen.</param>
     /// <param name="announce">What the first reply announces.</param>
     /// <param name="failure">Why there is no address, for the log.</param>
-    public static bool TryChoose(BindOptions bind, IPAddress clientReached, IPAddress? expectedPeer, SocksVersion version,
+    /// <param name="outside">The [outside] addresses: without bind.address, the listener's address in its family when set.</param>
+    public static bool TryChoose(BindOptions bind, IPAddress clientReached, IPAddress? expectedPeer, SocksVersion version, OutsideAddresses outside,
         out IPAddress listen, out IPAddress announce, out string? failure)
     {
         clientReached = Normalize(clientReached);
         listen = bind.Address is { } configured ? Normalize(configured) : clientReached;
-        if (bind.Address is null && expectedPeer is { } peer && Normalize(peer) is var wanted && wanted.AddressFamily != clientReached.AddressFamily)
+        var family = expectedPeer is { } hint && Normalize(hint).AddressFamily != clientReached.AddressFamily ? Normalize(hint).AddressFamily : clientReached.AddressFamily;
+        if (bind.Address is null && outside.For(family) is { } external)
+        {
+            listen = external;
+        }
+        else if (bind.Address is null && expectedPeer is { } peer && Normalize(peer) is var wanted && wanted.AddressFamily != clientReached.AddressFamily)
         {
             if (RouteSource.Towards(wanted) is not { } towards)
             {

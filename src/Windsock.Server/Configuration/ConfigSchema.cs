@@ -25,6 +25,8 @@ internal static class ConfigSchema
 
     public const string Log = "log";
 
+    public const string Outside = "outside";
+
     /// <summary>The name of the <c>[[rule]]</c> array of tables; its keys are <see cref="RuleKeys"/>.</summary>
     public const string Rule = "rule";
 
@@ -32,7 +34,7 @@ internal static class ConfigSchema
     public static readonly IReadOnlyList<ConfigSection> SectionSchemas =
     [
         ServerSection.Schema, AuthSection.Schema, IdentSection.Schema, UdpSection.Schema, BindSection.Schema, AccessSection.Schema, GssapiSection.Schema,
-        LimitsSection.Schema, LogSection.Schema,
+        LimitsSection.Schema, LogSection.Schema, OutsideSection.Schema,
     ];
 
     public static readonly IReadOnlyList<string> Sections = [.. SectionSchemas.Select(s => s.Name)];

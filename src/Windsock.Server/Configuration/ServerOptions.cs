@@ -39,6 +39,9 @@ public sealed record ServerOptions
 
     public LogFormat LogFormat { get; init; } = LogFormat.Text;
 
+    /// <summary>The source address per family towards destinations (the <c>[outside]</c> section).</summary>
+    public OutsideAddresses Outside { get; init; } = OutsideAddresses.None;
+
     /// <summary>The diagnostic log's level and the request log's file (the <c>[log]</c> section).</summary>
     public LogOptions Log { get; init; } = LogOptions.Default;
 

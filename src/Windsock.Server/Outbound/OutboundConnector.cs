@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Windsock.Policy;
 using Windsock.Protocol;
+using Windsock.Server.Configuration;
 using Windsock.Protocol.Socks5;
 
 namespace Windsock.Server.Outbound;
@@ -15,11 +16,16 @@ public sealed class OutboundConnector
 {
     private readonly TimeSpan _timeout;
     private readonly TimeProvider _time;
+    private readonly OutsideAddresses _outside;
 
-    public OutboundConnector(TimeSpan timeout, TimeProvider time)
+    /// <param name="timeout">For all the addresses of one destination together.</param>
+    /// <param name="time">The server's clock.</param>
+    /// <param name="outside">The [outside] addresses: the source of each connection in its family, when set.</param>
+    public OutboundConnector(TimeSpan timeout, TimeProvider time, OutsideAddresses? outside = null)
     {
         _timeout = timeout;
         _time = time;
+        _outside = outside ?? OutsideAddresses.None;
     }
 
     /// <param name="destination">The address, or the name to resolve.</param>
@@ -66,6 +72,11 @@ public sealed class OutboundConnector
             var socket = new Socket(target.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             try
             {
+                if (_outside.For(target.AddressFamily) is { } source)
+                {
+                    socket.Bind(new IPEndPoint(source, 0));
+                }
+
                 await socket.ConnectAsync(target, token).ConfigureAwait(false);
                 return ConnectResult.Success(socket, target);
             }

@@ -29,7 +29,7 @@ public sealed class SessionContext : IAsyncDisposable
         Logger = EscapingLogger.Wrap(logger);
         Time = time;
         Guards = guards?.For(options.Limits) ?? new ClientGuards(options.Limits, time);
-        Connector = new OutboundConnector(options.ConnectTimeout, time);
+        Connector = new OutboundConnector(options.ConnectTimeout, time, options.Outside);
         Hooks = new HookRunner(TimeSpan.FromSeconds(10), maxPerMinute: 30, concurrency: 2, time);
         Hooks.Completed += result => HookLog.Finished(Logger, result);
         // Lookups happen when ident is on globally or when any rule asks for it (the rule decides later).
