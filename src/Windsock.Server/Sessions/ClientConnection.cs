@@ -97,6 +97,7 @@ public sealed class ClientConnection
         ArgumentNullException.ThrowIfNull(decision);
         Record.EndReason = $"denied: {decision.Reason}";
         Context.Access.Apply(decision, Record, Context);
+        Context.Metrics.Denied(decision, Record);
         AccessLog.Denied(Context.Logger, decision.LogLevel, Record.Id, Record.Client, decision.DecidedBy, decision.Reason);
         if (decision.Reply.IsDrop)
         {

@@ -9,6 +9,7 @@ using Windsock.Server.Commands;
 using Windsock.Server.Gssapi;
 using Windsock.Server.Ident;
 using Windsock.Server.Limits;
+using Windsock.Server.Metrics;
 
 namespace Windsock.Server.Sessions;
 
@@ -48,6 +49,7 @@ internal sealed class Session
             {
                 _record.EndReason = admission.Refusal;
                 LimitLog.Refused(_context.Logger, admission);
+                _context.Metrics.LimitHit(_context.Guards.Unauthenticated.Name);
                 return;
             }
 
@@ -58,6 +60,8 @@ internal sealed class Session
             {
                 return;
             }
+
+            _context.Metrics.HandshakeCompleted(_record.Elapsed);
 
             if (_client.Protection is { } protection)
             {
@@ -152,6 +156,7 @@ internal sealed class Session
         {
             _client.Protection?.Dispose();
             _client.Socket.Dispose();
+            _context.Metrics.Live.Finishing(_record);
             _context.RequestLog.Write(RequestLogEvent.End, _record);
         }
     }
@@ -201,6 +206,7 @@ internal sealed class Session
         catch (GssapiFailureException e)
         {
             _record.EndReason = e.Message;
+            _context.Metrics.Authenticated("gssapi", AuthOutcome.Failure);
             GssapiLog.AuthenticationFailed(_context.Logger, _record.Client, _record.Id, e.Message);
             return null;
         }
@@ -243,6 +249,7 @@ internal sealed class Session
         {
             _record.AuthMethod = "gssapi";
             _client.Protection = await GssapiNegotiation.RunAsync(reader, _client.Socket, _record, gssapi!, token).ConfigureAwait(false);
+            _context.Metrics.Authenticated("gssapi", AuthOutcome.Success);
             if (_client.Protection is { } protection)
             {
                 // RFC 1961 section 5: everything after the negotiation is encapsulated, the request first.
@@ -252,6 +259,7 @@ internal sealed class Session
         else
         {
             _record.AuthMethod = "none";
+            _context.Metrics.Authenticated("none", AuthOutcome.Success);
         }
 
         Socks5Request request;
@@ -305,12 +313,14 @@ internal sealed class Session
         if (await ThrottledLogin.VerifyAsync(_context, _record, credentials, token).ConfigureAwait(false) is not { } verdict)
         {
             // Refused without checking: the throttle's reason is in the record; the client sees a plain failure.
+            _context.Metrics.Authenticated("username", AuthOutcome.Throttled);
             await _client.SendAsync(buffer => UsernamePasswordReply.Write(buffer, success: false), token).ConfigureAwait(false);
             return false;
         }
 
         bool ok = verdict.Accepted;
         _record.AuthBackend = verdict.Backend;
+        _context.Metrics.Authenticated("username", ok ? AuthOutcome.Success : AuthOutcome.Failure);
         await _client.SendAsync(buffer => UsernamePasswordReply.Write(buffer, ok), token).ConfigureAwait(false);
         if (!ok)
         {
