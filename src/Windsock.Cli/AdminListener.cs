@@ -6,8 +6,22 @@ using Windsock.Server.Metrics;
 namespace Windsock.Cli;
 
 /// <summary>`windsock serve`'s admin listener: none unless [admin] listen is set; its token read from the token file.</summary>
-internal static class AdminListener
+internal static partial class AdminListener
 {
+    [LoggerMessage(144, LogLevel.Warning, "The [admin] section changed from {Running} to {Configured}: restart to apply; the admin listener keeps {Running}")]
+    public static partial void NeedsRestart(ILogger logger, string running, string configured);
+
+    /// <summary>A reload does not rebind the admin listener (nor re-read its token): say so when the section changed.</summary>
+    public static void WarnIfChanged(ILogger logger, AdminOptions? running, AdminOptions? configured)
+    {
+        if (running != configured)
+        {
+            NeedsRestart(logger, Describe(running), Describe(configured));
+        }
+    }
+
+    private static string Describe(AdminOptions? admin) => admin is null ? "off" : admin.Describe() + (admin.TokenFile is { } token ? $" with token {token}" : "");
+
     /// <summary>What `windsock check` says of the [admin] section.</summary>
     public static string Explain(AdminOptions? admin) => admin switch
     {

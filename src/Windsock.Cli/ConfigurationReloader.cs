@@ -105,6 +105,7 @@ internal sealed class ConfigurationReloader : IAsyncDisposable
                 options = options with { Listen = running.Options.Listen };
             }
 
+            AdminListener.WarnIfChanged(_logger, running.Options.Admin, options.Admin);
             var next = new SessionContext(options, loaded.Credentials, _requestLog, _logger, running.Time, loaded.Groups, running.Guards, running.Metrics);
             _retired.Add(_server.Swap(next));
             CliLog.Reloaded(_logger, trigger, options.Rules?.Rules.Count ?? 0);
