@@ -152,7 +152,7 @@ public sealed class SocksServer : IAsyncDisposable
         }
 
         var context = Volatile.Read(ref _context);
-        var record = new SessionRecord(id, remote, listener, context.Time.GetUtcNow());
+        var record = new SessionRecord(id, remote, listener, context.Time.GetUtcNow(), context.Time);
         var session = new Session(client, record, context);
         Interlocked.Increment(ref _running);
         _ = RunSessionAsync(session, context.Metrics, context.Metrics.SessionStarted(record));

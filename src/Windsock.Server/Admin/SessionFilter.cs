@@ -67,7 +67,7 @@ public sealed record SessionFilter
         var clientAddress = record.Client.Address.IsIPv4MappedToIPv6 ? record.Client.Address.MapToIPv4() : record.Client.Address;
         return (User is null || string.Equals(record.User, User, StringComparison.Ordinal))
             && (Client is not { } network || network.Contains(clientAddress))
-            && (Command is null || string.Equals(record.Command, Command, StringComparison.Ordinal))
+            && (Command is null || string.Equals(record.CommandName, Command, StringComparison.Ordinal))
             && (Destination is null || (record.Destination?.ToString() ?? string.Empty).Contains(Destination, StringComparison.OrdinalIgnoreCase))
             && (Rule is null || (record.Rule ?? string.Empty).Contains(Rule, StringComparison.Ordinal));
     }

@@ -104,9 +104,9 @@ public static class StatusJson
         json.WriteString("client", record.Client.ToString());
         json.WriteString("destination", record.Destination?.ToString());
         json.WriteString("connected", record.Connected?.ToString());
-        json.WriteString("command", record.Command);
-        json.WriteString("version", record.Version);
-        json.WriteString("method", record.AuthMethod);
+        json.WriteString("command", record.CommandName);
+        json.WriteString("version", record.VersionName);
+        json.WriteString("method", record.AuthMethodName);
         json.WriteString("rule", record.Rule);
         json.WriteString("started", record.Started);
         json.WriteNumber("age_seconds", Math.Round(Math.Max(0, (now - record.Started).TotalSeconds), 3));

@@ -52,7 +52,7 @@ public static class StatusPage
         {
             var r = session.Record;
             html.Append(CultureInfo.InvariantCulture, $"<tr class=\"session\" data-id=\"{r.Id}\"><td class=\"n\">{r.Id}</td><td>{Encode(r.User ?? "-")}</td><td>{Encode(r.Client.ToString())}</td>"
-                + $"<td>{Encode(r.Destination?.ToString() ?? "-")}</td><td>{Encode(r.Command ?? "negotiating")}</td><td>{Encode(r.Rule ?? "-")}</td>"
+                + $"<td>{Encode(r.Destination?.ToString() ?? "-")}</td><td>{Encode(r.CommandName ?? "negotiating")}</td><td>{Encode(r.Rule ?? "-")}</td>"
                 + $"<td class=\"n\">{Encode(Age(now - r.Started))}</td><td class=\"n\">{r.BytesUp}</td><td class=\"n\">{r.BytesDown}</td></tr>\n");
         }
 

@@ -26,7 +26,7 @@ public sealed class RecentDenials
     internal void Add(string rule, string reason, SessionRecord record, DateTimeOffset at)
     {
         _byRule.AddOrUpdate(rule, 1, static (_, n) => n + 1);
-        var denial = new Denial(at, record.Id, record.Client.ToString(), record.User, record.Destination?.ToString(), record.Command, rule, reason);
+        var denial = new Denial(at, record.Id, record.Client.ToString(), record.User, record.Destination?.ToString(), record.CommandName, rule, reason);
         lock (_gate)
         {
             _ring[(int)(_added % _ring.Length)] = denial;

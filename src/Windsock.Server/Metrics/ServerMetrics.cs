@@ -113,8 +113,8 @@ public sealed class ServerMetrics : IDisposable
 
         session.Dispose();
         Interlocked.Increment(ref _sessionsEnded);
-        string version = VersionLabel(record.Version);
-        _sessions.Add(1, new("command", record.Command ?? "none"), new("version", version));
+        string version = VersionLabel(record.VersionName);
+        _sessions.Add(1, new("command", record.CommandName ?? "none"), new("version", version));
         if (record.ReplyCode is { } code and >= 0 and < 256)
         {
             _replies.Add(1, new("version", version == "4a" ? "4" : version), new("code", Numbers[code]));
@@ -178,7 +178,7 @@ public sealed class ServerMetrics : IDisposable
         var counts = new Dictionary<(string Command, string Version), long>();
         foreach (var session in Live.Snapshot())
         {
-            var key = (session.Record.Command ?? "none", VersionLabel(session.Record.Version));
+            var key = (session.Record.CommandName ?? "none", VersionLabel(session.Record.VersionName));
             counts[key] = counts.GetValueOrDefault(key) + 1;
         }
 

@@ -96,8 +96,8 @@ public sealed class AdminApiTests
         var (api, metrics, collector) = Api(null);
         using var _ = metrics;
         using var __ = collector;
-        var alice = new SessionRecord(1, new IPEndPoint(IPAddress.Parse("192.0.2.7"), 40000), new IPEndPoint(IPAddress.Loopback, 1080), DateTimeOffset.UtcNow) { User = "alice", Command = "connect" };
-        var bob = new SessionRecord(2, new IPEndPoint(IPAddress.Parse("198.51.100.9"), 40001), new IPEndPoint(IPAddress.Loopback, 1080), DateTimeOffset.UtcNow) { User = "bob", Command = "bind" };
+        var alice = new SessionRecord(1, new IPEndPoint(IPAddress.Parse("192.0.2.7"), 40000), new IPEndPoint(IPAddress.Loopback, 1080), DateTimeOffset.UtcNow) { User = "alice", Command = Windsock.Protocol.Socks5.Socks5Command.Connect };
+        var bob = new SessionRecord(2, new IPEndPoint(IPAddress.Parse("198.51.100.9"), 40001), new IPEndPoint(IPAddress.Loopback, 1080), DateTimeOffset.UtcNow) { User = "bob", Command = Windsock.Protocol.Socks5.Socks5Command.Bind };
         var aliceLive = metrics.SessionStarted(alice);
         metrics.SessionStarted(bob);
 

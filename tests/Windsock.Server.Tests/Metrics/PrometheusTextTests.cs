@@ -109,8 +109,8 @@ public sealed class PrometheusTextTests
         string Scrape() => PrometheusText.Write(collector.Collect());
         var record = new SessionRecord(7, new IPEndPoint(IPAddress.Loopback, 40000), new IPEndPoint(IPAddress.Loopback, 1080), DateTimeOffset.UtcNow)
         {
-            Version = "5",
-            Command = "connect",
+            Version = PolicyVersion.Socks5,
+            Command = Windsock.Protocol.Socks5.Socks5Command.Connect,
             ReplyCode = 0,
         };
         var live = metrics.SessionStarted(record);
