@@ -104,6 +104,12 @@ internal sealed class ConfigurationReloader : IAsyncDisposable
                 options = options with { Listen = running.Options.Listen };
             }
 
+            if (options.RunAs != running.Options.RunAs)
+            {
+                CliLog.AccountNeedsRestart(_logger, running.Options.RunAs?.ToDisplay() ?? "the starting account", options.RunAs?.ToDisplay() ?? "the starting account");
+                options = options with { RunAs = running.Options.RunAs };
+            }
+
             var next = new SessionContext(options, loaded.Credentials, _requestLog, _logger, running.Time, loaded.Groups, running.Guards);
             _retired.Add(_server.Swap(next));
             CliLog.Reloaded(_logger, trigger, options.Rules?.Rules.Count ?? 0);

@@ -27,13 +27,13 @@ public sealed class UsersFileModeTests
         var check = await ProcessRunner.RunAsync(Tools.Dotnet, [Tools.WindsockDll, "check", "--config", config], timeout: TimeSpan.FromSeconds(60));
         Assert.True(check.ExitCode == 0, check.Describe());
         Assert.True(check.StderrMentions($"warning: users file {users} is readable by every user of this host"), check.Describe());
-        Assert.True(check.StderrMentions($"mode 0644; fix: chmod 600 {users}"), check.Describe());
+        Assert.True(check.StderrMentions($"mode 0644; fix: chmod 640 {users}"), check.Describe());
 
         await using var server = await WindsockProcess.StartAsync("--config", config);
-        await server.WaitForErrorLineAsync(l => l.Contains($"mode 0644; fix: chmod 600 {users}", StringComparison.Ordinal), "the warning at start");
+        await server.WaitForErrorLineAsync(l => l.Contains($"mode 0644; fix: chmod 640 {users}", StringComparison.Ordinal), "the warning at start");
 
         File.SetUnixFileMode(users, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite);
         server.Hangup();
-        await server.WaitForErrorLineAsync(l => l.Contains($"writable by its group (anyone there can add a user): mode 0660; fix: chmod 600 {users}", StringComparison.Ordinal), "the warning at reload");
+        await server.WaitForErrorLineAsync(l => l.Contains($"writable by its group (anyone there can add a user): mode 0660; fix: chmod 640 {users}", StringComparison.Ordinal), "the warning at reload");
     }
 }
