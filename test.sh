@@ -48,6 +48,16 @@ declare -A needs=(
   [busybox-static]=/bin/busybox
   # The peers windsock run is compared with in docs/client-tools.md (socksify comes with dante-client).
   [proxychains4]=/usr/bin/proxychains4
+  # The Debian package (packaging/deb/build, DebianPackageTests): NativeAOT needs clang and zlib's headers,
+  # the man pages pandoc, the Depends line dpkg-shlibdeps; the test runs lintian, systemd-analyze and man.
+  [clang]=/usr/bin/clang
+  [zlib1g-dev]=/usr/include/zlib.h
+  [pandoc]=/usr/bin/pandoc
+  [dpkg-dev]=/usr/bin/dpkg-shlibdeps
+  [lintian]=/usr/bin/lintian
+  [systemd]=/usr/bin/systemd-analyze
+  [man-db]=/usr/bin/man
+  [adduser]=/usr/sbin/adduser
 )
 missing=()
 for pkg in "${!needs[@]}"; do
