@@ -29,6 +29,7 @@ public sealed class PrivilegeDropTests
         File.SetUnixFileMode(config, (UnixFileMode)0b110_100_100);
 
         // A users file only root can read: the switched server could not reload it, so it does not start.
+        FileOwnership.Set(users, 0, 0);
         File.SetUnixFileMode(users, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         var refused = await ProcessRunner.RunAsync(Tools.Dotnet, [Tools.WindsockDll, "serve", "--config", config], timeout: Run);
         Assert.True(refused.ExitCode == 1, refused.Describe());
