@@ -1,5 +1,6 @@
 using System.Net;
 using Windsock.Policy;
+using Windsock.Server.Accounts;
 using Windsock.Server.Hooks;
 using Windsock.Server.Ident;
 using Windsock.Server.Relay;
@@ -62,6 +63,12 @@ public sealed record ServerOptions
     /// (`allow_open_proxy = true`). Without it such a configuration refuses to start.
     /// </summary>
     public bool AllowOpenProxy { get; init; }
+
+    /// <summary>
+    /// The account a server started as root switches to once its listeners are bound (<c>[server] user</c>
+    /// and <c>group</c>), for systems without systemd's User=; null: keep the account it was started as.
+    /// </summary>
+    public UnixAccount? RunAs { get; init; }
 
     /// <summary>RFC 1413 lookups for SOCKS4 requests: off, check (refuse on contradiction) or require (also refuse when no answer).</summary>
     public IdentMode IdentMode { get; init; } = IdentMode.Off;
