@@ -61,6 +61,18 @@ public sealed partial class WindsockProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>A snapshot of stderr lines (the diagnostic log) so far.</summary>
+    public IReadOnlyList<string> StderrLines
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _stderr];
+            }
+        }
+    }
+
     /// <summary>`windsock serve ARGS`.</summary>
     public static Task<WindsockProcess> StartAsync(params string[] serveArgs) =>
         StartAsync(serveArgs, hostsFile: null);
