@@ -22,7 +22,7 @@ public static class ClientTargets
 
     public static void ReplyParsing(ReadOnlyMemory<byte> input)
     {
-        var splits = InputSplits.From(input);
+        var splits = LocalOnly(InputSplits.From(input));
         var proxy = Proxy.Value;
         var serving = proxy.ServeOnceAsync(splits.Pieces());
         var (protocol, credentials) = (splits.Variant % 6) switch
@@ -50,6 +50,35 @@ public static class ClientTargets
         {
             serving.GetAwaiter().GetResult();
         }
+    }
+
+    /// <summary>
+    /// BIND resolves a name the proxy announces with this machine's resolver, which would send DNS queries
+    /// off the machine for whatever name the fuzzer made up. So that first reply's name starts with "..",
+    /// an empty label the resolver refuses without a query (a one-byte name becomes an IPv4 address). The
+    /// handling of such a refusal is what HandshakeBytesTests checks with a real name path.
+    /// </summary>
+    private static InputSplits LocalOnly(InputSplits splits)
+    {
+        // Variant 4, no credentials: 2 bytes of method selection, then VER REP RSV ATYP [LEN NAME...].
+        var stream = splits.Stream.Span;
+        if (splits.Variant % 6 != 4 || stream.Length < 6 || stream[5] != 3)
+        {
+            return splits;
+        }
+
+        byte[] safe = stream.ToArray();
+        if (safe.Length > 8 && safe[6] >= 2)
+        {
+            safe[7] = (byte)'.';
+            safe[8] = (byte)'.';
+        }
+        else
+        {
+            safe[5] = 1;
+        }
+
+        return splits with { Stream = safe };
     }
 
     private static async Task CallAsync(SocksClient client, int variant)
