@@ -45,13 +45,18 @@ public sealed class ResolverFaultTests
         Assert.InRange(silentTime, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(20));
         Assert.Contains(dns.Questions, q => q.Equals(silent, StringComparison.OrdinalIgnoreCase));
 
+        // The RESOLVE extension (CMD 0xF0) keeps the same deadline.
+        var (resolveCode, resolveTime) = await ConnectByNameAsync(server.IPv4, "silent2.windsock.test", ct, command: 0xF0);
+        Assert.True(resolveCode == 6, $"RESOLVE with a silent resolver: reply {resolveCode} after {resolveTime}\n{server.Transcript()}");
+        Assert.InRange(resolveTime, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(8));
+
         var result = await stream.FinishAsync();
         Assert.True(result.Intact, result.ToString());
         await server.WaitForLineAsync(l => l.Contains(silent, StringComparison.Ordinal) && l.Contains("timed out", StringComparison.Ordinal), "the timed-out lookup's line");
     }
 
-    /// <summary>SOCKS5 CONNECT to NAME:80; the reply code and how long it took.</summary>
-    private static async Task<(int Code, TimeSpan Took)> ConnectByNameAsync(IPEndPoint proxy, string name, CancellationToken ct)
+    /// <summary>SOCKS5 CONNECT (or <paramref name="command"/>) to NAME:80; the reply code and how long it took.</summary>
+    private static async Task<(int Code, TimeSpan Took)> ConnectByNameAsync(IPEndPoint proxy, string name, CancellationToken ct, byte command = 1)
     {
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         using var bound = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -62,7 +67,7 @@ public sealed class ResolverFaultTests
         await socket.ReceiveAsync(method, SocketFlags.None, bound.Token);
         var host = Encoding.ASCII.GetBytes(name);
         var clock = Stopwatch.StartNew();
-        await socket.SendAsync((byte[])[5, 1, 0, 3, (byte)host.Length, .. host, 0, 80], SocketFlags.None, bound.Token);
+        await socket.SendAsync((byte[])[5, command, 0, 3, (byte)host.Length, .. host, 0, 80], SocketFlags.None, bound.Token);
         var reply = new byte[2];
         int read = 0;
         while (read < 2)
