@@ -50,6 +50,10 @@ public static class ChecksumFrame
         return intact;
     }
 
+    /// <summary>A soak datagram: the payload's SHA-256, then the payload; true when they match.</summary>
+    public static bool IsIntactDatagram(ReadOnlyMemory<byte> datagram) =>
+        datagram.Length >= 32 && SHA256.HashData(datagram.Span[32..]).AsSpan().SequenceEqual(datagram.Span[..32]);
+
     /// <summary>Reads the receiver's answer to a frame of <paramref name="length"/> bytes: true when it saw the payload intact and the echo hashes to <paramref name="hash"/>.</summary>
     public static async ValueTask<(bool ReceiverSawIntact, bool EchoIntact)> ReadAnswerAsync(Socket socket, int length, byte[] hash, CancellationToken cancellationToken)
     {

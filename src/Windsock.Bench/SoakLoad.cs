@@ -56,7 +56,7 @@ public sealed class SoakLoad
         }
 
         await using var tcp = new ChecksumServer();
-        await using var udp = new ChecksumUdpEcho();
+        await using var udp = new UdpEchoServer(ChecksumFrame.IsIntactDatagram);
         tcp.Start();
         udp.Start();
         var samples = new List<ServerSample>();
@@ -89,7 +89,7 @@ public sealed class SoakLoad
             Interlocked.Read(ref _bytes), _byKind[0], _byKind[1], _byKind[2], _byKind[3], samples, _sessions - (_progress.SucceededCount + _errors.Count));
     }
 
-    private long Corrupt(ChecksumServer tcp, ChecksumUdpEcho udp) => Interlocked.Read(ref _corrupt) + tcp.Corrupt + udp.Corrupt;
+    private long Corrupt(ChecksumServer tcp, UdpEchoServer udp) => Interlocked.Read(ref _corrupt) + tcp.Corrupt + udp.Rejected;
 
     private async Task SampleEveryAsync(Action sample, CancellationToken stop)
     {
