@@ -109,7 +109,8 @@ public sealed class HostileClientTests
             }
         }
 
-        await association.AssertEchoAsync(echoTarget, udpEcho.EndPoint(IPAddress.Loopback), "after");
+        // Right after the flood the relay may still be draining strangers' datagrams: retransmit as well.
+        await EchoWithRetriesAsync(association, echoTarget, "after");
         Assert.Equal(0, sink.Available); // not one stranger's datagram was relayed
         await stream.WaitForProgressAsync(256 * 1024, Bound);
         var result = await stream.FinishAsync();
@@ -187,7 +188,7 @@ public sealed class HostileClientTests
                         return;
                     }
 
-                    Assert.StartsWith("during", text, StringComparison.Ordinal); // a late answer to an earlier retry, nothing else
+                    Assert.NotEqual("flood", text); // a late answer to an earlier retry, never a stranger's datagram
                 }
             }
             catch (OperationCanceledException)
