@@ -132,7 +132,8 @@ internal static class BenchCommand
 
     private static Command Soak()
     {
-        var common = new CommonOptions(defaultSeconds: 3600, hasWarmup: false, maxSeconds: BenchOptions.MaxSoakSeconds);
+        // A session's whole life, a 4 MiB exchange included, on a machine busy with other work: a minute.
+        var common = new CommonOptions(defaultSeconds: 3600, hasWarmup: false, maxSeconds: BenchOptions.MaxSoakSeconds, defaultTimeout: 60, timeoutMeaning: "Seconds each session may take in all (connect, handshake, every exchange).");
         var sessions = new Option<int>("--sessions", "-k") { Description = $"Sessions in all, spread evenly over --seconds (1-{BenchOptions.MaxSessions}).", DefaultValueFactory = _ => 10_000 };
         var concurrency = new Option<int>("--concurrency", "-c") { Description = "Workers running sessions at once (1-4096).", DefaultValueFactory = _ => 8 };
         var pid = new Option<int[]>("--pid") { Description = "The server's process: RSS, descriptors, threads and GC heap read from /proc each sample. Repeat for several.", Arity = ArgumentArity.OneOrMore };
@@ -154,7 +155,6 @@ internal static class BenchCommand
             Pids = parse.GetValue(pid) ?? [],
             SampleInterval = TimeSpan.FromSeconds(parse.GetValue(sampleSeconds)),
             CsvPath = parse.GetValue(csv)?.FullName,
-            Timeout = parse.GetResult(common.TimeoutOption) is null ? TimeSpan.FromSeconds(60) : options.Timeout,
         }));
         return command;
     }
@@ -223,18 +223,18 @@ internal static class BenchCommand
 
         private readonly Option<double> _seconds;
         private readonly Option<double>? _warmup;
-        private readonly Option<double> _timeout = new("--timeout") { Description = "Per-connection and setup timeout in seconds.", DefaultValueFactory = _ => 5 };
-        /// <summary>Modes with another default timeout ask whether the user gave one.</summary>
-        public Option<double> TimeoutOption => _timeout;
-
+        private readonly Option<double> _timeout;
         private readonly Option<string?> _label = new("--label") { Description = "Copied into the output, for scripts." };
         private readonly Option<bool> _json = new("--json") { Description = "One JSON object on stdout instead of a table." };
 
         private readonly double _maxSeconds;
 
-        public CommonOptions(double defaultSeconds, bool hasWarmup = true, double maxSeconds = BenchOptions.MaxSeconds)
+        public CommonOptions(
+            double defaultSeconds, bool hasWarmup = true, double maxSeconds = BenchOptions.MaxSeconds, double defaultTimeout = 5,
+            string timeoutMeaning = "Per-connection and setup timeout in seconds.")
         {
             _maxSeconds = maxSeconds;
+            _timeout = new Option<double>("--timeout") { Description = timeoutMeaning, DefaultValueFactory = _ => defaultTimeout };
             _seconds = new Option<double>("--seconds", "-s")
             {
                 Description = hasWarmup ? $"Measured seconds (at most {maxSeconds})." : $"Seconds to run or hold the sessions open (at most {maxSeconds}).",
