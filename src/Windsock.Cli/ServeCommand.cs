@@ -78,7 +78,7 @@ internal static class ServeCommand
         using var loggerFactory = CreateLoggerFactory();
         var logger = EscapingLogger.Wrap(loggerFactory.CreateLogger("Windsock"));
         var stdout = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false)) { AutoFlush = false };
-        await using var requestLog = new RequestLog(stdout, options.LogFormat, TimeProvider.System);
+        await using var requestLog = new RequestLog(stdout, options.LogFormat, TimeProvider.System, logger);
         if (options.AllowOpenProxy && !options.RequiresAuthentication)
         {
             CliLog.OpenProxy(logger, string.Join(", ", options.AllowedClients));

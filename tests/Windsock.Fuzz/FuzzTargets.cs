@@ -13,7 +13,8 @@ namespace Windsock.Fuzz;
 
 /// <summary>
 /// One fuzz target per parser a peer or an administrator can feed: wire messages (from clients, servers,
-/// identd) and the text files (configuration, client routing, users, groups). Each takes one input and
+/// identd) and the text files (configuration, client routing, users, groups); and two at session level, the
+/// server's whole handshake and the client library's, over loopback with the input cut where it says. Each takes one input and
 /// throws only when a rule broke: a wire parser may throw nothing at all; a file parser only its own
 /// exception, with a position.
 /// </summary>
@@ -39,6 +40,8 @@ public static class FuzzTargets
         ["routing-file"] = input => TextFile<RoutingFileException>(input.Span, text => Router.Parse(text, "fuzz-routes.toml")),
         ["users-file"] = input => TextFile<ConfigException>(input.Span, text => UserFile.Parse(text, "fuzz-users")),
         ["groups-file"] = input => TextFile<ConfigException>(input.Span, text => GroupFile.Parse(text, "fuzz-groups")),
+        ["session-handshake"] = SessionTargets.ServerHandshake,
+        ["client-replies"] = ClientTargets.ReplyParsing,
     };
 
     /// <summary>
