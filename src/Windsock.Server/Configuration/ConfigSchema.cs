@@ -21,6 +21,8 @@ internal static class ConfigSchema
 
     public const string Gssapi = "gssapi";
 
+    public const string Ping = "ping";
+
     /// <summary>The name of the <c>[[rule]]</c> array of tables; its keys are <see cref="RuleKeys"/>.</summary>
     public const string Rule = "rule";
 
@@ -28,6 +30,7 @@ internal static class ConfigSchema
     public static readonly IReadOnlyList<ConfigSection> SectionSchemas =
     [
         ServerSection.Schema, AuthSection.Schema, IdentSection.Schema, UdpSection.Schema, BindSection.Schema, AccessSection.Schema, GssapiSection.Schema,
+        PingSection.Schema,
     ];
 
     public static readonly IReadOnlyList<string> Sections = [.. SectionSchemas.Select(s => s.Name)];

@@ -124,6 +124,9 @@ internal sealed class Session
                     reader.Dispose();
                     await ResolveCommand.RunPtrAsync(_client, accepted.Destination, shutdown).ConfigureAwait(false);
                     break;
+                case Socks5Command.Ping or Socks5Command.Traceroute when _client.Version == SocksVersion.Socks5:
+                    await ProbeCommand.RunAsync(_client, reader, accepted, pending, shutdown).ConfigureAwait(false);
+                    break;
                 default:
                     _record.EndReason = $"command {_record.Command} not supported";
                     await _client.ReplyAsync(Socks5ReplyCode.CommandNotSupported, null, shutdown).ConfigureAwait(false);
@@ -159,7 +162,8 @@ internal sealed class Session
     // SOCKS4 requests arrive here only as Connect or Bind (NegotiateSocks4Async maps CD 1 and 2), so
     // the SOCKS5-only commands need no version check.
     private static bool IsServed(Socks5Command command) =>
-        command is Socks5Command.Connect or Socks5Command.Bind or Socks5Command.UdpAssociate or Socks5Command.Resolve or Socks5Command.ResolvePtr;
+        command is Socks5Command.Connect or Socks5Command.Bind or Socks5Command.UdpAssociate or Socks5Command.Resolve or Socks5Command.ResolvePtr
+            or Socks5Command.Ping or Socks5Command.Traceroute;
 
     /// <summary>The part under the negotiation timeout: from the first byte to an accepted request.</summary>
     private async Task<Socks5Request?> NegotiateAsync(HandshakeReader reader, CancellationToken shutdown)
