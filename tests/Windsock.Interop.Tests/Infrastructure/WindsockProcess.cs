@@ -79,13 +79,21 @@ public sealed partial class WindsockProcess : IAsyncDisposable
     public static Task<WindsockProcess> StartAsync(IReadOnlyList<string> serveArgs, string? hostsFile, IReadOnlyDictionary<string, string>? environment) =>
         StartAsync(serveArgs, hostsFile, environment, networkNamespace: null);
 
-    /// <summary>As above, inside the network namespace <paramref name="networkNamespace"/> (made by the test with `ip netns add`).</summary>
-    public static async Task<WindsockProcess> StartAsync(IReadOnlyList<string> serveArgs, string? hostsFile, IReadOnlyDictionary<string, string>? environment, string? networkNamespace)
+    /// <summary>
+    /// As above, inside the network namespace <paramref name="networkNamespace"/> (made by the test with `ip netns add`),
+    /// optionally run through <paramref name="wrapper"/> (e.g. setpriv dropping a capability) inside it.
+    /// </summary>
+    public static async Task<WindsockProcess> StartAsync(IReadOnlyList<string> serveArgs, string? hostsFile, IReadOnlyDictionary<string, string>? environment, string? networkNamespace, IReadOnlyList<string>? wrapper = null)
     {
         string[] windsock = [Tools.Dotnet, Tools.WindsockDll, "serve", .. serveArgs];
         string[] command = hostsFile is null
             ? windsock
             : [Tools.Unshare, "--mount", "sh", "-c", "mount --bind \"$0\" /etc/hosts && exec \"$@\"", hostsFile, .. windsock];
+        if (wrapper is not null)
+        {
+            command = [.. wrapper, .. command];
+        }
+
         if (networkNamespace is not null)
         {
             command = [Tools.Ip, "netns", "exec", networkNamespace, .. command];
