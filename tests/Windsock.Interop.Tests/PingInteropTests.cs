@@ -192,6 +192,28 @@ public sealed class PingInteropTests : IAsyncLifetime
         Assert.Contains("bad ping options: unknown option 'colour' for ping", reason, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Tshark_decodes_a_captured_session_as_socks_ping_results()
+    {
+        const string Tshark = "/usr/bin/tshark";
+        Assert.SkipUnless(File.Exists(Tshark), "needs Debian's tshark (apt-get install tshark)");
+        int port = Server.IPv4.Port;
+        string text;
+        // Decoded live ("Decode As" socks on the server's port), line-buffered: the summary line ends the wait.
+        await using (var tshark = BackgroundCommand.Start(Tshark, ["-l", "-i", "lo", "-f", $"tcp port {port}", "-d", $"tcp.port=={port},socks", "-V"]))
+        {
+            await tshark.WaitForLineAsync(l => l.Contains("Capturing on", StringComparison.Ordinal), "tshark capturing");
+            var result = await WindsockAsync("ping", "-c", "2", "-i", "0.2", "--proxy", Proxy, "127.0.0.1");
+            Assert.True(result.ExitCode == 0, result.Describe());
+            await tshark.WaitForLineAsync(l => l.Contains("summary sent=2 received=2 ", StringComparison.Ordinal), "the decoded summary line");
+            text = tshark.Transcript();
+        }
+
+        Assert.Contains("Command: Ping (128)", text, StringComparison.Ordinal);
+        Assert.Contains("Results(V5): Succeeded (0)", text, StringComparison.Ordinal);
+        Assert.Matches(@"Ping Results\s+\S*\s*reply seq=1 from=127\.0\.0\.1 bytes=64 ttl=64 rtt_ms=", text);
+    }
+
     /// <summary>ICMP and UDP probe sockets the process holds: its fds' socket inodes found in /proc/net/{raw,raw6,icmp,icmp6,udp,udp6}.</summary>
     internal static int ProbeSocketsOf(int pid)
     {

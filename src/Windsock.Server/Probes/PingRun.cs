@@ -33,6 +33,8 @@ internal static class PingRun
                 sequence++;
                 int length = IcmpEcho.WriteRequest(send, socket.IsIPv6, identifier, sequence, options.Size);
                 var error = socket.Send(send.AsSpan(0, length), endPoint);
+                // Timed after the send returns and before the receive path runs: the first call's JIT is no round trip.
+                long sentAt = Stopwatch.GetTimestamp();
                 tally.CountSent();
                 if (error != System.Net.Sockets.SocketError.Success)
                 {
@@ -41,7 +43,7 @@ internal static class PingRun
                 }
                 else
                 {
-                    pending[sequence] = now;
+                    pending[sequence] = sentAt;
                 }
 
                 nextSend += (long)(options.Interval.TotalSeconds * Stopwatch.Frequency);
@@ -75,9 +77,9 @@ internal static class PingRun
                 continue;
             }
 
+            long at = Stopwatch.GetTimestamp();
             while (socket.TryReceive(receive, out var got))
             {
-                long at = Stopwatch.GetTimestamp();
                 var data = receive.AsSpan(0, got.Length);
                 if (got.IsError)
                 {

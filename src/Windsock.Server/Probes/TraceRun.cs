@@ -57,8 +57,8 @@ internal static class TraceRun
                     endPoint = new IPEndPoint(target, port == 0 ? 1 : port);
                 }
 
-                lastSend = Stopwatch.GetTimestamp();
                 var failed = socket.Send(send.AsSpan(0, length), endPoint);
+                lastSend = Stopwatch.GetTimestamp();
                 tally.CountSent();
                 if (failed != System.Net.Sockets.SocketError.Success)
                 {
@@ -115,6 +115,7 @@ internal static class TraceRun
                 continue;
             }
 
+            long at = Stopwatch.GetTimestamp();
             while (socket.TryReceive(receive, out var got))
             {
                 var data = receive.AsSpan(0, got.Length);
@@ -132,7 +133,7 @@ internal static class TraceRun
 
                 if (ours)
                 {
-                    rtt = Stopwatch.GetElapsedTime(sent).TotalMilliseconds;
+                    rtt = Stopwatch.GetElapsedTime(sent, at).TotalMilliseconds;
                     from = got.From;
                     return got.IsError ? ProbeAnswer.Of(socket.IsIPv6, got.IcmpType, got.IcmpCode) : ProbeAnswer.EchoReply;
                 }
