@@ -74,7 +74,7 @@ public sealed class TracerouteNamespaceTests : IAsyncLifetime
     {
         Chain.SkipUnlessReady();
         await using var server = await StartServerAsync();
-        var result = await Chain.WindsockAsync("traceroute", family, "-q", "1", "-w", "0.5", "-m", "3", "--json", "--proxy", Proxy(server), target);
+        var result = await Chain.WindsockAsync("traceroute", family, "-q", "1", "-w", "1", "-m", "3", "--json", "--proxy", Proxy(server), target);
         Assert.True(result.ExitCode == 0, result.Describe());
         var events = Events(result).Where(e => Type(e) is "hop" or "timeout").ToList();
         Assert.Equal([("hop", 1), ("timeout", 2), ("timeout", 3)], events.Select(e => (Type(e), e.GetProperty("ttl").GetInt32())));

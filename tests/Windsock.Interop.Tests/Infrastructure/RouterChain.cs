@@ -50,18 +50,34 @@ public sealed class RouterChain : IAsyncDisposable
         foreach (var ns in (string[])[p, r1, r2, t])
         {
             steps.Add(["netns", "add", ns]);
+            // Before any link exists: no duplicate address detection, not even for link-local addresses, which
+            // neighbour discovery needs; otherwise the first second of IPv6 in a fresh namespace is lost.
+            steps.Add(["netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv6.conf.default.accept_dad=0", "net.ipv6.conf.all.accept_dad=0"]);
             steps.Add(["-n", ns, "link", "set", "lo", "up"]);
         }
 
+        int linkNumber = 0;
         void Link(string left, string leftName, string leftV4, string leftV6, string right, string rightName, string rightV4, string rightV6)
         {
-            steps.Add(["link", "add", leftName, "netns", left, "type", "veth", "peer", "name", rightName, "netns", right]);
+            // Fixed MAC addresses and permanent neighbour entries both ways: no ARP or neighbour discovery, whose
+            // first resolution in a fresh namespace can take longer than a probe's timeout.
+            linkNumber++;
+            string leftMac = $"02:32:00:0{linkNumber}:00:01", rightMac = $"02:32:00:0{linkNumber}:00:02";
+            steps.Add(["link", "add", leftName, "netns", left, "address", leftMac, "type", "veth", "peer", "name", rightName, "netns", right, "address", rightMac]);
             steps.Add(["-n", left, "addr", "add", leftV4, "dev", leftName]);
             steps.Add(["-n", right, "addr", "add", rightV4, "dev", rightName]);
             steps.Add(["-n", left, "-6", "addr", "add", leftV6, "dev", leftName, "nodad"]);
             steps.Add(["-n", right, "-6", "addr", "add", rightV6, "dev", rightName, "nodad"]);
+            // The link-local address is made when the link goes up: without DAD it is usable at once.
+            steps.Add(["netns", "exec", left, "sysctl", "-q", "-w", $"net.ipv6.conf.{leftName}.accept_dad=0"]);
+            steps.Add(["netns", "exec", right, "sysctl", "-q", "-w", $"net.ipv6.conf.{rightName}.accept_dad=0"]);
             steps.Add(["-n", left, "link", "set", leftName, "up"]);
             steps.Add(["-n", right, "link", "set", rightName, "up"]);
+            foreach (var (ns, dev, v4, v6, mac) in (ReadOnlySpan<(string, string, string, string, string)>)[(left, leftName, rightV4, rightV6, rightMac), (right, rightName, leftV4, leftV6, leftMac)])
+            {
+                steps.Add(["-n", ns, "neigh", "replace", v4.Split('/')[0], "lladdr", mac, "dev", dev, "nud", "permanent"]);
+                steps.Add(["-n", ns, "neigh", "replace", v6.Split('/')[0], "lladdr", mac, "dev", dev, "nud", "permanent"]);
+            }
         }
 
         Link(p, $"wp{s}", "10.232.1.1/24", "fd32:1::1/64", r1, $"w1a{s}", "10.232.1.2/24", "fd32:1::2/64");
