@@ -22,11 +22,13 @@ public sealed class PingInteropTests : IAsyncLifetime
 
     private WindsockProcess Server => _server!;
 
+    private string ConfigPath => Path.Combine(_dir.Path, "windsock.toml");
+
     private string Proxy => $"socks5h://127.0.0.1:{Server.IPv4.Port}";
 
     public async ValueTask InitializeAsync()
     {
-        var config = Path.Combine(_dir.Path, "windsock.toml");
+        var config = ConfigPath;
         await File.WriteAllTextAsync(config, $"""
             [server]
             listen = ["127.0.0.1:0", "[::1]:0"]
@@ -119,6 +121,12 @@ public sealed class PingInteropTests : IAsyncLifetime
         var end = await EndLineAsync("ping", $"{DeniedTarget}:0");
         Assert.Contains("reply=2", end, StringComparison.Ordinal);
         Assert.Contains($"denied: ", end, StringComparison.Ordinal);
+
+        // windsock check explains the same decision from the same rules.
+        var check = await WindsockAsync("check", "--config", ConfigPath, "--from", "127.0.0.1", "--command", "ping", "--to", $"{DeniedTarget}:0");
+        Assert.True(check.ExitCode == 1 && check.StdoutText.Contains("verdict: deny", StringComparison.Ordinal) && check.StdoutText.Contains("no ping to .2", StringComparison.Ordinal), check.Describe());
+        var allowed = await WindsockAsync("check", "--config", ConfigPath, "--from", "127.0.0.1", "--command", "traceroute", "--to", "127.0.0.1:0");
+        Assert.True(allowed.ExitCode == 0 && allowed.StdoutText.Contains("loopback", StringComparison.Ordinal), allowed.Describe());
     }
 
     [Theory]
