@@ -10,6 +10,7 @@ using Windsock.Protocol.Socks5;
 using Windsock.Server.Outbound;
 using Windsock.Server.Probes;
 using Windsock.Server.Sessions;
+using Windsock.Server.Sessions.Steps;
 
 namespace Windsock.Server.Commands;
 
@@ -21,13 +22,14 @@ namespace Windsock.Server.Commands;
 /// </summary>
 internal static class ProbeCommand
 {
+    /// <summary>The dispatch step's entry for PING and TRACEROUTE (SOCKS5 only: SOCKS4 requests carry only CONNECT or BIND).</summary>
     /// <param name="client">The client side.</param>
-    /// <param name="reader">The handshake reader: the options line is read from it.</param>
-    /// <param name="request">The request (PING or TRACEROUTE, RSV saying whether options follow).</param>
-    /// <param name="access">The request as the rules see it, when its decision waits for the target's address.</param>
+    /// <param name="request">The decided request: command, target, RSV saying whether options follow, the reader they come from.</param>
     /// <param name="cancellationToken">Session shutdown.</param>
-    public static async Task RunAsync(ClientConnection client, HandshakeReader reader, Socks5Request request, AccessRequest? access, CancellationToken cancellationToken)
+    public static async Task HandleAsync(ClientConnection client, SessionRequest request, CancellationToken cancellationToken)
     {
+        var reader = request.Reader;
+        var access = request.Pending;
         var context = client.Context;
         var record = client.Record;
         var limits = context.Options.Ping;
