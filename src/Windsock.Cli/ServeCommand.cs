@@ -123,6 +123,11 @@ internal static class ServeCommand
         // SIGHUP is handled before "listening on" is printed: that line is the readiness signal scripts and
         // tests wait for, and a SIGHUP sent right after it must reload, not kill the process (its default).
         await using var reloader = new ConfigurationReloader(Load, server, requestLog, logger, [configPath, options.UsersFile, options.GroupsFile]);
+        foreach (var probes in Windsock.Server.Probes.ProbeCapabilities.Describe())
+        {
+            requestLog.WriteNotice(NoticeLine(options.LogFormat, "probes", probes));
+        }
+
         foreach (var endPoint in server.LocalEndPoints)
         {
             requestLog.WriteNotice(ListeningLine(options.LogFormat, endPoint));

@@ -91,6 +91,9 @@ public sealed record ServerOptions
     /// <summary>BIND: listen address, port range, peer check and timeout (the <c>[bind]</c> section).</summary>
     public BindOptions Bind { get; init; } = BindOptions.Default;
 
+    /// <summary>Limits of PING and TRACEROUTE sessions.</summary>
+    public PingOptions Ping { get; init; } = PingOptions.Default;
+
     /// <summary>Per-client caps and the login throttle (fixed defaults; not in the configuration file yet).</summary>
     public ClientLimits Limits { get; init; } = ClientLimits.Default;
 

@@ -96,11 +96,12 @@ public sealed partial class WindsockProcess : IAsyncDisposable
         StartAsync(serveArgs, hostsFile, environment, networkNamespace, resolvConf: null);
 
     /// <summary>
-    /// As above, and with <paramref name="resolvConf"/> as the server's /etc/resolv.conf (the same private
-    /// mount namespace): its system resolver then asks the test's own DNS responder, nobody else.
+    /// As above, with <paramref name="resolvConf"/> as the server's /etc/resolv.conf (the same private
+    /// mount namespace: its system resolver then asks the test's own DNS responder, nobody else), and
+    /// optionally run through <paramref name="wrapper"/> (e.g. setpriv dropping a capability) inside the namespace.
     /// </summary>
     public static async Task<WindsockProcess> StartAsync(
-        IReadOnlyList<string> serveArgs, string? hostsFile, IReadOnlyDictionary<string, string>? environment, string? networkNamespace, string? resolvConf)
+        IReadOnlyList<string> serveArgs, string? hostsFile, IReadOnlyDictionary<string, string>? environment, string? networkNamespace, string? resolvConf, IReadOnlyList<string>? wrapper = null)
     {
         string[] windsock = [Tools.Dotnet, Tools.WindsockDll, "serve", .. serveArgs];
         var binds = new List<(string Source, string Target)>();
@@ -119,6 +120,11 @@ public sealed partial class WindsockProcess : IAsyncDisposable
         string[] command = binds.Count == 0
             ? windsock
             : [Tools.Unshare, "--mount", "sh", "-c", script, "sh", .. binds.Select(b => b.Source), .. windsock];
+        if (wrapper is not null)
+        {
+            command = [.. wrapper, .. command];
+        }
+
         if (networkNamespace is not null)
         {
             command = [Tools.Ip, "netns", "exec", networkNamespace, .. command];
