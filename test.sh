@@ -48,8 +48,19 @@ declare -A needs=(
   [busybox-static]=/bin/busybox
   # The peers windsock run is compared with in docs/client-tools.md (socksify comes with dante-client).
   [proxychains4]=/usr/bin/proxychains4
-  # Headless Chromium through the proxy (ChromiumTests; the status page tests use it too).
+  # The admin listener's tests: a real Prometheus scrapes it, headless Chromium renders the status page.
+  [prometheus]=/usr/bin/prometheus
   [chromium]=/usr/bin/chromium
+  # The Debian package (packaging/deb/build, DebianPackageTests): NativeAOT needs clang and zlib's headers,
+  # the man pages pandoc, the Depends line dpkg-shlibdeps; the test runs lintian, systemd-analyze and man.
+  [clang]=/usr/bin/clang
+  [zlib1g-dev]=/usr/include/zlib.h
+  [pandoc]=/usr/bin/pandoc
+  [dpkg-dev]=/usr/bin/dpkg-shlibdeps
+  [lintian]=/usr/bin/lintian
+  [systemd]=/usr/bin/systemd-analyze
+  [man-db]=/usr/bin/man
+  [adduser]=/usr/sbin/adduser
 )
 missing=()
 for pkg in "${!needs[@]}"; do
@@ -71,9 +82,10 @@ if ((${#missing[@]})); then
   fi
   ((made_policy)) && "${sudo[@]}" rm -f /usr/sbin/policy-rc.d
   # Where systemd runs, also keep tor from starting at the next boot: the tests only use tor-resolve.
-  # The same for the Kerberos KDC and kadmind: the tests run their own KDC on a free loopback port.
+  # The same for the Kerberos KDC and kadmind (the tests run their own KDC on a free loopback port) and
+  # Prometheus (the tests run their own on a free loopback port).
   if command -v systemctl >/dev/null 2>&1; then
-    for unit in tor krb5-kdc krb5-admin-server; do
+    for unit in tor krb5-kdc krb5-admin-server prometheus; do
       [[ -e /lib/systemd/system/$unit.service ]] && "${sudo[@]}" systemctl disable --now "$unit" >/dev/null 2>&1
     done
   fi

@@ -161,6 +161,19 @@ internal static class CheckCommand
             await error.WriteLineAsync($"warning: {exposed}").ConfigureAwait(false);
         }
 
+        if (server.RunAs is { } account)
+        {
+            // The server reads these again after switching to [server] user, and stops if it cannot.
+            foreach (string file in new[] { configPath, server.UsersFile, server.GroupsFile }.OfType<string>())
+            {
+                if (Windsock.Server.Accounts.AccountFileAccess.WhyUnreadable(file, account) is { } why)
+                {
+                    await error.WriteLineAsync($"error: {why}; the server switches to [server] user = \"{account.UserName}\" after binding and would stop. fix: chgrp {account.GroupName} {file} && chmod g+r {file}").ConfigureAwait(false);
+                    return Denied;
+                }
+            }
+        }
+
         GroupMembership groups = GroupMembership.Empty;
         if (server.GroupsFile is { } groupsFile)
         {
@@ -181,6 +194,11 @@ internal static class CheckCommand
         {
             int count = rules?.Rules.Count ?? 0;
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"configuration OK: {count} rule{(count == 1 ? "" : "s")}")).ConfigureAwait(false);
+            if (server.Admin is not null)
+            {
+                await output.WriteLineAsync(AdminListener.Explain(server.Admin)).ConfigureAwait(false);
+            }
+
             if (rules is null)
             {
                 await output.WriteLineAsync("no [[rule]]: every client that server.allowed_clients admits may go anywhere the safe default allows").ConfigureAwait(false);

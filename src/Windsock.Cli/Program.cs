@@ -6,9 +6,12 @@ var root = new RootCommand("Windsock: a SOCKS4, SOCKS4a and SOCKS5 server and cl
     ServeCommand.Create(),
     PasswdCommand.Create(),
     CheckCommand.Create(),
+    StatusCommand.Create(),
     ClientConnectCommand.Create(),
     ClientForwardCommand.Create(),
     ClientResolveCommand.Create(),
+    ClientPingCommand.Create(),
+    ClientTracerouteCommand.Create(),
     Windsock.Cli.Run.RunCommand.Create(),
     BenchCommand.Create(),
 };

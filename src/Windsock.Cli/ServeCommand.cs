@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Windsock.Server;
+using Windsock.Server.Admin;
 using Windsock.Server.Configuration;
 using Windsock.Server.Logging;
 using Windsock.Server.Sessions;
@@ -94,7 +95,7 @@ internal static class ServeCommand
 
         // logrotate's postrotate sends SIGUSR1 (SIGHUP already means reload): the file is reopened by its path.
         using var reopen = output is ReopeningLogFile reopening ? PosixSignalRegistration.Create(SigUsr1, context => { context.Cancel = true; reopening.RequestReopen(); }) : null;
-        await using var requestLog = new RequestLog(output, options.LogFormat, TimeProvider.System);
+        await using var requestLog = new RequestLog(output, options.LogFormat, TimeProvider.System, logger);
         if (options.AllowOpenProxy && !options.RequiresAuthentication)
         {
             CliLog.OpenProxy(logger, string.Join(", ", options.AllowedClients));
@@ -112,19 +113,38 @@ internal static class ServeCommand
 
         var context = new SessionContext(options, configuration.Credentials, requestLog, logger, TimeProvider.System, configuration.Groups);
         await using var server = new SocksServer(context);
+        AdminServer? admin = null;
         try
         {
+            // Before the SOCKS listeners, so that the first session is already counted.
+            admin = AdminListener.Start(options, context.Metrics, logger);
             server.Start();
         }
-        catch (ListenException e)
+        catch (Exception e) when (e is ListenException or StartupException)
         {
             await Console.Error.WriteLineAsync($"windsock: error: {e.Message}").ConfigureAwait(false);
             return 1;
         }
 
+        await using var adminListener = admin;
+        if (admin is not null)
+        {
+            requestLog.WriteNotice(NoticeLine(options.LogFormat, "admin", $"admin listener at {admin.Address}", ("address", admin.Address)));
+        }
+
+        if (options.RunAs is { } account && await SwitchAccountAsync(account, Load, logger).ConfigureAwait(false) is { } failed)
+        {
+            return failed;
+        }
+
         // SIGHUP is handled before "listening on" is printed: that line is the readiness signal scripts and
         // tests wait for, and a SIGHUP sent right after it must reload, not kill the process (its default).
         await using var reloader = new ConfigurationReloader(Load, server, requestLog, logger, [configPath, options.UsersFile, options.GroupsFile]);
+        foreach (var probes in Windsock.Server.Probes.ProbeCapabilities.Describe())
+        {
+            requestLog.WriteNotice(NoticeLine(options.LogFormat, "probes", probes));
+        }
+
         foreach (var endPoint in server.LocalEndPoints)
         {
             requestLog.WriteNotice(ListeningLine(options.LogFormat, endPoint));
@@ -150,6 +170,33 @@ internal static class ServeCommand
         await server.StopAsync(server.Context.Options.ShutdownGrace).ConfigureAwait(false);
         await server.Context.DisposeAsync().ConfigureAwait(false);
         return 0;
+    }
+
+    /// <summary>
+    /// After binding (ports below 1024 need root or CAP_NET_BIND_SERVICE), become <c>[server] user</c>, then load
+    /// every file again as that account: a users file only root can read is an error now, not at the first reload.
+    /// Returns the exit code when the server must not go on.
+    /// </summary>
+    private static async Task<int?> SwitchAccountAsync(Windsock.Server.Accounts.UnixAccount account, Func<LoadedConfiguration> load, ILogger logger)
+    {
+        if (PrivilegeDrop.SwitchTo(account) is { } problem)
+        {
+            await Console.Error.WriteLineAsync($"windsock: error: {problem}").ConfigureAwait(false);
+            return 1;
+        }
+
+        try
+        {
+            _ = load();
+        }
+        catch (StartupException e)
+        {
+            await Console.Error.WriteLineAsync($"windsock: error: after switching to {account.ToDisplay()}: {e.Message}").ConfigureAwait(false);
+            return 1;
+        }
+
+        CliLog.SwitchedAccount(logger, account.ToDisplay());
+        return null;
     }
 
     private static string ListeningLine(LogFormat format, IPEndPoint endPoint) =>

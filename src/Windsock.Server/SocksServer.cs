@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
+using Windsock.Server.Limits;
 using Windsock.Server.Logging;
+using Windsock.Server.Metrics;
 using Windsock.Server.Sessions;
 
 namespace Windsock.Server;
@@ -19,7 +21,6 @@ public sealed class SocksServer : IAsyncDisposable
     private readonly List<Task> _acceptLoops = [];
     private readonly TaskCompletionSource _allEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stopAccepting = new();
-    private readonly CancellationTokenSource _cutSessions = new();
     private long _nextSessionId;
     private int _running;
     private int _draining;
@@ -101,6 +102,8 @@ public sealed class SocksServer : IAsyncDisposable
     private async Task AcceptLoopAsync(Socket listener, IPEndPoint endPoint)
     {
         var token = _stopAccepting.Token;
+        var backoff = new AcceptBackoff(endPoint, _context.Time);
+        DescriptorHeadroom.HoldSpare();
         while (!token.IsCancellationRequested)
         {
             Socket client;
@@ -116,13 +119,60 @@ public sealed class SocksServer : IAsyncDisposable
             {
                 return;
             }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionAborted or SocketError.ConnectionReset)
+            {
+                // The client left while queued: nothing to serve, nothing wrong with the listener.
+                continue;
+            }
             catch (SocketException e)
             {
-                // Out of file descriptors or a connection reset while queued: keep serving the others.
-                ServerLog.AcceptFailed(_context.Logger, endPoint, e.SocketErrorCode.ToString());
+                if (e.SocketErrorCode is not (SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable))
+                {
+                    // Unexpected (the kernel out of memory, a listener gone bad): said each time, but a second apart.
+                    ServerLog.AcceptFailed(_context.Logger, endPoint, e.SocketErrorCode.ToString());
+                    try
+                    {
+                        await Task.Delay(AcceptBackoff.LongestWait, _context.Time, token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        return;
+                    }
+
+                    continue;
+                }
+
+                // EMFILE/ENFILE: the spare descriptor takes the queue's first connection off and closes it.
+                if (!await PauseAsync(backoff, DescriptorHeadroom.ShedOne(listener), token).ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            var level = backoff.IsPaused ? DescriptorHeadroom.LevelOfProcess() : DescriptorHeadroom.LevelOf(client);
+            if (level == DescriptorLevel.Exhausted)
+            {
+                // Inside the headroom the runtime needs to keep running: this one is closed, and accepting
+                // waits for descriptors to free up (the next accept's number says when they have).
+                client.Dispose();
+                if (!await PauseAsync(backoff, closedOne: true, token).ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            if (level == DescriptorLevel.Scarce)
+            {
+                // Close to the limit (or recovering from it): served, but one connection per short wait, so
+                // that sessions ending can free descriptors faster than a queue of new ones takes them.
+                StartSession(client, endPoint);
                 try
                 {
-                    await Task.Delay(TimeSpan.FromMilliseconds(50), _context.Time, token).ConfigureAwait(false);
+                    await backoff.SlowDownAsync(token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
@@ -132,7 +182,22 @@ public sealed class SocksServer : IAsyncDisposable
                 continue;
             }
 
+            backoff.Accepted(_context.Logger);
             StartSession(client, endPoint);
+        }
+    }
+
+    /// <summary>Waits out one step of the backoff; false when the server is stopping meanwhile.</summary>
+    private async Task<bool> PauseAsync(AcceptBackoff backoff, bool closedOne, CancellationToken token)
+    {
+        try
+        {
+            await backoff.PauseAsync(_context.Logger, DescriptorHeadroom.Limit(), closedOne, token).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
         }
     }
 
@@ -151,25 +216,28 @@ public sealed class SocksServer : IAsyncDisposable
             return;
         }
 
-        var record = new SessionRecord(id, remote, listener, _context.Time.GetUtcNow(), _context.Time);
-        var session = new Session(client, record, Volatile.Read(ref _context));
+        var context = Volatile.Read(ref _context);
+        var record = new SessionRecord(id, remote, listener, context.Time.GetUtcNow(), context.Time);
+        var session = new Session(client, record, context);
         Interlocked.Increment(ref _running);
-        _ = RunSessionAsync(session);
+        _ = RunSessionAsync(session, context.Metrics, context.Metrics.SessionStarted(record));
     }
 
     // One state machine per session and a count, instead of Task.Run's closure and unwrap promise, a
     // ContinueWith (delegate, task, boxed id) and a dictionary node: all of those lived as long as the
-    // session, idle or not. Session.RunAsync catches everything, so the task is not observed.
-    private async Task RunSessionAsync(Session session)
+    // session, idle or not. Session.RunAsync catches everything, so the task is not observed. The session's
+    // own token (its entry in the live list) ends it on an administrator's request or at the end of the grace.
+    private async Task RunSessionAsync(Session session, ServerMetrics metrics, LiveSession live)
     {
         try
         {
             // Off the accept loop before the first byte is read: the loop goes back to accepting at once.
             await Task.Yield();
-            await session.RunAsync(_cutSessions.Token).ConfigureAwait(false);
+            await session.RunAsync(live.Token).ConfigureAwait(false);
         }
         finally
         {
+            metrics.SessionEnded(live);
             if (Interlocked.Decrement(ref _running) == 0 && Volatile.Read(ref _draining) == 1)
             {
                 _allEnded.TrySetResult();
@@ -207,7 +275,7 @@ public sealed class SocksServer : IAsyncDisposable
             catch (TimeoutException)
             {
                 ServerLog.DrainTimeout(_context.Logger, Volatile.Read(ref _running));
-                await _cutSessions.CancelAsync().ConfigureAwait(false);
+                Context.Metrics.Live.CutAll();
                 await _allEnded.Task.WaitAsync(TimeSpan.FromSeconds(5), _context.Time).ConfigureAwait(false);
             }
         }
@@ -217,6 +285,5 @@ public sealed class SocksServer : IAsyncDisposable
     {
         await StopAsync(TimeSpan.Zero).ConfigureAwait(false);
         _stopAccepting.Dispose();
-        _cutSessions.Dispose();
     }
 }

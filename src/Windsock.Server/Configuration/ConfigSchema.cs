@@ -21,6 +21,10 @@ internal static class ConfigSchema
 
     public const string Gssapi = "gssapi";
 
+    public const string Admin = "admin";
+
+    public const string Ping = "ping";
+
     public const string Limits = "limits";
 
     public const string Log = "log";
@@ -33,8 +37,8 @@ internal static class ConfigSchema
     /// <summary>Every section with its keys and their readers, in the order of docs/configuration.md.</summary>
     public static readonly IReadOnlyList<ConfigSection> SectionSchemas =
     [
-        ServerSection.Schema, AuthSection.Schema, IdentSection.Schema, UdpSection.Schema, BindSection.Schema, AccessSection.Schema, GssapiSection.Schema,
-        LimitsSection.Schema, LogSection.Schema, OutsideSection.Schema,
+        ServerSection.Schema, AuthSection.Schema, IdentSection.Schema, UdpSection.Schema, BindSection.Schema, AccessSection.Schema, GssapiSection.Schema, AdminSection.Schema,
+        PingSection.Schema, LimitsSection.Schema, LogSection.Schema, OutsideSection.Schema,
     ];
 
     public static readonly IReadOnlyList<string> Sections = [.. SectionSchemas.Select(s => s.Name)];

@@ -4,6 +4,8 @@ using Windsock.Policy;
 using Windsock.Protocol;
 using Windsock.Server.Configuration;
 using Windsock.Protocol.Socks5;
+using Windsock.Server.Limits;
+using Windsock.Server.Metrics;
 
 namespace Windsock.Server.Outbound;
 
@@ -16,15 +18,18 @@ public sealed class OutboundConnector
 {
     private readonly TimeSpan _timeout;
     private readonly TimeProvider _time;
+    private readonly ServerMetrics? _metrics;
     private readonly OutsideAddresses _outside;
 
     /// <param name="timeout">For all the addresses of one destination together.</param>
     /// <param name="time">The server's clock.</param>
+    /// <param name="metrics">Connect latency and outcomes, when metrics are on.</param>
     /// <param name="outside">The [outside] addresses: the source of each connection in its family, when set.</param>
-    public OutboundConnector(TimeSpan timeout, TimeProvider time, OutsideAddresses? outside = null)
+    public OutboundConnector(TimeSpan timeout, TimeProvider time, ServerMetrics? metrics = null, OutsideAddresses? outside = null)
     {
         _timeout = timeout;
         _time = time;
+        _metrics = metrics;
         _outside = outside ?? OutsideAddresses.None;
     }
 
@@ -47,7 +52,7 @@ public sealed class OutboundConnector
         }
         else
         {
-            var lookup = await NameLookup.ResolveAsync(destination.Host!, _timeout, deadline.Token, cancellationToken).ConfigureAwait(false);
+            var lookup = await NameLookup.ResolveAsync(destination.Host!, _timeout, deadline.Token, cancellationToken, _metrics).ConfigureAwait(false);
             if (!lookup.Succeeded)
             {
                 return ConnectResult.Failure(lookup.Code, lookup.Failure!);
@@ -56,6 +61,18 @@ public sealed class OutboundConnector
             addresses = lookup.Addresses;
         }
 
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var result = await ConnectToAnyAsync(destination, addresses, addressCheck, deadline, token, cancellationToken).ConfigureAwait(false);
+        if (result.Denial is null)
+        {
+            _metrics?.Connected(Outcome(result.Code), System.Diagnostics.Stopwatch.GetElapsedTime(started));
+        }
+
+        return result;
+    }
+
+    private async Task<ConnectResult> ConnectToAnyAsync(SocksEndpoint destination, IPAddress[] addresses, Func<IPAddress, Decision>? addressCheck, CancellationTokenSource deadline, CancellationToken token, CancellationToken cancellationToken)
+    {
         var failure = ConnectResult.Failure(Socks5ReplyCode.GeneralFailure, "no address tried");
         Decision? denial = null;
         bool anyAllowed = false;
@@ -69,7 +86,23 @@ public sealed class OutboundConnector
             }
 
             anyAllowed = true;
-            var socket = new Socket(target.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            Socket socket;
+            try
+            {
+                socket = new Socket(target.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable)
+            {
+                return OutOfDescriptors(target);
+            }
+
+            if (DescriptorHeadroom.LevelOf(socket) == DescriptorLevel.Exhausted)
+            {
+                // The last descriptors are the runtime's (threads, assembly loads): this session fails, the process stays.
+                socket.Dispose();
+                return OutOfDescriptors(target);
+            }
+
             try
             {
                 if (_outside.For(target.AddressFamily) is { } source)
@@ -99,6 +132,19 @@ public sealed class OutboundConnector
 
         return anyAllowed || denial is null ? failure : ConnectResult.Denied(denial);
     }
+
+    /// <summary>windsock_connect_duration_seconds's outcome label for a reply code.</summary>
+    private static string Outcome(Socks5ReplyCode code) => code switch
+    {
+        Socks5ReplyCode.Succeeded => "ok",
+        Socks5ReplyCode.ConnectionRefused => "refused",
+        Socks5ReplyCode.NetworkUnreachable or Socks5ReplyCode.HostUnreachable => "unreachable",
+        Socks5ReplyCode.TtlExpired => "timeout",
+        _ => "failed",
+    };
+
+    private static ConnectResult OutOfDescriptors(IPEndPoint target) =>
+        ConnectResult.Failure(Socks5ReplyCode.GeneralFailure, $"connect to {target} not tried: the server is out of file descriptors");
 
     /// <summary>The RFC 1928 reply code that tells the client most truthfully what went wrong.</summary>
     public static Socks5ReplyCode MapError(SocketError error) => error switch

@@ -48,7 +48,6 @@ internal sealed class CopyStrategy : RelayStrategy
         var to = direction.To;
         var shutdown = relay.Shutdown;
         byte[]? buffer = null;
-        long moved = 0;
         try
         {
             while (true)
@@ -98,7 +97,7 @@ internal sealed class CopyStrategy : RelayStrategy
                     return;
                 }
 
-                moved += read;
+                relay.CountMoved(direction, read);
                 if (pacer is not null && pacer.Take(read) is { } wait && wait > TimeSpan.Zero)
                 {
                     // Over the rate: hold the buffer back (the peer's TCP window fills and slows it down).
@@ -124,7 +123,6 @@ internal sealed class CopyStrategy : RelayStrategy
                 ArrayPool<byte>.Shared.Return(buffer);
             }
 
-            relay.CountMoved(direction, moved);
         }
     }
 }

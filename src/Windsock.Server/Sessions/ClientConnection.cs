@@ -98,6 +98,7 @@ public sealed class ClientConnection
     {
         ArgumentNullException.ThrowIfNull(decision);
         Context.Access.Refuse(decision, Record, Context);
+        Context.Metrics.Denied(decision, Record);
         if (decision.Reply.IsDrop)
         {
             // The old sockd's silent refusal: no reply at all. The decision is still recorded.
@@ -165,7 +166,7 @@ public sealed class ClientConnection
     }
 
     /// <summary>Sends a message as it is, or wrapped in one RFC 1961 encapsulated message on a protected session.</summary>
-    private async ValueTask SendBytesAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
+    internal async ValueTask SendBytesAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
     {
         if (Protection is not { } protection)
         {

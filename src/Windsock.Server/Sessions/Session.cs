@@ -48,6 +48,8 @@ internal sealed class Session
                 return;
             }
 
+            _context.Metrics.HandshakeCompleted(_record.Elapsed);
+
             if (_client.Protection is { } protection)
             {
                 // Frames the client sent behind its request are unwrapped by the relay, after the plaintext leftover.
@@ -55,7 +57,7 @@ internal sealed class Session
             }
 
             // 6. Decide (the access rules, through the decision seam).
-            var request = new SessionRequest(socks.Command, socks.Destination, reader);
+            var request = new SessionRequest(socks.Command, socks.Destination, reader) { Reserved = socks.Reserved };
             if (!await DecideStep.RunAsync(_client, request, shutdown).ConfigureAwait(false))
             {
                 return;
@@ -88,7 +90,8 @@ internal sealed class Session
             _client.Limits?.Dispose();
             _client.Socket.Dispose();
 
-            // 9. Record: the end line.
+            // 9. Record: the end line (saying so when an administrator ended the session).
+            _context.Metrics.Live.Finishing(_record);
             _client.Recorder.Ended();
         }
     }
