@@ -35,6 +35,7 @@ internal static class SessionAdmission
         }
 
         LimitLog.Refused(context.Logger, admission);
+        context.Metrics.LimitHit(admission.Limit!);
         await client.RefuseAsync(admission.Refusal!, cancellationToken).ConfigureAwait(false);
         return false;
     }

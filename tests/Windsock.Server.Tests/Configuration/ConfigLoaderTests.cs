@@ -350,7 +350,7 @@ public sealed class ConfigLoaderTests
         // The groups file and denial hooks are shown commented out: they need files and mail set up first.
         // PAM is shown commented out: it lets every system account in, which must be a decision of its own.
         // GSSAPI needs a realm and a keytab first. The admin listener is off by default.
-        string[] commentedOut = ["admin.listen", "admin.token_file", "udp.advertised_address", "bind.address", "auth.groups_file", "auth.pam_service", "access.notify_denied", "gssapi.keytab", "gssapi.service_principal", "gssapi.protection",
+        string[] commentedOut = ["server.user", "server.group", "admin.listen", "admin.token_file", "udp.advertised_address", "bind.address", "auth.groups_file", "auth.pam_service", "access.notify_denied", "gssapi.keytab", "gssapi.service_principal", "gssapi.protection",
             // The site's own limits have no default value (off until set), and a log file needs its folder first.
             "limits.sessions", "limits.sessions_per_user", "limits.sessions_per_source", "limits.sessions_per_rule",
             "limits.connections_per_second_per_source", "limits.connection_burst_per_source", "limits.udp_datagrams_per_second",

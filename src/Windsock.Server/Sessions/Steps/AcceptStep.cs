@@ -27,6 +27,7 @@ internal static class AcceptStep
         {
             record.EndReason = tooFast;
             LimitLog.Refused(context.Logger, rate);
+            context.Metrics.LimitHit(rate.Limit!);
             return null;
         }
 
