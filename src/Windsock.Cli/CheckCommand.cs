@@ -163,6 +163,7 @@ internal static class CheckCommand
         {
             int count = rules?.Rules.Count ?? 0;
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"configuration OK: {count} rule{(count == 1 ? "" : "s")}")).ConfigureAwait(false);
+            await WriteBalancerExplanationAsync(server, output, error).ConfigureAwait(false);
             if (rules is null)
             {
                 await output.WriteLineAsync("no [[rule]]: every client that server.allowed_clients admits may go anywhere the safe default allows").ConfigureAwait(false);
@@ -522,6 +523,21 @@ internal static class CheckCommand
         catch (NetworkInformationException)
         {
             return [];
+        }
+    }
+
+    /// <summary>server.proxy_protocol_from in words (<see cref="BalancerExplanation"/>): stdout for what it does, stderr for its warnings.</summary>
+    private static async Task WriteBalancerExplanationAsync(ServerOptions server, TextWriter output, TextWriter error)
+    {
+        (IReadOnlyList<string> lines, IReadOnlyList<string> warnings) = BalancerExplanation.Explain(server);
+        foreach (string line in lines)
+        {
+            await output.WriteLineAsync(line).ConfigureAwait(false);
+        }
+
+        foreach (string warning in warnings)
+        {
+            await error.WriteLineAsync(warning).ConfigureAwait(false);
         }
     }
 

@@ -35,6 +35,12 @@ internal sealed class Session
     {
         try
         {
+            using var reader = new HandshakeReader(_client.Socket);
+            if (!await ProxyHeaderStep.RunAsync(reader, _record, _context, shutdown).ConfigureAwait(false))
+            {
+                return;
+            }
+
             if (!_context.AllowedClients.Contains(_record.Client.Address))
             {
                 _record.EndReason = "client address not allowed";
@@ -51,7 +57,6 @@ internal sealed class Session
                 return;
             }
 
-            using var reader = new HandshakeReader(_client.Socket);
             var request = await NegotiateAsync(reader, shutdown).ConfigureAwait(false);
             unauthenticated.Dispose();
             if (request is not { } accepted)
@@ -181,7 +186,7 @@ internal sealed class Session
                     _record.Version = "4";
                     return await NegotiateSocks4Async(reader, token).ConfigureAwait(false);
                 default:
-                    _record.EndReason = $"not SOCKS (first byte 0x{first:X2})";
+                    _record.EndReason = ProxyHeaderStep.NotSocks(reader, _record, _context, first);
                     return null;
             }
         }
@@ -281,7 +286,7 @@ internal sealed class Session
         if (_context.Ident is { } ident)
         {
             // SOCKS5 has no user id to compare with: the answer is recorded for the log (and rules), never a refusal.
-            _record.IdentUser = (await ident.LookupAsync(_record.Client, _record.Server, token).ConfigureAwait(false)).UserId;
+            _record.IdentUser = (await ident.LookupAsync(_record.Client, _record.IdentServer, token).ConfigureAwait(false)).UserId;
         }
 
         return request;
@@ -352,7 +357,7 @@ internal sealed class Session
 
         if (_context.Ident is { } ident)
         {
-            var answer = await ident.LookupAsync(_record.Client, _record.Server, token).ConfigureAwait(false);
+            var answer = await ident.LookupAsync(_record.Client, _record.IdentServer, token).ConfigureAwait(false);
             _identAnswer = answer;
             _record.IdentUser = answer.UserId;
             if (answer.Outcome != IdentOutcome.UserId)
