@@ -124,6 +124,16 @@ public sealed partial class FleetTests
         Assert.Equal(0, await node1.WaitForExitAsync(Timeouts.Stop));
     }
 
+    [Theory]
+    [InlineData("haproxy.cfg")]
+    [InlineData("node1.toml")]
+    [InlineData("node2.toml")]
+    public void Docs_scale_out_shows_exactly_the_files_the_test_runs(string file)
+    {
+        string doc = File.ReadAllText(Path.Combine(Tools.SourceRoot, "docs", "scale-out.md"));
+        Assert.Contains(File.ReadAllText(Example(file)), doc, StringComparison.Ordinal);
+    }
+
     private static bool IsRequest(string line, string client) =>
         line.Contains(" request ", StringComparison.Ordinal) && line.Contains($"client={client}:", StringComparison.Ordinal)
         && line.Contains("balancer=10.232.", StringComparison.Ordinal);
