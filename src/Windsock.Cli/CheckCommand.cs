@@ -1,12 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Net;
-using System.Net.NetworkInformation;
 using System.Net.Sockets;
-using System.Text;
 using Windsock.Policy;
-using Windsock.Protocol;
-using Windsock.Protocol.Socks5;
+using Windsock.Server.Access;
 using Windsock.Server.Authentication;
 using Windsock.Server.Configuration;
 
@@ -54,7 +51,7 @@ internal static class CheckCommand
             option.Arity = ArgumentArity.ZeroOrOne;
         }
 
-        var check = new Command("check", "Validate a configuration; with --from and --to, show how the access rules decide a request and why. With --client --to, show how the client routing file routes a destination.")
+        var check = new Command("check", "Validate a configuration; with --from and --to, show how the server decides a request (server.allowed_clients, the SOCKS version, the access rules) and why. With --client --to, show how the client routing file routes a destination.")
         {
             config,
             user,
@@ -95,7 +92,7 @@ internal static class CheckCommand
                 return await ClientCheck.RunAsync(result.GetValue(clientConfig), result.GetValue(to), output, error).ConfigureAwait(false);
             }
 
-            var request = new RequestOptions(
+            var request = new CheckRequest(
                 result.GetValue(user),
                 result.GetValue(from),
                 result.GetValue(to),
@@ -109,26 +106,25 @@ internal static class CheckCommand
         return check;
     }
 
-    private sealed record RequestOptions(string? User, string? From, string? To, string? Command, string? Version, string? Method, bool Resolve, string[] Addresses)
-    {
-        public bool Any => User is not null || From is not null || To is not null || Command is not null || Version is not null || Method is not null || Resolve || Addresses.Length > 0;
-    }
-
-    private static async Task<int> RunAsync(string configPath, RequestOptions options, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string configPath, CheckRequest options, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
         // Usage first: a typo in the request is reported before the configuration is read.
         AccessRequest? request = null;
-        if (options.Any && !TryBuildRequest(options, out request, out string? usage))
+        if (options.Any && !CheckRequestParser.TryParse(options, out request, out string? usage))
         {
             await error.WriteLineAsync($"windsock check: error: {usage}").ConfigureAwait(false);
             return Usage;
         }
 
         ServerOptions server;
+        bool passwordsRequired;
+        UserStore? users;
         try
         {
             server = ServeOptionsBuilder.Build(configPath, null, null, null);
-            _ = ServeOptionsBuilder.LoadCredentials(server, TimeProvider.System);
+            passwordsRequired = ServeOptionsBuilder.LoadCredentials(server, TimeProvider.System) is not null;
+            // Loaded once more for its names (LoadCredentials wraps the store); the file was just read without error.
+            users = server.UsersFile is { } usersFile ? UserFile.Load(usersFile) : null;
         }
         catch (StartupException e)
         {
@@ -170,7 +166,7 @@ internal static class CheckCommand
             }
             else
             {
-                foreach (string warning in UnknownNames(rules, groups, server.GroupsFile))
+                foreach (string warning in RuleNameCheck.Warnings(rules, server, users, groups))
                 {
                     await error.WriteLineAsync(warning).ConfigureAwait(false);
                 }
@@ -179,20 +175,35 @@ internal static class CheckCommand
             return Allowed;
         }
 
+        // The server's own decision seam, built from the same configuration: allowed_clients, the SOCKS4 refusal,
+        // the rules it runs with (including the one it makes from allowed_clients when the file has none), the groups
+        // and this host's addresses.
+        var gate = AccessGate.For(server, groups.ByUser, AccessGate.LocalAddresses(), passwordsRequired);
         request = request with
         {
-            Groups = groups.GroupsOf(request.User),
-            ServerAddresses = LocalAddresses(),
+            Groups = gate.GroupsOf(request.User),
+            ServerAddresses = AccessGate.LocalAddresses(),
         };
-        // Exactly the rules the server runs with, including the one it makes from allowed_clients when the file has none.
-        return await DecideAsync(Windsock.Server.Access.AccessGate.EffectiveRules(server), request, options, output, error, cancellationToken).ConfigureAwait(false);
+        return await DecideAsync(gate, server, request, options, output, error, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<int> DecideAsync(RuleSet rules, AccessRequest request, RequestOptions options, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    private static async Task<int> DecideAsync(AccessGate gate, ServerOptions server, AccessRequest request, CheckRequest options, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
-        var engine = new PolicyEngine(rules);
-        await output.WriteLineAsync($"request: {Describe(request)}").ConfigureAwait(false);
-        Explanation first = engine.Explain(request);
+        await output.WriteLineAsync($"request: {CheckRequestParser.Describe(request)}").ConfigureAwait(false);
+        if (gate.RefuseClient(request.ClientAddress) is not null)
+        {
+            string where = server.Origins.TryGetValue("server.allowed_clients", out string? origin) ? $" ({origin})" : " (the default: loopback only)";
+            await output.WriteLineAsync($"server.allowed_clients{where} does not admit {request.ClientAddress}: the server closes the connection before reading a byte, and no rule is asked").ConfigureAwait(false);
+            return await VerdictAsync(output, false, "client address not allowed").ConfigureAwait(false);
+        }
+
+        if (gate.RefuseVersion(request.Version) is { } refusal)
+        {
+            await output.WriteLineAsync($"{refusal}: SOCKS4 cannot authenticate, so the server answers 91 before any rule is asked").ConfigureAwait(false);
+            return await VerdictAsync(output, false, refusal).ConfigureAwait(false);
+        }
+
+        Explanation first = gate.Explain(request);
         if (first.Decision.Outcome != DecisionOutcome.NeedsAddress)
         {
             await output.WriteAsync(first.ToString()).ConfigureAwait(false);
@@ -202,7 +213,7 @@ internal static class CheckCommand
         string host = request.Destination.Host!;
         IPAddress[] addresses;
         string source;
-        if (NumericName(host) is { } numeric)
+        if (CheckRequestParser.NumericName(host) is { } numeric)
         {
             // The server's resolver (Dns.GetHostAddressesAsync, like getaddrinfo) reads such a name
             // itself and asks no DNS server, so check can know the answer.
@@ -247,7 +258,7 @@ internal static class CheckCommand
         IPAddress? allowed = null;
         foreach (IPAddress resolved in addresses)
         {
-            Explanation explanation = engine.Explain(request with { ResolvedAddress = resolved });
+            Explanation explanation = gate.Explain(request with { ResolvedAddress = resolved });
             await output.WriteLineAsync($"address {resolved}:").ConfigureAwait(false);
             foreach (string line in explanation.ToString().TrimEnd('\n').Split('\n'))
             {
@@ -272,260 +283,6 @@ internal static class CheckCommand
         return allowed ? Allowed : Denied;
     }
 
-    private static bool TryBuildRequest(RequestOptions options, out AccessRequest? request, out string? problem)
-    {
-        request = null;
-        if (options.From is null || options.To is null)
-        {
-            problem = "a request to check needs --from ADDRESS[:PORT] and --to HOST:PORT";
-            return false;
-        }
-
-        if (!TryParseClient(options.From, out IPAddress? client, out ushort clientPort, out problem)
-            || !TryParseDestination(options.To, out SocksEndpoint destination, out problem))
-        {
-            return false;
-        }
-
-        PolicyCommand command = PolicyCommand.Connect;
-        if (options.Command is not null && !PolicyCommands.TryParse(options.Command, out command, out problem))
-        {
-            problem = $"--command: {problem}";
-            return false;
-        }
-
-        string versionText = options.Version ?? "5";
-        if (!VersionSet.TryParseName(versionText, out PolicyVersion version, out problem))
-        {
-            problem = $"--version: {problem}";
-            return false;
-        }
-
-        if (version == PolicyVersion.Socks4a && !destination.IsHostName)
-        {
-            problem = "--version 4a: SOCKS4a carries a host name, but --to is an address; write --version 4, or a name";
-            return false;
-        }
-
-        AuthMethod method = options.User is null ? AuthMethod.None : AuthMethod.UsernamePassword;
-        if (version != PolicyVersion.Socks5)
-        {
-            method = AuthMethod.None;
-            if (options.Method is not null and not "none")
-            {
-                problem = "--method: SOCKS4 has no authentication methods; leave out --method (a SOCKS4 --user stands for a USERID that ident confirmed)";
-                return false;
-            }
-        }
-        else if (options.Method is not null && !AuthMethodSet.TryParseName(options.Method, out method, out problem))
-        {
-            problem = $"--method: {problem}";
-            return false;
-        }
-
-        if (version == PolicyVersion.Socks5 && method == AuthMethod.None && options.User is not null)
-        {
-            problem = "--user with --method none: a SOCKS5 request without authentication has no user; leave out one of them";
-            return false;
-        }
-
-        if (options.User is not null && !UserSet.TryParseName(options.User, out problem))
-        {
-            problem = $"--user: {problem}";
-            return false;
-        }
-
-        if (options.Addresses.Length > 0 && destination.IsHostName && NumericName(destination.Host!) is { } numeric)
-        {
-            problem = $"--address: the server's resolver reads the name {destination.Host} as {numeric} without asking DNS; leave out --address";
-            return false;
-        }
-
-        if (options.Addresses.Length > 0 && (options.Resolve || !destination.IsHostName))
-        {
-            problem = options.Resolve ? "--address and --resolve exclude each other; give the addresses or let the system resolve" : "--address is for a destination name; --to is an address already";
-            return false;
-        }
-
-        foreach (string text in options.Addresses)
-        {
-            if (!NetworkSyntax.TryParseAddress(text, out _, out problem))
-            {
-                problem = $"--address: {problem}";
-                return false;
-            }
-        }
-
-        request = new AccessRequest
-        {
-            User = options.User,
-            Method = method,
-            Version = version == PolicyVersion.Socks5 ? SocksVersion.Socks5 : SocksVersion.Socks4,
-            Command = command,
-            ClientAddress = client!,
-            ClientPort = clientPort,
-            Destination = destination,
-        };
-        problem = null;
-        return true;
-    }
-
-    /// <summary>"192.0.2.10", "192.0.2.10:40000", "2001:db8::1", "[2001:db8::1]:40000".</summary>
-    private static bool TryParseClient(string text, out IPAddress? address, out ushort port, out string? problem)
-    {
-        port = 0;
-        string addressText = text;
-        string? portText = null;
-        if (text.StartsWith('['))
-        {
-            int close = text.IndexOf(']', StringComparison.Ordinal);
-            if (close < 0 || (close + 1 < text.Length && text[close + 1] != ':'))
-            {
-                address = null;
-                problem = $"--from \"{text}\": write [IPV6]:PORT, e.g. [2001:db8::1]:40000";
-                return false;
-            }
-
-            addressText = text[1..close];
-            portText = close + 1 < text.Length ? text[(close + 2)..] : null;
-        }
-        else if (text.Count(c => c == ':') == 1)
-        {
-            int colon = text.IndexOf(':', StringComparison.Ordinal);
-            addressText = text[..colon];
-            portText = text[(colon + 1)..];
-        }
-
-        if (!NetworkSyntax.TryParseAddress(addressText, out address, out problem))
-        {
-            problem = $"--from: {problem}";
-            return false;
-        }
-
-        if (portText is not null && !ushort.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out port))
-        {
-            problem = $"--from: \"{portText}\" is not a port number from 0 to 65535";
-            return false;
-        }
-
-        return true;
-    }
-
-    /// <summary>
-    /// The address a name made of a number in one of the old inet_aton forms (127.1, 2130706433,
-    /// 0x7f.1, 0) stands for. Such a name is not an address on the wire: a client sends it as a
-    /// name, rules see it as a name, and the server's resolver reads it as this address.
-    /// </summary>
-    private static IPAddress? NumericName(string host) =>
-        !host.Contains(':', StringComparison.Ordinal) && IPAddress.TryParse(host, out IPAddress? address) ? address : null;
-
-    /// <summary>
-    /// "www.example.org:443", "192.0.2.7:https", "[2001:db8::7]:443". A plain dotted quad or an IPv6
-    /// address is an address; anything else, including 127.1, 2130706433 and 0, is a name, as the
-    /// server receives it from a client (SOCKS4a, SOCKS5 DOMAINNAME).
-    /// </summary>
-    private static bool TryParseDestination(string text, out SocksEndpoint destination, out string? problem)
-    {
-        destination = default;
-        int colon = text.LastIndexOf(':');
-        if (colon <= 0 || colon == text.Length - 1)
-        {
-            problem = $"--to \"{text}\": write HOST:PORT, e.g. www.example.org:443 or [2001:db8::1]:443";
-            return false;
-        }
-
-        string host = text[..colon];
-        string portText = text[(colon + 1)..];
-        if (!PortSet.TryParseItem(portText, out (ushort Low, ushort High) range, out problem) || range.Low != range.High)
-        {
-            problem = $"--to: \"{portText}\" is not a port number or service name";
-            return false;
-        }
-
-        if (host.StartsWith('[') && host.EndsWith(']'))
-        {
-            host = host[1..^1];
-            if (!host.Contains(':', StringComparison.Ordinal))
-            {
-                problem = $"--to \"{text}\": only IPv6 addresses go in brackets";
-                return false;
-            }
-        }
-        else if (host.Contains(':', StringComparison.Ordinal))
-        {
-            problem = $"--to \"{text}\": put an IPv6 address in brackets, e.g. [{host}]:{portText}";
-            return false;
-        }
-
-        if (IPAddress.TryParse(host, out _))
-        {
-            if (NetworkSyntax.TryParseAddress(host, out IPAddress? address, out problem))
-            {
-                destination = SocksEndpoint.FromAddress(address, range.Low);
-                return true;
-            }
-
-            if (host.Contains(':', StringComparison.Ordinal))
-            {
-                problem = $"--to: {problem}";
-                return false;
-            }
-
-            // 127.1, 2130706433, 0: a name, as a client sends it.
-        }
-
-        try
-        {
-            destination = SocksEndpoint.FromHost(host, range.Low);
-        }
-        catch (ArgumentException e)
-        {
-            problem = $"--to: {e.Message}";
-            return false;
-        }
-
-        problem = null;
-        return true;
-    }
-
-    private static string Describe(AccessRequest request)
-    {
-        var text = new StringBuilder();
-        text.Append(request.User is null ? "no authenticated user" : $"user {request.User}");
-        if (request.User is not null)
-        {
-            text.Append(request.Groups.Count == 0 ? " (no groups)" : $" (groups {string.Join(", ", request.Groups)})");
-        }
-
-        string method = request.Version == SocksVersion.Socks5 ? $", method {AuthMethodSet.Name(request.Method)}" : string.Empty;
-        text.Append(CultureInfo.InvariantCulture, $", SOCKS{request.VersionName}{method}, {request.Command.Name()} from {request.ClientAddress}");
-        if (request.ClientPort != 0)
-        {
-            text.Append(CultureInfo.InvariantCulture, $" port {request.ClientPort}");
-        }
-
-        text.Append(CultureInfo.InvariantCulture, $" to {request.Destination}");
-        return text.ToString();
-    }
-
-    /// <summary>This host's addresses: the safe default protects them from non-loopback clients, as in the server.</summary>
-    private static IPAddress[] LocalAddresses()
-    {
-        try
-        {
-            return
-            [
-                .. NetworkInterface.GetAllNetworkInterfaces()
-                    .SelectMany(i => i.GetIPProperties().UnicastAddresses)
-                    .Select(u => u.Address),
-            ];
-        }
-        catch (NetworkInformationException)
-        {
-            return [];
-        }
-    }
-
     /// <summary>server.proxy_protocol_from in words (<see cref="BalancerExplanation"/>): stdout for what it does, stderr for its warnings.</summary>
     private static async Task WriteBalancerExplanationAsync(ServerOptions server, TextWriter output, TextWriter error)
     {
@@ -538,24 +295,6 @@ internal static class CheckCommand
         foreach (string warning in warnings)
         {
             await error.WriteLineAsync(warning).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>Warnings for names in rules that the users or groups file does not define: such a rule part never matches.</summary>
-    private static IEnumerable<string> UnknownNames(RuleSet rules, GroupMembership groups, string? groupsFile)
-    {
-        for (int i = 0; i < rules.Rules.Count; i++)
-        {
-            AccessRule rule = rules.Rules[i];
-            if (rule.Users is null || groupsFile is null)
-            {
-                continue;
-            }
-
-            foreach (string group in rule.Users.Groups.Where(g => !groups.Groups.Contains(g)).Order(StringComparer.Ordinal))
-            {
-                yield return $"{rule.Location}: warning: {rule.Describe(i + 1)} names group \"{group}\", which {groupsFile} does not define";
-            }
         }
     }
 }

@@ -3,9 +3,9 @@ using System.Net;
 using System.Net.Sockets;
 using Windsock.Client.Gssapi;
 using Windsock.Client.Handshake;
-using Windsock.Client.Udp;
 using Windsock.Protocol;
 using Windsock.Protocol.Gssapi;
+using Windsock.Protocol.Socks5;
 
 namespace Windsock.Client;
 
@@ -68,7 +68,8 @@ public sealed class SocksUdpClient : IDisposable, IAsyncDisposable
         var target = destination is IPEndPoint ip
             ? SocksEndpoint.FromEndPoint(ip)
             : (await DestinationResolver.ResolveAsync(_hop, destination, cancellationToken).ConfigureAwait(false))[0];
-        int headerLength = UdpHeader.LengthFor(target);
+        var header = new Socks5UdpHeader(Fragment: 0, target);
+        int headerLength = header.EncodedLength;
         if (headerLength + payload.Length > MaxDatagramSize)
         {
             throw new ArgumentException($"A payload of {payload.Length} bytes does not fit one datagram with its {headerLength}-byte SOCKS header.", nameof(payload));
@@ -78,7 +79,7 @@ public sealed class SocksUdpClient : IDisposable, IAsyncDisposable
         GssapiFrameBuffer? frame = null;
         try
         {
-            UdpHeader.Write(buffer, target);
+            header.Write(buffer);
             payload.Span.CopyTo(buffer.AsSpan(headerLength));
             ReadOnlyMemory<byte> datagram = buffer.AsMemory(0, headerLength + payload.Length);
             if (_gssapi is not null)
@@ -148,10 +149,16 @@ public sealed class SocksUdpClient : IDisposable, IAsyncDisposable
                     continue;
                 }
 
-                if (!UdpHeader.TryRead(datagram, out var sender, out int headerLength))
+                // Drop anything that is not a whole standalone datagram: this client does not reassemble
+                // fragments, and RFC 1928 lets it drop them.
+                var parsed = Socks5UdpHeader.TryParse(datagram, out var header);
+                if (!parsed.IsDone || !header.IsStandalone)
                 {
                     continue;
                 }
+
+                var sender = header.Address;
+                int headerLength = parsed.Consumed;
 
                 int length = datagram.Length - headerLength;
                 if (length > buffer.Length)

@@ -81,71 +81,54 @@ public sealed class DestinationSet
         return TryParse(text.Split(',', StringSplitOptions.TrimEntries), out set, out _, out error);
     }
 
+    /// <summary>
+    /// Finds where a destination falls, looking nothing up: host patterns are tried on
+    /// <paramref name="name"/> (or on <paramref name="literal"/> when the destination is an address), then
+    /// networks on <paramref name="compared"/>, the address actually used. A name whose address is not
+    /// known yet (<paramref name="compared"/> null) against a set with networks is
+    /// <see cref="RuleMatch.Undetermined"/>: the caller decides whether that means "ask again with the
+    /// address" (the server) or "not matched" (the client router, which never resolves to decide).
+    /// </summary>
+    /// <param name="name">The host name asked for, or null when the destination is an address.</param>
+    /// <param name="literal">The address asked for, or null when the destination is a name.</param>
+    /// <param name="compared">The address to compare with the networks: the literal, or the name's resolved address; null when not known.</param>
+    /// <returns>The match and what matched.</returns>
+    public DestinationMatch Find(string? name, IPAddress? literal, IPAddress? compared)
+    {
+        foreach (HostPattern host in _hosts)
+        {
+            if (name is not null ? host.Matches(name) : literal is not null && host.Matches(literal))
+            {
+                return DestinationMatch.ByPattern(host);
+            }
+        }
+
+        if (Networks.IsEmpty)
+        {
+            return DestinationMatch.None;
+        }
+
+        if (compared is null)
+        {
+            return DestinationMatch.NeedsAddress;
+        }
+
+        return Networks.TryFind(compared, out IPNetwork network) ? DestinationMatch.ByNetwork(network) : DestinationMatch.None;
+    }
+
     /// <summary>Matches a request's destination; <paramref name="note"/> gets a reason when asked for.</summary>
     internal RuleMatch Match(AccessRequest request, IPAddress? checkedAddress, bool explain, out string? note)
     {
-        note = null;
         string? name = request.Destination.Host;
-        if (name is not null)
+        DestinationMatch found = Find(name, request.Destination.Address, checkedAddress);
+        note = !explain ? null : found switch
         {
-            foreach (HostPattern host in _hosts)
-            {
-                if (host.Matches(name))
-                {
-                    if (explain)
-                    {
-                        note = $"destination {name} matches {host}";
-                    }
-
-                    return RuleMatch.Matched;
-                }
-            }
-        }
-        else if (request.Destination.Address is { } requested)
-        {
-            foreach (HostPattern host in _hosts)
-            {
-                if (host.Matches(requested))
-                {
-                    if (explain)
-                    {
-                        note = $"destination {requested} matches {host}";
-                    }
-
-                    return RuleMatch.Matched;
-                }
-            }
-        }
-
-        if (!Networks.IsEmpty)
-        {
-            if (checkedAddress is null)
-            {
-                if (explain)
-                {
-                    note = $"destination {name} {NotInHosts()}and its address is not known yet to compare with {Networks}";
-                }
-
-                return RuleMatch.Undetermined;
-            }
-
-            if (Networks.TryFind(checkedAddress, out IPNetwork network))
-            {
-                if (explain)
-                {
-                    note = $"destination {Describe(request, checkedAddress)} in {network}";
-                }
-
-                return RuleMatch.Matched;
-            }
-        }
-
-        if (explain)
-        {
-            note = $"destination {Describe(request, checkedAddress)} not in {this}";
-        }
-
-        return RuleMatch.NotMatched;
+            { Pattern: { } host } => $"destination {name ?? request.Destination.Address?.ToString()} matches {host}",
+            { Network: { } network } => $"destination {Describe(request, checkedAddress)} in {network}",
+            { Result: RuleMatch.Undetermined } => $"destination {name} {NotInHosts()}and its address is not known yet to compare with {Networks}",
+            _ => $"destination {Describe(request, checkedAddress)} not in {this}",
+        };
+        return found.Result;
     }
 
     public override string ToString()

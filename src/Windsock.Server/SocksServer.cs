@@ -151,7 +151,7 @@ public sealed class SocksServer : IAsyncDisposable
             return;
         }
 
-        var record = new SessionRecord(id, remote, listener, _context.Time.GetUtcNow());
+        var record = new SessionRecord(id, remote, listener, _context.Time.GetUtcNow(), _context.Time);
         var session = new Session(client, record, Volatile.Read(ref _context));
         Interlocked.Increment(ref _running);
         _ = RunSessionAsync(session);

@@ -1,7 +1,5 @@
 using System.Net;
 using Windsock.Client.Tests.Support;
-using Windsock.Client.Udp;
-using Windsock.Protocol;
 using Windsock.Protocol.Gssapi;
 using Xunit;
 
@@ -76,23 +74,5 @@ public class ModelTests
     public void Ipv6_hop_prints_with_brackets()
     {
         Assert.Equal("socks4a://[::1]:1080", new ProxyHop(new IPEndPoint(IPAddress.IPv6Loopback, 1080), SocksProtocol.Socks4a).ToString());
-    }
-
-    [Fact]
-    public void Udp_header_round_trips_and_drops_fragments()
-    {
-        var target = SocksEndpoint.FromHost("example.org", 53);
-        var datagram = new byte[UdpHeader.LengthFor(target) + 3];
-        int header = UdpHeader.Write(datagram, target);
-        "abc"u8.CopyTo(datagram.AsSpan(header));
-
-        Assert.Equal([0, 0, 0, 3, 11, .. "example.org"u8, 0, 53, .. "abc"u8], datagram);
-        Assert.True(UdpHeader.TryRead(datagram, out var sender, out int length));
-        Assert.Equal(target, sender);
-        Assert.Equal(header, length);
-
-        datagram[2] = 1; // FRAG
-        Assert.False(UdpHeader.TryRead(datagram, out _, out _));
-        Assert.False(UdpHeader.TryRead([0, 0], out _, out _));
     }
 }

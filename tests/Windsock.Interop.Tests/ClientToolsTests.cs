@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Text.RegularExpressions;
 using Windsock.Interop.Tests.Infrastructure;
 using Xunit;
 
@@ -12,11 +11,9 @@ namespace Windsock.Interop.Tests;
 /// forward to dnsmasq, and the routing file's deny / direct / via-with-fallback decisions.
 /// </summary>
 [Trait("Needs", "windsock-serve")]
-public sealed partial class ClientToolsTests(LoopbackTargets targets, OpenServerFixture fixture) : IClassFixture<OpenServerFixture>
+public sealed class ClientToolsTests(LoopbackTargets targets, OpenServerFixture fixture) : IClassFixture<OpenServerFixture>
 {
-    private const string Sshd = "/usr/sbin/sshd";
-    private const string Ssh = "/usr/bin/ssh";
-    private const string SshKeygen = "/usr/bin/ssh-keygen";
+    private const string Ssh = TestSshd.Ssh;
     private const string Dig = "/usr/bin/dig";
 
     private WindsockProcess Server => fixture.Server;
@@ -72,38 +69,17 @@ public sealed partial class ClientToolsTests(LoopbackTargets targets, OpenServer
     [Fact]
     public async Task Connect_works_as_ssh_ProxyCommand_to_a_real_sshd()
     {
-        Assert.SkipUnless(File.Exists(Sshd) && File.Exists(Ssh), "needs Debian's openssh-server and openssh-client (test.sh installs them)");
+        Assert.SkipUnless(TestSshd.Installed, "needs Debian's openssh-server and openssh-client (test.sh installs them)");
         using var dir = new TempDirectory();
-        string hostKey = Path.Combine(dir.Path, "host_key");
-        string userKey = Path.Combine(dir.Path, "user_key");
-        foreach (var key in new[] { hostKey, userKey })
-        {
-            var made = await ProcessRunner.RunAsync(SshKeygen, ["-q", "-t", "ed25519", "-N", "", "-f", key]);
-            Assert.True(made.ExitCode == 0, made.Describe());
-        }
-        File.Copy(userKey + ".pub", Path.Combine(dir.Path, "authorized_keys"));
-        string config = Path.Combine(dir.Path, "sshd_config");
-        await File.WriteAllTextAsync(config, $"""
-            AuthorizedKeysFile {dir.Path}/authorized_keys
-            PasswordAuthentication no
-            KbdInteractiveAuthentication no
-            UsePAM no
-            PermitRootLogin prohibit-password
-            StrictModes no
-            PidFile none
-            """);
-        // sshd refuses to start without its privilege separation directory.
-        Directory.CreateDirectory("/run/sshd");
-
+        var site = await TestSshd.PrepareAsync(dir.Path);
         int port = FreePort.Closed();
-        await using var sshd = BackgroundCommand.Start(Sshd, ["-D", "-e", "-f", config, "-p", Port(port), "-h", hostKey, "-o", "ListenAddress=127.0.0.1"]);
-        await sshd.WaitForLineAsync(l => l.Contains("Server listening on 127.0.0.1", StringComparison.Ordinal), "sshd 'Server listening' line");
+        await using var sshd = await site.StartAsync(port);
 
         string proxyCommand = $"{Tools.Dotnet} {Tools.WindsockDll} connect %h %p --proxy {Proxy}";
         var result = await ProcessRunner.RunAsync(Ssh,
         [
             "-o", $"ProxyCommand={proxyCommand}", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-            "-o", "BatchMode=yes", "-F", "/dev/null", "-i", userKey, "-p", Port(port), "root@127.0.0.1", "echo", "hello",
+            "-o", "BatchMode=yes", "-F", "/dev/null", "-i", site.UserKey, "-p", Port(port), "root@127.0.0.1", "echo", "hello",
         ]);
         Assert.True(result.ExitCode == 0 && result.StdoutText == "hello\n", $"{result.Describe()}\n{sshd.Transcript()}\n{Server.Transcript()}");
         await Server.WaitForLineAsync(l => l.Contains($"dest=127.0.0.1:{port}", StringComparison.Ordinal), "the ssh connection in the request log");
@@ -114,7 +90,7 @@ public sealed partial class ClientToolsTests(LoopbackTargets targets, OpenServer
     {
         await using var forward = BackgroundCommand.Start(Tools.Dotnet,
             [Tools.WindsockDll, "forward", "--listen", "127.0.0.1:0", "--to", $"localhost:{targets.Http.Port}", "--proxy", Proxy]);
-        int local = await ListeningPortAsync(forward);
+        int local = (await forward.ListeningEndPointAsync()).Port;
         for (int i = 0; i < 2; i++)
         {
             // Two downloads: the forwarder keeps serving after the first connection ends.
@@ -134,7 +110,7 @@ public sealed partial class ClientToolsTests(LoopbackTargets targets, OpenServer
 
         await using var forward = BackgroundCommand.Start(Tools.Dotnet,
             [Tools.WindsockDll, "forward", "--udp", "--listen", "127.0.0.1:0", "--to", $"127.0.0.1:{dnsPort}", "--proxy", Proxy]);
-        int local = await ListeningPortAsync(forward);
+        int local = (await forward.ListeningEndPointAsync()).Port;
 
         var dig = await ProcessRunner.RunAsync(Dig, ["+short", "+time=5", "+tries=3", "@127.0.0.1", "-p", Port(local), "windsock-fwd.test"]);
         Assert.True(dig.ExitCode == 0 && dig.StdoutText.Trim() == "192.0.2.8", $"{dig.Describe()}\n{forward.Transcript()}\n{Server.Transcript()}");
@@ -207,14 +183,4 @@ public sealed partial class ClientToolsTests(LoopbackTargets targets, OpenServer
         Expect.Echoed(result, payload, Server);
         Assert.True(result.StderrMentions("(ALL_PROXY)"), result.Describe());
     }
-
-    private static async Task<int> ListeningPortAsync(BackgroundCommand forward)
-    {
-        string line = await forward.WaitForLineAsync(l => ListeningLine().IsMatch(l), "forward's 'listening on' line");
-        return int.Parse(ListeningLine().Match(line).Groups["port"].Value, CultureInfo.InvariantCulture);
-    }
-
-
-    [GeneratedRegex(@"^listening on 127\.0\.0\.1:(?<port>\d+)")]
-    private static partial Regex ListeningLine();
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using Windsock.Interop.Tests.Infrastructure;
 using Xunit;
 
@@ -110,8 +111,7 @@ public sealed class GssapiClientToolsTests(LoopbackTargets targets) : IAsyncLife
                 Tools.Dotnet,
                 [Tools.WindsockDll, "forward", "--listen", "127.0.0.1:0", "--to", $"127.0.0.1:{targets.Http.Port}", "--proxy", $"socks5h://localhost:{port}", "--gssapi"],
                 _clientEnv);
-            string line = await forward.WaitForLineAsync(l => l.StartsWith("listening on ", StringComparison.Ordinal), "the forwarder's listening line");
-            string local = line["listening on ".Length..].Split(' ')[0];
+            IPEndPoint local = await forward.ListeningEndPointAsync();
             var curl = await ProcessRunner.RunAsync(Tools.Curl, ["-sS", "--max-time", "30", $"http://{local}/"]);
             Assert.True(curl.ExitCode == 0 && Clients.Sha256(curl.Stdout) == targets.Http.BodySha256, $"{curl.Describe()}\n{forward.Transcript()}\n{proxy.Transcript()}");
         }

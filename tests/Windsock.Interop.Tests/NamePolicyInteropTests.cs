@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using Windsock.Interop.Tests.Infrastructure;
 using Xunit;
 
@@ -13,7 +14,7 @@ namespace Windsock.Interop.Tests;
 public sealed class NamePolicyInteropTests : IAsyncLifetime
 {
     private readonly TempDirectory _dir = new();
-    private readonly LoopbackUdpEcho _echo = new();
+    private readonly UdpEcho _echo = new(IPAddress.Loopback, IPAddress.IPv6Loopback);
 
     public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.IO.Compression;
+using System.Net;
 using System.Xml.Linq;
 using Windsock.Interop.Tests.Infrastructure;
 using Xunit;
@@ -62,7 +63,7 @@ public sealed class PackageConsumerTests
         await using var server = await WindsockProcess.StartAsync("--listen", "127.0.0.1:0");
         await using var echo = new LoopbackEchoServer();
         await using var http = new LoopbackHttpServer(bodyLength: 200_000);
-        await using var udp = new LoopbackUdpEcho();
+        await using var udp = new UdpEcho(IPAddress.Loopback, IPAddress.IPv6Loopback);
         int closed = ClosedPort();
         var run = await ProcessRunner.RunAsync(Tools.Dotnet,
             [Path.Combine(app, "bin", "Release", "net10.0", "Consumer.dll"), "127.0.0.1", Port(server.IPv4.Port), Port(echo.Port), Port(http.Port), Port(udp.Port), Port(closed)]);

@@ -7,9 +7,7 @@ namespace Windsock.Interop.Tests;
 /// <summary>More unmodified programs under the preload, in the leak-proof setting of <see cref="RunFixture"/>.</summary>
 public sealed partial class RunTests
 {
-    private const string Ssh = "/usr/bin/ssh";
-    private const string SshKeygen = "/usr/bin/ssh-keygen";
-    private const string Sshd = "/usr/sbin/sshd";
+    private const string Ssh = TestSshd.Ssh;
     private const string Git = "/usr/bin/git";
 
     [Fact]
@@ -59,46 +57,19 @@ public sealed partial class RunTests
     [Fact]
     public async Task Ssh_runs_a_command_on_an_sshd_only_the_proxy_reaches()
     {
-        Assert.SkipUnless(File.Exists(Sshd) && File.Exists(Ssh), "needs Debian's openssh-server and openssh-client (test.sh installs them)");
+        Assert.SkipUnless(TestSshd.Installed, "needs Debian's openssh-server and openssh-client (test.sh installs them)");
         using var dir = new TempDirectory();
-        string hostKey = Path.Combine(dir.Path, "host_key");
-        string userKey = Path.Combine(dir.Path, "user_key");
-        foreach (string key in (string[])[hostKey, userKey])
-        {
-            ProcessResult made = await ProcessRunner.RunAsync(SshKeygen, ["-q", "-t", "ed25519", "-N", "", "-f", key]);
-            Assert.True(made.ExitCode == 0, made.Describe());
-        }
-
-        File.Copy(userKey + ".pub", Path.Combine(dir.Path, "authorized_keys"));
-        string config = Path.Combine(dir.Path, "sshd_config");
-        await File.WriteAllTextAsync(config, $"""
-            AuthorizedKeysFile {dir.Path}/authorized_keys
-            PasswordAuthentication no
-            KbdInteractiveAuthentication no
-            UsePAM no
-            PermitRootLogin prohibit-password
-            StrictModes no
-            PidFile none
-            """, TestContext.Current.CancellationToken);
-        Directory.CreateDirectory("/run/sshd");
+        var site = await TestSshd.PrepareAsync(dir.Path);
 
         // A port free here is free in the proxy side's fresh namespace too, where only the site and the server listen.
-        int port = FreePort();
-        await using var sshd = BackgroundCommand.Start(Tools.Ip, ["netns", "exec", fixture.Namespaces.Proxy, Sshd, "-D", "-e", "-f", config, "-p", port.ToString(CultureInfo.InvariantCulture), "-h", hostKey, "-o", "ListenAddress=127.0.0.1"]);
-        await sshd.WaitForLineAsync(l => l.Contains("Server listening on 127.0.0.1", StringComparison.Ordinal), "sshd 'Server listening' line");
+        int port = FreePort.Closed();
+        await using var sshd = await site.StartAsync(port, Tools.Ip, "netns", "exec", fixture.Namespaces.Proxy);
 
         ProcessResult ssh = await fixture.WindsockRunAsync(["--proxy", fixture.Proxy, "--", Ssh,
             "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-F", "/dev/null",
-            "-i", userKey, "-p", port.ToString(CultureInfo.InvariantCulture), $"root@{RunFixture.SiteName}", "echo", "hello"]);
+            "-i", site.UserKey, "-p", port.ToString(CultureInfo.InvariantCulture), $"root@{RunFixture.SiteName}", "echo", "hello"]);
 
         Assert.True(ssh.ExitCode == 0 && ssh.StdoutText == "hello\n", $"{ssh.Describe()}\n{sshd.Transcript()}\n{fixture.Server.Transcript()}");
         await fixture.Server.WaitForLineAsync(l => l.Contains($"dest={RunFixture.SiteName}:{port}", StringComparison.Ordinal), "the ssh connection in the request log");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

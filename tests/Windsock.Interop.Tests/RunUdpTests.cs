@@ -46,7 +46,7 @@ public sealed partial class RunTests
     [Fact]
     public async Task Dig_over_udp_asks_a_resolver_only_the_proxy_side_reaches()
     {
-        int port = FreePort();
+        int port = FreePort.Closed();
         await using var dnsmasq = BackgroundCommand.Start(Tools.Ip, ["netns", "exec", fixture.Namespaces.Proxy, Dnsmasq.Binary,
             "--no-daemon", "--no-resolv", "--no-hosts", "--conf-file=/dev/null", "--pid-file", "--listen-address=127.0.0.1", "--bind-interfaces", "--user=root",
             $"--port={port.ToString(CultureInfo.InvariantCulture)}", "--address=/proxied.test/192.0.2.77"]);

@@ -10,7 +10,7 @@ public sealed class UdpTargetsFixture : IAsyncLifetime
 {
     private Dnsmasq? _dns;
 
-    public LoopbackUdpEcho Echo { get; } = new();
+    public UdpEcho Echo { get; } = new(IPAddress.Loopback, IPAddress.IPv6Loopback);
 
     public Dnsmasq Dns => _dns ?? throw new InvalidOperationException("dnsmasq not started");
 

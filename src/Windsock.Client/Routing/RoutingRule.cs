@@ -94,12 +94,18 @@ public sealed class RoutingRule
             return true;
         }
 
-        if (Destination.TryParseAddress(host, out IPAddress? address))
-        {
-            return To.Networks.Contains(address) || To.Hosts.Any(h => h.Matches(address));
-        }
+        return FindDestination(host).Result == RuleMatch.Matched;
+    }
 
-        return To.Hosts.Any(h => h.Matches(host));
+    /// <summary>
+    /// The destination through Policy's matcher, the one the server's rules use. A name is compared with
+    /// no address (the router does no DNS to decide), so a name against networks comes back undetermined,
+    /// which the router counts as not matched.
+    /// </summary>
+    private DestinationMatch FindDestination(string host)
+    {
+        bool literal = Destination.TryParseAddress(host, out IPAddress? address);
+        return To!.Find(literal ? null : host, address, address);
     }
 
     /// <summary>
@@ -149,26 +155,16 @@ public sealed class RoutingRule
         }
 
         string shown = host.Length > 2 && host[0] == '[' && host[^1] == ']' ? host[1..^1] : host;
-        string? why = null;
-        if (Destination.TryParseAddress(host, out IPAddress? address))
+        DestinationMatch found = FindDestination(host);
+        string? why = found switch
         {
-            if (To.Networks.TryFind(address, out IPNetwork network))
-            {
-                why = $"{shown} in {network}";
-            }
-            else if (To.Hosts.FirstOrDefault(h => h.Matches(address)) is { } pattern)
-            {
-                why = $"{shown} is {pattern}";
-            }
-        }
-        else if (To.Hosts.FirstOrDefault(h => h.Matches(host)) is { } pattern)
-        {
-            why = $"{shown} matches {pattern}";
-        }
-
+            { Network: { } network } => $"{shown} in {network}",
+            { Pattern: { } pattern } => Destination.TryParseAddress(host, out _) ? $"{shown} is {pattern}" : $"{shown} matches {pattern}",
+            _ => null,
+        };
         if (why is null)
         {
-            reason = address is null && !To.Networks.IsEmpty
+            reason = found.Result == RuleMatch.Undetermined
                 ? $"{shown} not in {To} (a name is never in a network: the router does no DNS to decide)"
                 : $"{shown} not in {To}";
             return false;

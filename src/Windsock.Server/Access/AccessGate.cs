@@ -7,30 +7,66 @@ using Windsock.Protocol.Socks5;
 using Windsock.Server.Configuration;
 using Windsock.Server.Hooks;
 using Windsock.Server.Sessions;
+using Windsock.Server.Udp;
 
 namespace Windsock.Server.Access;
 
 /// <summary>
-/// Where the server asks the policy engine: it describes a session's request (who, from where,
-/// to where, which command) as an <see cref="AccessRequest"/>, decides it, and runs the deciding
-/// rule's notify hooks. Requests, each connection attempt to a resolved address, every BIND peer
-/// and every UDP datagram come through here.
+/// The one decision seam: the only code that asks the policy engine. It admits or closes a client
+/// (<c>allowed_clients</c>), refuses a SOCKS version the authentication set-up rules out, describes a
+/// session's request (who, from where, to where, which command) as an <see cref="AccessRequest"/> and
+/// decides it, then each resolved address, every BIND peer, every UDP datagram and every RESOLVE
+/// answer; and it records the deciding rule and runs its notify hooks. <c>windsock check</c> builds
+/// the same gate from the same configuration (<see cref="For"/>), so the two cannot disagree.
 /// </summary>
-public sealed class AccessGate
+public sealed class AccessGate : IUdpDestinationFilter
 {
     private readonly PolicyEngine _engine;
     private readonly RuleSet _rules;
     private readonly IReadOnlyDictionary<string, IReadOnlyList<string>> _groups;
     private readonly IReadOnlyCollection<IPAddress> _serverAddresses;
+    private readonly NetworkSet? _allowedClients;
+    private readonly string? _socks4Refusal;
     private readonly ConcurrentDictionary<string, HookCommand?> _hookCommands = new(StringComparer.Ordinal);
 
+    /// <summary>The rules alone: every client and version admitted (unit tests of the rules' decisions).</summary>
     public AccessGate(RuleSet rules, IReadOnlyDictionary<string, IReadOnlyList<string>> groups, IReadOnlyCollection<IPAddress> serverAddresses)
+        : this(rules, groups, serverAddresses, null, null)
+    {
+    }
+
+    private AccessGate(RuleSet rules, IReadOnlyDictionary<string, IReadOnlyList<string>> groups, IReadOnlyCollection<IPAddress> serverAddresses, NetworkSet? allowedClients, string? socks4Refusal)
     {
         _rules = rules;
         _engine = new PolicyEngine(rules);
         _groups = groups;
         _serverAddresses = serverAddresses;
+        _allowedClients = allowedClients;
+        _socks4Refusal = socks4Refusal;
     }
+
+    /// <summary>
+    /// The gate a server with these options runs: its rules (<see cref="EffectiveRules"/>), <c>allowed_clients</c>,
+    /// and SOCKS4 refused when passwords (<paramref name="passwordsRequired"/>: a users file or PAM) or GSSAPI are.
+    /// </summary>
+    public static AccessGate For(ServerOptions options, IReadOnlyDictionary<string, IReadOnlyList<string>> groups, IReadOnlyCollection<IPAddress> serverAddresses, bool passwordsRequired)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        string? socks4Refusal = options.Gssapi is not null
+            ? "SOCKS4 refused: the server requires authentication (gssapi" + (passwordsRequired ? " or username/password)" : ")")
+            : passwordsRequired ? "SOCKS4 refused: the server requires username/password" : null;
+        return new AccessGate(EffectiveRules(options), groups, serverAddresses, new NetworkSet(options.AllowedClients), socks4Refusal);
+    }
+
+    /// <summary>Why a connection from this address is closed before its first byte is read; null when it is admitted.</summary>
+    public string? RefuseClient(IPAddress client) =>
+        _allowedClients is { } allowed && !allowed.Contains(client) ? "client address not allowed" : null;
+
+    /// <summary>
+    /// Why a request in this dialect is refused before the rules see it (SOCKS4 cannot authenticate, so a server
+    /// that requires it answers 91); null when the dialect is served.
+    /// </summary>
+    public string? RefuseVersion(SocksVersion version) => version == SocksVersion.Socks4 ? _socks4Refusal : null;
 
     /// <summary>
     /// The rules in force: the configured ones, or (without any [[rule]]) one rule allowing the
@@ -68,15 +104,13 @@ public sealed class AccessGate
 
     public RuleSet Rules => _rules;
 
-    public AccessRequest Describe(SessionRecord record, SocksVersion version, PolicyCommand command, SocksEndpoint destination, IPAddress? resolved = null, bool associationSetup = false)
+    /// <summary>The groups a user is in (from the groups file); empty for an unknown user or none.</summary>
+    public IReadOnlyList<string> GroupsOf(string? user) => user is not null && _groups.TryGetValue(user, out var groups) ? [.. groups] : [];
+
+    private AccessRequest Describe(SessionRecord record, SocksVersion version, PolicyCommand command, SocksEndpoint destination, IPAddress? resolved = null, bool associationSetup = false)
     {
         ArgumentNullException.ThrowIfNull(record);
-        var method = record.AuthMethod switch
-        {
-            "username" => AuthMethod.UsernamePassword,
-            "gssapi" => AuthMethod.Gssapi,
-            _ => AuthMethod.None,
-        };
+        var method = record.AuthMethod is AuthMethod.UsernamePassword or AuthMethod.Gssapi ? record.AuthMethod.Value : AuthMethod.None;
         bool authenticated = method != AuthMethod.None;
         // A SOCKS4 user id is a claim; it names a user only when the client host's identd confirmed it.
         string? user = authenticated
@@ -85,7 +119,7 @@ public sealed class AccessGate
         return new AccessRequest
         {
             User = user,
-            Groups = user is not null && _groups.TryGetValue(user, out var groups) ? [.. groups] : [],
+            Groups = GroupsOf(user),
             Method = method,
             Version = version,
             Command = command,
@@ -98,7 +132,39 @@ public sealed class AccessGate
         };
     }
 
+    /// <summary>
+    /// Decides a session's request. When the decision waits for an address (a name that rules check by network),
+    /// the outcome is <see cref="DecisionOutcome.NeedsAddress"/> and <see cref="RequestDecision.Pending"/> is what
+    /// the command hands back with each address it finds (<see cref="DecideAddress"/>, <see cref="DecideEach"/>).
+    /// </summary>
+    public RequestDecision DecideRequest(SessionRecord record, SocksVersion version, PolicyCommand command, SocksEndpoint destination)
+    {
+        var access = Describe(record, version, command, destination, associationSetup: command == PolicyCommand.UdpAssociate);
+        return new RequestDecision(_engine.Decide(access), access);
+    }
+
+    /// <summary>A pending request decided on one address its name resolved to (CONNECT's each attempt, RESOLVE's answer).</summary>
+    public Decision DecideAddress(AccessRequest pending, IPAddress address)
+    {
+        ArgumentNullException.ThrowIfNull(pending);
+        return _engine.Decide(pending with { ResolvedAddress = address });
+    }
+
+    /// <summary>The peer that connects to a BIND listener is a destination too: the rules decide it as <c>bind</c>.</summary>
+    public bool AllowsBindPeer(SessionRecord record, SocksVersion version, IPEndPoint peer)
+    {
+        ArgumentNullException.ThrowIfNull(peer);
+        return _engine.Decide(Describe(record, version, PolicyCommand.Bind, SocksEndpoint.FromEndPoint(peer), peer.Address)).IsAllowed;
+    }
+
+    /// <summary>A request decided rule by rule (<c>windsock check</c>): the same engine and inputs as <see cref="Decide"/>.</summary>
+    public Explanation Explain(AccessRequest request) => _engine.Explain(request);
+
+    /// <summary>A described request decided as it is (<c>windsock check</c>, and each datagram of an association).</summary>
     public Decision Decide(AccessRequest request) => _engine.Decide(request);
+
+    /// <summary>The server's datagram filter: the access rules, command <c>udp</c>.</summary>
+    IUdpDatagramDecisions IUdpDestinationFilter.ForAssociation(SessionRecord session) => ForUdpAssociation(session);
 
     /// <summary>The decisions for the datagrams of one UDP association (SOCKS5 only), described once.</summary>
     internal UdpDatagramPolicy ForUdpAssociation(SessionRecord record)
@@ -123,7 +189,7 @@ public sealed class AccessGate
         var allowed = new List<IPAddress>(addresses.Count);
         foreach (var address in addresses)
         {
-            var decision = _engine.Decide(request with { ResolvedAddress = address });
+            var decision = DecideAddress(request, address);
             if (decision.IsAllowed)
             {
                 first ??= decision;
@@ -157,6 +223,20 @@ public sealed class AccessGate
         {
             context.RunHook(Hook(text), record);
         }
+    }
+
+    /// <summary>
+    /// Records a denial on the session (its reason, the deciding rule), runs its hooks and logs it at the rule's level.
+    /// The caller answers the client as <see cref="Decision.Reply"/> says.
+    /// </summary>
+    public void Refuse(Decision decision, SessionRecord record, SessionContext context)
+    {
+        ArgumentNullException.ThrowIfNull(decision);
+        ArgumentNullException.ThrowIfNull(record);
+        ArgumentNullException.ThrowIfNull(context);
+        record.EndReason = $"denied: {decision.Reason}";
+        Apply(decision, record, context);
+        AccessLog.Denied(context.Logger, decision.LogLevel, record.Id, record.Client, decision.DecidedBy, decision.Reason);
     }
 
     /// <summary>The SOCKS5 reply code of a denial (SOCKS4 clients get 91 whatever it is).</summary>

@@ -8,6 +8,7 @@ using Windsock.Server.Limits;
 using Windsock.Server.Logging;
 using Windsock.Server.Outbound;
 using Windsock.Server.Sessions;
+using Windsock.Server.Sessions.Steps;
 
 namespace Windsock.Server.Commands;
 
@@ -19,6 +20,14 @@ namespace Windsock.Server.Commands;
 /// </summary>
 internal static class BindCommand
 {
+    /// <summary>The dispatch step's entry: bytes the client sent early go to the peer once it is there; the reader is let go.</summary>
+    public static Task HandleAsync(ClientConnection client, SessionRequest request, CancellationToken cancellationToken)
+    {
+        var early = request.Reader.Leftover.ToArray();
+        request.Reader.Dispose();
+        return RunAsync(client, request.Destination, early, request.Pending, cancellationToken);
+    }
+
     /// <param name="client">The client side.</param>
     /// <param name="destination">DST.ADDR and DST.PORT: the peer the client expects.</param>
     /// <param name="pipelined">Bytes the client sent behind its request.</param>
@@ -129,7 +138,7 @@ internal static class BindCommand
                 }
             }
 
-            record.EndReason = await ConnectCommand.RelayAsync(client, peer, cancellationToken).ConfigureAwait(false);
+            record.EndReason = await RelayStep.RunAsync(client, peer, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -197,12 +206,8 @@ internal static class BindCommand
     }
 
     /// <summary>The peer that connects is a destination too: the access rules decide it as <c>bind</c>.</summary>
-    private static bool PeerAllowed(ClientConnection client, IPEndPoint peer)
-    {
-        var gate = client.Context.Access;
-        var access = gate.Describe(client.Record, client.Version, PolicyCommand.Bind, SocksEndpoint.FromEndPoint(peer), peer.Address);
-        return gate.Decide(access).IsAllowed;
-    }
+    private static bool PeerAllowed(ClientConnection client, IPEndPoint peer) =>
+        client.Context.Access.AllowsBindPeer(client.Record, client.Version, peer);
 
     private static async Task DiscardAsync(Task<Socket> accept)
     {

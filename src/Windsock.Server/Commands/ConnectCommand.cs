@@ -3,15 +3,22 @@ using System.Net.Sockets;
 using Windsock.Policy;
 using Windsock.Protocol;
 using Windsock.Protocol.Socks5;
-using Windsock.Server.Gssapi;
-using Windsock.Server.Relay;
 using Windsock.Server.Sessions;
+using Windsock.Server.Sessions.Steps;
 
 namespace Windsock.Server.Commands;
 
 /// <summary>CONNECT: open the outbound connection, reply with its local address, relay until both sides are done.</summary>
 internal static class ConnectCommand
 {
+    /// <summary>The dispatch step's entry: the bytes pipelined behind the request go out first; the reader is let go.</summary>
+    public static Task HandleAsync(ClientConnection client, SessionRequest request, CancellationToken cancellationToken)
+    {
+        var pipelined = request.Reader.Leftover.ToArray();
+        request.Reader.Dispose(); // no handshake buffer held for the life of the relay
+        return RunAsync(client, request.Destination, pipelined, request.Pending, cancellationToken);
+    }
+
     /// <param name="client">The client side.</param>
     /// <param name="destination">Where to connect.</param>
     /// <param name="pipelined">Bytes the client sent behind its request.</param>
@@ -24,7 +31,7 @@ internal static class ConnectCommand
         Decision? allowed = null;
         Func<IPAddress, Decision>? addressCheck = access is null ? null : address =>
         {
-            var decision = context.Access.Decide(access with { ResolvedAddress = address });
+            var decision = context.Access.DecideAddress(access, address);
             if (decision.IsAllowed)
             {
                 allowed = decision;
@@ -63,37 +70,6 @@ internal static class ConnectCommand
             record.AddBytesUp(pipelined.Length);
         }
 
-        record.EndReason = await RelayAsync(client, outbound, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// Relays between the client and a connected peer; returns the end reason for the log. BIND shares it. The one
-    /// place a relay is chosen: the plain copy, or the wrapping relay of a GSSAPI-protected session.
-    /// </summary>
-    public static async Task<string> RelayAsync(ClientConnection client, Socket peer, CancellationToken cancellationToken)
-    {
-        var options = client.Context.Options;
-
-        // GSSAPI integrity/confidentiality: a message at a time, wrapped and unwrapped; otherwise the plain relay.
-        var strategy = client.Protection is { } protection
-            ? new GssapiWrapStrategy(protection)
-            : RelayStrategy.Plain(options.RelayMode, options.RelayBufferSize);
-        var relay = new TcpRelay(client.Socket, peer, client.Record, strategy, options.IdleTimeout, client.Context.Time);
-        var end = await relay.RunAsync(cancellationToken).ConfigureAwait(false);
-        if (end == RelayEnd.ProtectionFailed)
-        {
-            var failure = relay.Refusal ?? "gssapi: message refused";
-            GssapiLog.ProtectionFailed(client.Context.Logger, client.Record.Id, client.Record.User ?? "-", failure);
-            return failure;
-        }
-
-        return end switch
-        {
-            RelayEnd.Closed => "closed",
-            RelayEnd.IdleTimeout => "idle timeout",
-            RelayEnd.Shutdown => "server shutdown",
-            RelayEnd.ClientError => "client connection failed",
-            _ => "destination connection failed",
-        };
+        record.EndReason = await RelayStep.RunAsync(client, outbound, cancellationToken).ConfigureAwait(false);
     }
 }

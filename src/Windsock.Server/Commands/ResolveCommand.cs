@@ -4,6 +4,7 @@ using Windsock.Policy;
 using Windsock.Protocol;
 using Windsock.Protocol.Socks5;
 using Windsock.Server.Sessions;
+using Windsock.Server.Sessions.Steps;
 
 namespace Windsock.Server.Commands;
 
@@ -14,6 +15,20 @@ namespace Windsock.Server.Commands;
 /// </summary>
 internal static class ResolveCommand
 {
+    /// <summary>The dispatch step's entry for RESOLVE: nothing follows the request, so the reader is let go at once.</summary>
+    public static Task HandleAsync(ClientConnection client, SessionRequest request, CancellationToken cancellationToken)
+    {
+        request.Reader.Dispose();
+        return RunAsync(client, request.Destination, request.Pending, cancellationToken);
+    }
+
+    /// <summary>The dispatch step's entry for RESOLVE_PTR.</summary>
+    public static Task HandlePtrAsync(ClientConnection client, SessionRequest request, CancellationToken cancellationToken)
+    {
+        request.Reader.Dispose();
+        return RunPtrAsync(client, request.Destination, cancellationToken);
+    }
+
     /// <summary>
     /// RESOLVE: DST.ADDR is a name (an address is answered as itself). The answer is the name's first
     /// IPv4 address in the resolver's order, or its first address when it has no IPv4 one, as Tor answers.
@@ -59,7 +74,7 @@ internal static class ResolveCommand
         // resolving into a denied network is denied (the client learns nothing about the inside).
         if (access is not null)
         {
-            var decision = context.Access.Decide(access with { ResolvedAddress = answer });
+            var decision = context.Access.DecideAddress(access, answer);
             if (!decision.IsAllowed)
             {
                 await client.DenyAsync(decision, cancellationToken).ConfigureAwait(false);

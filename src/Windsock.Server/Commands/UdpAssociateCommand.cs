@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Windsock.Protocol;
 using Windsock.Protocol.Socks5;
 using Windsock.Server.Sessions;
+using Windsock.Server.Sessions.Steps;
 using Windsock.Server.Udp;
 
 namespace Windsock.Server.Commands;
@@ -13,6 +14,17 @@ namespace Windsock.Server.Commands;
 /// </summary>
 internal static class UdpAssociateCommand
 {
+    /// <summary>
+    /// The dispatch step's entry. Bytes behind the request on the control connection (plaintext or still-wrapped
+    /// GSSAPI frames) tell the association the client is talking; the reader is let go, as an association may last hours.
+    /// </summary>
+    public static Task HandleAsync(ClientConnection client, SessionRequest request, CancellationToken cancellationToken)
+    {
+        bool controlHasData = !request.Reader.Leftover.IsEmpty || !(client.Protection?.PendingInput.IsEmpty ?? true);
+        request.Reader.Dispose();
+        return RunAsync(client, request.Destination, controlHasData, cancellationToken);
+    }
+
     /// <param name="client">The control connection.</param>
     /// <param name="stated">
     /// The request's DST.ADDR/PORT: where the client says it will send from. Clients send zeros,

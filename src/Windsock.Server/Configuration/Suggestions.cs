@@ -5,7 +5,7 @@ namespace Windsock.Server.Configuration;
 /// pair of letters ("lsiten") counts as one mistake, and '-' equals '_' because both are common.
 /// A shortened or extended word ("idle", "listen_on") also suggests the key it starts like.
 /// </summary>
-internal static class Suggestions
+public static class Suggestions
 {
     public static string? Closest(string input, IEnumerable<string> candidates)
     {

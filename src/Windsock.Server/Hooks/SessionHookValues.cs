@@ -14,7 +14,7 @@ public static class SessionHookValues
         return new HookValues(
             ClientName: null, // no reverse lookups on the session path: %A falls back to the address
             ClientAddress: record.Client.Address.IsIPv4MappedToIPv6 ? record.Client.Address.MapToIPv4().ToString() : record.Client.Address.ToString(),
-            Command: record.Command,
+            Command: record.CommandName,
             Service: null,
             Port: destination?.Port.ToString(CultureInfo.InvariantCulture),
             IdentUser: record.IdentUser,

@@ -86,8 +86,8 @@ public static class RequestLogFormatter
             }
         }
 
-        yield return ("version", record.Version);
-        yield return ("auth", record.AuthMethod);
+        yield return ("version", record.VersionName);
+        yield return ("auth", record.AuthMethodName);
         if (record.AuthBackend is not null)
         {
             // Only username/password logins have one; other lines keep their shape.
@@ -95,17 +95,17 @@ public static class RequestLogFormatter
         }
 
         yield return ("user", record.User);
-        if (record.AuthMethod == "gssapi")
+        if (record.AuthMethod == Protocol.Socks5.AuthMethod.Gssapi)
         {
             // Only GSSAPI sessions have a protection level; other lines keep their shape.
             yield return ("protection", record.Protection);
         }
 
         yield return ("ident", record.IdentUser);
-        yield return ("command", record.Command);
+        yield return ("command", record.CommandName);
         yield return ("dest", record.Destination?.ToString());
         yield return ("connected", record.Connected?.ToString());
-        if (record.Command == "bind")
+        if (record.Command == Protocol.Socks5.Socks5Command.Bind)
         {
             // Only BIND has them; other lines keep their shape for the parsers already reading them.
             yield return ("announced", record.BindAnnounced?.ToString());

@@ -8,7 +8,8 @@ using Windsock.Protocol.Socks5;
 using Windsock.Protocol.Gssapi;
 using Windsock.Server.Access;
 using Windsock.Server.Gssapi;
-using Windsock.Server.Logging;
+using Windsock.Server.Ident;
+using Windsock.Server.Sessions.Steps;
 
 namespace Windsock.Server.Sessions;
 
@@ -23,6 +24,7 @@ public sealed class ClientConnection
         Socket = socket;
         Record = record;
         Context = context;
+        Recorder = new RecordStep(record, context.RequestLog);
     }
 
     public Socket Socket { get; }
@@ -44,64 +46,59 @@ public sealed class ClientConnection
     /// </summary>
     internal GssapiSecurity? Protection { get; set; }
 
+    /// <summary>The session's one request-log writer: the decision line once, the end line once.</summary>
+    internal RecordStep Recorder { get; }
+
+    /// <summary>SOCKS4 sessions with ident lookups on: what the client host's identd answered (a rule's ident mode may refuse on it).</summary>
+    internal IdentResult? IdentAnswer { get; set; }
+
     /// <summary>The listener address the client reached (the address it can reach the server on).</summary>
     public IPEndPoint LocalEndPoint => Record.Server;
 
     /// <summary>
-    /// Sends a reply in the client's dialect (SOCKS4: any failure becomes 91) and logs the decision.
-    /// The first reply of a session is the decision; later ones (BIND's second reply) are not logged again.
+    /// Sends a reply in the client's dialect (SOCKS4: any failure becomes 91). The first reply of a session
+    /// tells the client the decision, so the record is written then (<see cref="RecordStep.Decided"/>);
+    /// later ones (BIND's second reply) are not written again.
     /// </summary>
     public async Task ReplyAsync(Socks5ReplyCode code, IPEndPoint? bound, CancellationToken cancellationToken)
     {
-        bool first = Record.ReplyCode is null;
         if (Version == SocksVersion.Socks4)
         {
             var socks4Code = code == Socks5ReplyCode.Succeeded ? Socks4ReplyCode.Granted : Socks4ReplyCode.RejectedOrFailed;
             await ReplySocks4Async(socks4Code, bound, cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            Record.ReplyCode = (int)code;
-            var reply = bound is null ? Socks5Reply.Failure(code) : new Socks5Reply(code, SocksEndpoint.FromEndPoint(bound));
-            await SendAsync(buffer => reply.Write(buffer), cancellationToken).ConfigureAwait(false);
+            return;
         }
 
-        if (first)
-        {
-            Context.RequestLog.Write(RequestLogEvent.Request, Record);
-        }
+        Record.ReplyCode = (int)code;
+        var reply = bound is null ? Socks5Reply.Failure(code) : new Socks5Reply(code, SocksEndpoint.FromEndPoint(bound));
+        await SendAsync(buffer => reply.Write(buffer), cancellationToken).ConfigureAwait(false);
+        Recorder.Decided();
     }
 
     /// <summary>
-    /// Sends a SOCKS5 reply whose BND may be a name (RESOLVE_PTR answers with ATYP 3) and logs the decision
-    /// as <see cref="ReplyAsync"/> does. SOCKS5 only.
+    /// Sends a SOCKS5 reply whose BND may be a name (RESOLVE_PTR answers with ATYP 3), recorded as
+    /// <see cref="ReplyAsync"/> is. SOCKS5 only.
     /// </summary>
     public async Task ReplySocks5Async(Socks5ReplyCode code, SocksEndpoint bound, CancellationToken cancellationToken)
     {
-        bool first = Record.ReplyCode is null;
         Record.ReplyCode = (int)code;
         var reply = new Socks5Reply(code, bound);
         await SendAsync(buffer => reply.Write(buffer), cancellationToken).ConfigureAwait(false);
-        if (first)
-        {
-            Context.RequestLog.Write(RequestLogEvent.Request, Record);
-        }
+        Recorder.Decided();
     }
 
     /// <summary>
-    /// Answers a denial as its rule says (a reply code, or closing without a reply), records it, runs
-    /// the hooks, and tells a client that asked for it why (docs/protocol-extensions.md).
+    /// Answers a denial as its rule says (a reply code, or closing without a reply), after the gate recorded it
+    /// (<see cref="AccessGate.Refuse"/>), and tells a client that asked for it why (docs/protocol-extensions.md).
     /// </summary>
     public async Task DenyAsync(Decision decision, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(decision);
-        Record.EndReason = $"denied: {decision.Reason}";
-        Context.Access.Apply(decision, Record, Context);
-        AccessLog.Denied(Context.Logger, decision.LogLevel, Record.Id, Record.Client, decision.DecidedBy, decision.Reason);
+        Context.Access.Refuse(decision, Record, Context);
         if (decision.Reply.IsDrop)
         {
-            // The old sockd's silent refusal: no reply at all. The decision is still logged.
-            Context.RequestLog.Write(RequestLogEvent.Request, Record);
+            // The old sockd's silent refusal: no reply at all. The decision is still recorded.
+            Recorder.Decided();
             return;
         }
 
@@ -122,12 +119,13 @@ public sealed class ClientConnection
         }
     }
 
-    /// <summary>Sends a SOCKS4 reply with a specific code (92 and 93 answer ident failures).</summary>
+    /// <summary>Sends a SOCKS4 reply with a specific code (92 and 93 answer ident failures), recorded as <see cref="ReplyAsync"/> is.</summary>
     public async Task ReplySocks4Async(Socks4ReplyCode code, IPEndPoint? bound, CancellationToken cancellationToken)
     {
         Record.ReplyCode = (int)code;
         var reply = new Socks4Reply(code, bound?.Address ?? IPAddress.Any, (ushort)(bound?.Port ?? 0));
         await SendAsync(buffer => reply.Write(buffer), cancellationToken).ConfigureAwait(false);
+        Recorder.Decided();
     }
 
     public delegate int MessageWriter(Span<byte> buffer);

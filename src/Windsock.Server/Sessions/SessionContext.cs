@@ -19,8 +19,9 @@ public sealed class SessionContext : IAsyncDisposable
     public SessionContext(ServerOptions options, ICredentialVerifier? credentials, RequestLog requestLog, ILogger logger, TimeProvider time, IReadOnlyDictionary<string, IReadOnlyList<string>>? groups = null, ClientGuards? guards = null)
     {
         Groups = groups ?? new Dictionary<string, IReadOnlyList<string>>();
-        Access = new AccessGate(AccessGate.EffectiveRules(options), Groups, AccessGate.LocalAddresses());
-        UdpDestinationFilter = new PolicyUdpFilter(this);
+        // SOCKS4 is refused when passwords are required: credentials come from a users file or PAM.
+        Access = AccessGate.For(options, Groups, AccessGate.LocalAddresses(), passwordsRequired: credentials is not null);
+        UdpDestinationFilter = Access;
         Options = options;
         Credentials = credentials;
         RequestLog = requestLog;
@@ -28,7 +29,6 @@ public sealed class SessionContext : IAsyncDisposable
         Logger = EscapingLogger.Wrap(logger);
         Time = time;
         Guards = guards ?? new ClientGuards(options.Limits, time);
-        AllowedClients = new NetworkSet(options.AllowedClients);
         Balancers = new NetworkSet(options.ProxyProtocolFrom);
         Connector = new OutboundConnector(options.ConnectTimeout, time);
         Hooks = new HookRunner(TimeSpan.FromSeconds(10), maxPerMinute: 30, concurrency: 2, time);
@@ -74,8 +74,6 @@ public sealed class SessionContext : IAsyncDisposable
     public ILogger Logger { get; }
 
     public TimeProvider Time { get; }
-
-    public NetworkSet AllowedClients { get; }
 
     /// <summary>server.proxy_protocol_from: peers whose connections must start with a PROXY header (and the only ones that may).</summary>
     public NetworkSet Balancers { get; }

@@ -1,26 +1,36 @@
-using System.Diagnostics;
 using System.Net;
+using Windsock.Policy;
 using Windsock.Protocol;
+using Windsock.Protocol.Socks5;
 
 namespace Windsock.Server.Sessions;
 
 /// <summary>
 /// Everything the request log says about one client connection. It travels through the session's
-/// steps, each filling in what it learns, and is written once when the request is decided and once
-/// when the session ends.
+/// steps, each filling in what it learns, and is written by <see cref="Steps.RecordStep"/>: once when the
+/// request is decided and once when the session ends. Fields are typed; the log's words for them are
+/// <see cref="Logging.RequestLogFormatter"/>'s.
 /// </summary>
 public sealed class SessionRecord
 {
-    private readonly long _startTimestamp = Stopwatch.GetTimestamp();
+    private readonly TimeProvider _time;
+    private readonly long _startTimestamp;
     private long _bytesUp;
     private long _bytesDown;
 
-    public SessionRecord(long id, IPEndPoint client, IPEndPoint server, DateTimeOffset started)
+    /// <param name="id">The session number, unique for the server's life.</param>
+    /// <param name="client">The client's address and port.</param>
+    /// <param name="server">The listener address the client reached.</param>
+    /// <param name="started">When the connection was accepted.</param>
+    /// <param name="time">The clock of <see cref="Elapsed"/> (the server's, so tests with a fake clock see fake durations).</param>
+    public SessionRecord(long id, IPEndPoint client, IPEndPoint server, DateTimeOffset started, TimeProvider? time = null)
     {
         Id = id;
         Client = client;
         Server = server;
         Started = started;
+        _time = time ?? TimeProvider.System;
+        _startTimestamp = _time.GetTimestamp();
     }
 
     public long Id { get; }
@@ -61,11 +71,11 @@ public sealed class SessionRecord
         BalancerId = balancerId;
     }
 
-    /// <summary>"4", "4a" or "5"; null until the first byte is read.</summary>
-    public string? Version { get; set; }
+    /// <summary>SOCKS 4, 4a or 5; null until the first byte is read (4 until a SOCKS4 request shows it is 4a).</summary>
+    public PolicyVersion? Version { get; set; }
 
-    /// <summary>"none", "username" or "gssapi"; null before negotiation.</summary>
-    public string? AuthMethod { get; set; }
+    /// <summary>The method the session authenticated with (none, username/password, GSSAPI); null before negotiation.</summary>
+    public AuthMethod? AuthMethod { get; set; }
 
     /// <summary>Which credential back end decided a username/password login ("file", "pam"); null without one.</summary>
     public string? AuthBackend { get; set; }
@@ -78,8 +88,8 @@ public sealed class SessionRecord
     /// <summary>What the client host's identd (RFC 1413) said the user is, when asked and answered.</summary>
     public string? IdentUser { get; set; }
 
-    /// <summary>"connect", "bind", "udp-associate", or the unknown command's number.</summary>
-    public string? Command { get; set; }
+    /// <summary>The request's command (SOCKS4's CD 1 and 2 are SOCKS5's Connect and Bind); any byte a client sent, known or not.</summary>
+    public Socks5Command? Command { get; set; }
 
     /// <summary>The destination as the client asked for it (a name stays a name).</summary>
     public SocksEndpoint? Destination { get; set; }
@@ -115,5 +125,38 @@ public sealed class SessionRecord
 
     public void AddBytesDown(long count) => Interlocked.Add(ref _bytesDown, count);
 
-    public TimeSpan Elapsed => Stopwatch.GetElapsedTime(_startTimestamp);
+    public TimeSpan Elapsed => _time.GetElapsedTime(_startTimestamp);
+
+    /// <summary>The command as the log and the hooks name it: "connect", "udp-associate", or an unknown command's number.</summary>
+    public string? CommandName => Command is { } command ? NameOf(command) : null;
+
+    /// <summary>"4", "4a" or "5".</summary>
+    public string? VersionName => Version switch
+    {
+        PolicyVersion.Socks4 => "4",
+        PolicyVersion.Socks4a => "4a",
+        PolicyVersion.Socks5 => "5",
+        _ => null,
+    };
+
+    /// <summary>"none", "username" or "gssapi".</summary>
+    public string? AuthMethodName => AuthMethod switch
+    {
+        null => null,
+        Protocol.Socks5.AuthMethod.UsernamePassword => "username",
+        Protocol.Socks5.AuthMethod.Gssapi => "gssapi",
+        _ => "none",
+    };
+
+    public static string NameOf(Socks5Command command) => command switch
+    {
+        Socks5Command.Connect => "connect",
+        Socks5Command.Bind => "bind",
+        Socks5Command.UdpAssociate => "udp-associate",
+        Socks5Command.Resolve => "resolve",
+        Socks5Command.ResolvePtr => "resolve-ptr",
+        Socks5Command.Ping => "ping",
+        Socks5Command.Traceroute => "traceroute",
+        _ => $"0x{(byte)command:X2}",
+    };
 }

@@ -4,7 +4,7 @@ namespace Windsock.Server.Udp;
 
 /// <summary>
 /// The one decision point every relayed datagram's destination passes through, before its name is resolved
-/// and before it is sent. The server's is the access rules (<c>PolicyUdpFilter</c>); tests may plug in their own.
+/// and before it is sent. The server's is the access rules (<c>AccessGate</c>); tests may plug in their own.
 /// </summary>
 public interface IUdpDestinationFilter
 {

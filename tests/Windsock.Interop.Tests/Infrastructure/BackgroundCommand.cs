@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net;
 using System.Text;
 
 namespace Windsock.Interop.Tests.Infrastructure;
@@ -41,6 +42,17 @@ public sealed class BackgroundCommand : IAsyncDisposable
         {
             return $"--- {Command}\n{_output}---";
         }
+    }
+
+    /// <summary>
+    /// The address a <c>windsock forward --listen HOST:0</c> child says it listens on ("listening on 127.0.0.1:40123 ..."),
+    /// waiting for the line as <see cref="WaitForLineAsync"/> does.
+    /// </summary>
+    public async Task<IPEndPoint> ListeningEndPointAsync()
+    {
+        const string Prefix = "listening on ";
+        string line = await WaitForLineAsync(l => l.StartsWith(Prefix, StringComparison.Ordinal), "the 'listening on' line");
+        return IPEndPoint.Parse(line[Prefix.Length..].Split(' ')[0]);
     }
 
     /// <summary>The first line (stdout or stderr) that matches, waiting at most <see cref="Timeouts.Start"/>.</summary>

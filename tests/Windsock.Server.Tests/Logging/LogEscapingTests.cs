@@ -115,10 +115,10 @@ public class LogEscapingTests
     private static SessionRecord Record(string user) =>
         new(42, new IPEndPoint(IPAddress.Parse("10.1.2.3"), 40000), new IPEndPoint(IPAddress.Loopback, 1080), Now)
         {
-            Version = "5",
-            AuthMethod = "username",
+            Version = Windsock.Policy.PolicyVersion.Socks5,
+            AuthMethod = Windsock.Protocol.Socks5.AuthMethod.UsernamePassword,
             User = user,
-            Command = "connect",
+            Command = Windsock.Protocol.Socks5.Socks5Command.Connect,
             Destination = SocksEndpoint.FromHost("example.org", 443),
             ReplyCode = 2,
             EndReason = "authentication failed",

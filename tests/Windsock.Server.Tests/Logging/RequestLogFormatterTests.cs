@@ -15,10 +15,10 @@ public class RequestLogFormatterTests
     {
         var record = new SessionRecord(42, new IPEndPoint(IPAddress.Parse("10.1.2.3"), 40000), new IPEndPoint(IPAddress.Loopback, 1080), Now)
         {
-            Version = "5",
-            AuthMethod = "username",
+            Version = Windsock.Policy.PolicyVersion.Socks5,
+            AuthMethod = Windsock.Protocol.Socks5.AuthMethod.UsernamePassword,
             User = user,
-            Command = "connect",
+            Command = Windsock.Protocol.Socks5.Socks5Command.Connect,
             Destination = SocksEndpoint.FromHost("example.org", 443),
             Connected = new IPEndPoint(IPAddress.Parse("2001:db8::1"), 443),
             ReplyCode = 0,
@@ -98,7 +98,7 @@ public class RequestLogFormatterTests
     public void Bind_lines_name_the_announced_address_and_the_peer()
     {
         var record = Record();
-        record.Command = "bind";
+        record.Command = Windsock.Protocol.Socks5.Socks5Command.Bind;
         record.Connected = null;
         record.BindAnnounced = new IPEndPoint(IPAddress.Parse("192.0.2.1"), 40007);
 

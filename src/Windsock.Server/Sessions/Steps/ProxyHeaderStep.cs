@@ -3,7 +3,7 @@ using Windsock.Protocol;
 using Windsock.Protocol.ProxyProtocol;
 using Windsock.Server.Logging;
 
-namespace Windsock.Server.Sessions;
+namespace Windsock.Server.Sessions.Steps;
 
 /// <summary>
 /// The first step after accept: a connection from a balancer (server.proxy_protocol_from) must open with a

@@ -1,0 +1,37 @@
+using Windsock.Protocol.Socks5;
+using Windsock.Server.Commands;
+
+namespace Windsock.Server.Sessions.Steps;
+
+/// <summary>
+/// Step 7, dispatch: the one place a decided request is handed to its command handler. A new command is one
+/// handler file under Commands/ and one line in <see cref="Handlers"/>; the decide step then decides it too,
+/// as every command the policy knows (<see cref="Serves"/>).
+/// </summary>
+internal static class DispatchStep
+{
+    private static readonly Dictionary<Socks5Command, CommandHandler> Handlers = new()
+    {
+        [Socks5Command.Connect] = ConnectCommand.HandleAsync,
+        [Socks5Command.Bind] = BindCommand.HandleAsync,
+        [Socks5Command.UdpAssociate] = UdpAssociateCommand.HandleAsync,
+        [Socks5Command.Resolve] = ResolveCommand.HandleAsync,
+        [Socks5Command.ResolvePtr] = ResolveCommand.HandlePtrAsync,
+    };
+
+    /// <summary>Whether a command has a handler. SOCKS4 requests arrive only as Connect or Bind (Socks4RequestStep maps CD 1 and 2).</summary>
+    public static bool Serves(Socks5Command command) => Handlers.ContainsKey(command);
+
+    public static async Task RunAsync(ClientConnection client, SessionRequest request, CancellationToken cancellationToken)
+    {
+        if (Handlers.TryGetValue(request.Command, out var handler))
+        {
+            await handler(client, request, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        request.Reader.Dispose();
+        client.Record.EndReason = $"command {client.Record.CommandName} not supported";
+        await client.ReplyAsync(Socks5ReplyCode.CommandNotSupported, null, cancellationToken).ConfigureAwait(false);
+    }
+}
