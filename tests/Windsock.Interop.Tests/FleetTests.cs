@@ -67,7 +67,9 @@ public sealed partial class FleetTests
         Assert.Equal(4, bench.Refused);
         foreach (var node in nodes)
         {
-            await node.WaitForLineAsync(l => IsRequest(l, FleetNetwork.ClientAddress) && l.Contains("clients to the service network", StringComparison.Ordinal), "a request from the real client");
+            string request = await node.WaitForLineAsync(l => IsRequest(l, FleetNetwork.ClientAddress) && l.Contains("clients to the service network", StringComparison.Ordinal), "a request from the real client");
+            // HAProxy's unique id (PROXY v2 UNIQUE_ID): %{+X}o%ci:%cp puts the client's address first, in hex.
+            Assert.Contains("balancer_id=0AE80102:", request, StringComparison.Ordinal);
             string denied = await node.WaitForLineAsync(l => IsRequest(l, FleetNetwork.BenchAddress), "the bench's denied request");
             Assert.Contains("the lab bench stays in", denied, StringComparison.Ordinal);
         }
