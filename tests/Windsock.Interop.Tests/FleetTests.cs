@@ -51,6 +51,13 @@ public sealed partial class FleetTests
             await node.WaitForLineAsync(l => l.Contains("balancer", StringComparison.Ordinal), "a health check from HAProxy");
         }
 
+        // HAProxy's health checks are taken for what they are: no refusal, no warning.
+        foreach (var node in nodes)
+        {
+            Assert.DoesNotContain(node.StdoutLines, l => l.Contains("balancer refused", StringComparison.Ordinal));
+            Assert.Contains(node.StdoutLines, l => l.Contains("balancer health check", StringComparison.Ordinal) || l.Contains("(a TCP health check)", StringComparison.Ordinal));
+        }
+
         // 1. curl through the balancer, twice (round robin: once per node).
         for (int i = 0; i < 2; i++)
         {
