@@ -50,6 +50,9 @@ declare -A needs=(
   [busybox-static]=/bin/busybox
   # The peers windsock run is compared with in docs/client-tools.md (socksify comes with dante-client).
   [proxychains4]=/usr/bin/proxychains4
+  # The admin listener's tests: a real Prometheus scrapes it, headless Chromium renders the status page.
+  [prometheus]=/usr/bin/prometheus
+  [chromium]=/usr/bin/chromium
 )
 missing=()
 for pkg in "${!needs[@]}"; do
@@ -71,9 +74,10 @@ if ((${#missing[@]})); then
   fi
   ((made_policy)) && "${sudo[@]}" rm -f /usr/sbin/policy-rc.d
   # Where systemd runs, also keep tor from starting at the next boot: the tests only use tor-resolve.
-  # The same for the Kerberos KDC and kadmind: the tests run their own KDC on a free loopback port.
+  # The same for the Kerberos KDC and kadmind (the tests run their own KDC on a free loopback port) and
+  # Prometheus (the tests run their own on a free loopback port).
   if command -v systemctl >/dev/null 2>&1; then
-    for unit in tor krb5-kdc krb5-admin-server; do
+    for unit in tor krb5-kdc krb5-admin-server prometheus; do
       [[ -e /lib/systemd/system/$unit.service ]] && "${sudo[@]}" systemctl disable --now "$unit" >/dev/null 2>&1
     done
   fi

@@ -159,6 +159,11 @@ internal static class CheckCommand
         {
             int count = rules?.Rules.Count ?? 0;
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"configuration OK: {count} rule{(count == 1 ? "" : "s")}")).ConfigureAwait(false);
+            if (server.Admin is not null)
+            {
+                await output.WriteLineAsync(AdminListener.Explain(server.Admin)).ConfigureAwait(false);
+            }
+
             await WriteBalancerExplanationAsync(server, output, error).ConfigureAwait(false);
             if (rules is null)
             {

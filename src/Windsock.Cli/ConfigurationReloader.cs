@@ -91,6 +91,7 @@ internal sealed class ConfigurationReloader : IAsyncDisposable
             catch (StartupException e)
             {
                 CliLog.ReloadFailed(_logger, trigger, e.Message);
+                _server.Context.Metrics.Reloaded(false);
                 _requestLog.WriteNotice(ServeCommand.NoticeLine(_server.Context.Options.LogFormat, "reload-failed", $"reload failed ({trigger}), the running configuration stays: {e.Message}"));
                 Reloaded?.Invoke(false);
                 return;
@@ -104,9 +105,11 @@ internal sealed class ConfigurationReloader : IAsyncDisposable
                 options = options with { Listen = running.Options.Listen };
             }
 
-            var next = new SessionContext(options, loaded.Credentials, _requestLog, _logger, running.Time, loaded.Groups, running.Guards);
+            AdminListener.WarnIfChanged(_logger, running.Options.Admin, options.Admin);
+            var next = new SessionContext(options, loaded.Credentials, _requestLog, _logger, running.Time, loaded.Groups, running.Guards, running.Metrics);
             _retired.Add(_server.Swap(next));
             CliLog.Reloaded(_logger, trigger, options.Rules?.Rules.Count ?? 0);
+            next.Metrics.Reloaded(true);
             if (UsersFileMode.Warning(options.UsersFile) is { } exposed)
             {
                 CliLog.UsersFileExposed(_logger, exposed);

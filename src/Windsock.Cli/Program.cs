@@ -6,6 +6,7 @@ var root = new RootCommand("Windsock: a SOCKS4, SOCKS4a and SOCKS5 server and cl
     ServeCommand.Create(),
     PasswdCommand.Create(),
     CheckCommand.Create(),
+    StatusCommand.Create(),
     ClientConnectCommand.Create(),
     ClientForwardCommand.Create(),
     ClientResolveCommand.Create(),

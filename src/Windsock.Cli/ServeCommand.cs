@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Windsock.Server;
+using Windsock.Server.Admin;
 using Windsock.Server.Configuration;
 using Windsock.Server.Logging;
 using Windsock.Server.Sessions;
@@ -95,14 +96,23 @@ internal static class ServeCommand
 
         var context = new SessionContext(options, configuration.Credentials, requestLog, logger, TimeProvider.System, configuration.Groups);
         await using var server = new SocksServer(context);
+        AdminServer? admin = null;
         try
         {
+            // Before the SOCKS listeners, so that the first session is already counted.
+            admin = AdminListener.Start(options, context.Metrics, logger);
             server.Start();
         }
-        catch (ListenException e)
+        catch (Exception e) when (e is ListenException or StartupException)
         {
             await Console.Error.WriteLineAsync($"windsock: error: {e.Message}").ConfigureAwait(false);
             return 1;
+        }
+
+        await using var adminListener = admin;
+        if (admin is not null)
+        {
+            requestLog.WriteNotice(NoticeLine(options.LogFormat, "admin", $"admin listener at {admin.Address}", ("address", admin.Address)));
         }
 
         // SIGHUP is handled before "listening on" is printed: that line is the readiness signal scripts and

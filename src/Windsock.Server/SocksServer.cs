@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Windsock.Server.Logging;
+using Windsock.Server.Metrics;
 using Windsock.Server.Sessions;
 
 namespace Windsock.Server;
@@ -19,7 +20,6 @@ public sealed class SocksServer : IAsyncDisposable
     private readonly List<Task> _acceptLoops = [];
     private readonly TaskCompletionSource _allEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stopAccepting = new();
-    private readonly CancellationTokenSource _cutSessions = new();
     private long _nextSessionId;
     private int _running;
     private int _draining;
@@ -151,25 +151,28 @@ public sealed class SocksServer : IAsyncDisposable
             return;
         }
 
-        var record = new SessionRecord(id, remote, listener, _context.Time.GetUtcNow(), _context.Time);
-        var session = new Session(client, record, Volatile.Read(ref _context));
+        var context = Volatile.Read(ref _context);
+        var record = new SessionRecord(id, remote, listener, context.Time.GetUtcNow(), context.Time);
+        var session = new Session(client, record, context);
         Interlocked.Increment(ref _running);
-        _ = RunSessionAsync(session);
+        _ = RunSessionAsync(session, context.Metrics, context.Metrics.SessionStarted(record));
     }
 
     // One state machine per session and a count, instead of Task.Run's closure and unwrap promise, a
     // ContinueWith (delegate, task, boxed id) and a dictionary node: all of those lived as long as the
-    // session, idle or not. Session.RunAsync catches everything, so the task is not observed.
-    private async Task RunSessionAsync(Session session)
+    // session, idle or not. Session.RunAsync catches everything, so the task is not observed. The session's
+    // own token (its entry in the live list) ends it on an administrator's request or at the end of the grace.
+    private async Task RunSessionAsync(Session session, ServerMetrics metrics, LiveSession live)
     {
         try
         {
             // Off the accept loop before the first byte is read: the loop goes back to accepting at once.
             await Task.Yield();
-            await session.RunAsync(_cutSessions.Token).ConfigureAwait(false);
+            await session.RunAsync(live.Token).ConfigureAwait(false);
         }
         finally
         {
+            metrics.SessionEnded(live);
             if (Interlocked.Decrement(ref _running) == 0 && Volatile.Read(ref _draining) == 1)
             {
                 _allEnded.TrySetResult();
@@ -207,7 +210,7 @@ public sealed class SocksServer : IAsyncDisposable
             catch (TimeoutException)
             {
                 ServerLog.DrainTimeout(_context.Logger, Volatile.Read(ref _running));
-                await _cutSessions.CancelAsync().ConfigureAwait(false);
+                Context.Metrics.Live.CutAll();
                 await _allEnded.Task.WaitAsync(TimeSpan.FromSeconds(5), _context.Time).ConfigureAwait(false);
             }
         }
@@ -217,6 +220,5 @@ public sealed class SocksServer : IAsyncDisposable
     {
         await StopAsync(TimeSpan.Zero).ConfigureAwait(false);
         _stopAccepting.Dispose();
-        _cutSessions.Dispose();
     }
 }

@@ -47,7 +47,7 @@ internal static class BindCommand
         {
             var timeout = context.Options.ConnectTimeout;
             using var deadline = new CancellationTokenSource(timeout, context.Time);
-            var lookup = await NameLookup.ResolveAsync(host, timeout, deadline.Token, cancellationToken).ConfigureAwait(false);
+            var lookup = await NameLookup.ResolveAsync(host, timeout, deadline.Token, cancellationToken, context.Metrics).ConfigureAwait(false);
             if (!lookup.Succeeded)
             {
                 record.EndReason = $"BIND peer: {lookup.Failure}";
@@ -85,6 +85,7 @@ internal static class BindCommand
         {
             record.EndReason = admission.Refusal;
             LimitLog.Refused(context.Logger, admission);
+            context.Metrics.LimitHit(context.Guards.Binds.Name);
             await client.ReplyAsync(Socks5ReplyCode.GeneralFailure, null, cancellationToken).ConfigureAwait(false);
             return;
         }
@@ -105,7 +106,9 @@ internal static class BindCommand
             record.BindAnnounced = announced;
             await client.ReplyAsync(Socks5ReplyCode.Succeeded, announced, cancellationToken).ConfigureAwait(false);
 
+            long waitStarted = System.Diagnostics.Stopwatch.GetTimestamp();
             (peer, early) = await WaitForPeerAsync(client, listener, announced, filter, cancellationToken).ConfigureAwait(false);
+            context.Metrics.BindWaited(peer is not null, System.Diagnostics.Stopwatch.GetElapsedTime(waitStarted));
         }
 
         // The listener is closed from here on: exactly one peer per BIND.

@@ -91,6 +91,7 @@ public static class ConfigLoader
 
         options = reader.Finish(options);
         options = reader.FinishGssapi(options);
+        options = reader.FinishAdmin(options);
         reader.ThrowFirstProblem();
         return options with { Origins = reader.Origins };
     }

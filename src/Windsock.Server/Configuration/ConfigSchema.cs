@@ -21,13 +21,15 @@ internal static class ConfigSchema
 
     public const string Gssapi = "gssapi";
 
+    public const string Admin = "admin";
+
     /// <summary>The name of the <c>[[rule]]</c> array of tables; its keys are <see cref="RuleKeys"/>.</summary>
     public const string Rule = "rule";
 
     /// <summary>Every section with its keys and their readers, in the order of docs/configuration.md.</summary>
     public static readonly IReadOnlyList<ConfigSection> SectionSchemas =
     [
-        ServerSection.Schema, AuthSection.Schema, IdentSection.Schema, UdpSection.Schema, BindSection.Schema, AccessSection.Schema, GssapiSection.Schema,
+        ServerSection.Schema, AuthSection.Schema, IdentSection.Schema, UdpSection.Schema, BindSection.Schema, AccessSection.Schema, GssapiSection.Schema, AdminSection.Schema,
     ];
 
     public static readonly IReadOnlyList<string> Sections = [.. SectionSchemas.Select(s => s.Name)];

@@ -106,6 +106,9 @@ public sealed record ServerOptions
     /// <summary>True when clients must authenticate: a users file, PAM or GSSAPI is configured.</summary>
     public bool RequiresAuthentication => RequiresPassword || Gssapi is not null;
 
+    /// <summary>The admin listener (<c>[admin]</c>): metrics, status API and page; null when off, the default.</summary>
+    public AdminOptions? Admin { get; init; }
+
     /// <summary>Group file (<c>group: user1, user2</c> lines) for rules that name groups.</summary>
     public string? GroupsFile { get; init; }
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Windsock.Protocol.Socks5;
+using Windsock.Server.Metrics;
 
 namespace Windsock.Server.Outbound;
 
@@ -37,7 +38,16 @@ public readonly record struct NameLookup
     /// <param name="timeout">The deadline's length, for the failure text.</param>
     /// <param name="deadline">Cancelled when the lookup has taken too long.</param>
     /// <param name="cancellationToken">Session shutdown.</param>
-    public static async Task<NameLookup> ResolveAsync(string host, TimeSpan timeout, CancellationToken deadline, CancellationToken cancellationToken)
+    /// <param name="metrics">Where the lookup's time and outcome are counted (windsock_dns_duration_seconds).</param>
+    public static async Task<NameLookup> ResolveAsync(string host, TimeSpan timeout, CancellationToken deadline, CancellationToken cancellationToken, ServerMetrics? metrics = null)
+    {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var lookup = await LookUpAsync(host, timeout, deadline, cancellationToken).ConfigureAwait(false);
+        metrics?.Resolved(lookup.Succeeded ? "ok" : lookup.Code == Socks5ReplyCode.TtlExpired ? "timeout" : "failed", System.Diagnostics.Stopwatch.GetElapsedTime(started));
+        return lookup;
+    }
+
+    private static async Task<NameLookup> LookUpAsync(string host, TimeSpan timeout, CancellationToken deadline, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(host);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline, cancellationToken);

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Windsock.Policy;
 using Windsock.Protocol;
 using Windsock.Protocol.Socks5;
+using Windsock.Server.Metrics;
 
 namespace Windsock.Server.Outbound;
 
@@ -15,11 +16,13 @@ public sealed class OutboundConnector
 {
     private readonly TimeSpan _timeout;
     private readonly TimeProvider _time;
+    private readonly ServerMetrics? _metrics;
 
-    public OutboundConnector(TimeSpan timeout, TimeProvider time)
+    public OutboundConnector(TimeSpan timeout, TimeProvider time, ServerMetrics? metrics = null)
     {
         _timeout = timeout;
         _time = time;
+        _metrics = metrics;
     }
 
     /// <param name="destination">The address, or the name to resolve.</param>
@@ -41,7 +44,7 @@ public sealed class OutboundConnector
         }
         else
         {
-            var lookup = await NameLookup.ResolveAsync(destination.Host!, _timeout, deadline.Token, cancellationToken).ConfigureAwait(false);
+            var lookup = await NameLookup.ResolveAsync(destination.Host!, _timeout, deadline.Token, cancellationToken, _metrics).ConfigureAwait(false);
             if (!lookup.Succeeded)
             {
                 return ConnectResult.Failure(lookup.Code, lookup.Failure!);
@@ -50,6 +53,18 @@ public sealed class OutboundConnector
             addresses = lookup.Addresses;
         }
 
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var result = await ConnectToAnyAsync(destination, addresses, addressCheck, deadline, token, cancellationToken).ConfigureAwait(false);
+        if (result.Denial is null)
+        {
+            _metrics?.Connected(Outcome(result.Code), System.Diagnostics.Stopwatch.GetElapsedTime(started));
+        }
+
+        return result;
+    }
+
+    private async Task<ConnectResult> ConnectToAnyAsync(SocksEndpoint destination, IPAddress[] addresses, Func<IPAddress, Decision>? addressCheck, CancellationTokenSource deadline, CancellationToken token, CancellationToken cancellationToken)
+    {
         var failure = ConnectResult.Failure(Socks5ReplyCode.GeneralFailure, "no address tried");
         Decision? denial = null;
         bool anyAllowed = false;
@@ -88,6 +103,16 @@ public sealed class OutboundConnector
 
         return anyAllowed || denial is null ? failure : ConnectResult.Denied(denial);
     }
+
+    /// <summary>windsock_connect_duration_seconds's outcome label for a reply code.</summary>
+    private static string Outcome(Socks5ReplyCode code) => code switch
+    {
+        Socks5ReplyCode.Succeeded => "ok",
+        Socks5ReplyCode.ConnectionRefused => "refused",
+        Socks5ReplyCode.NetworkUnreachable or Socks5ReplyCode.HostUnreachable => "unreachable",
+        Socks5ReplyCode.TtlExpired => "timeout",
+        _ => "failed",
+    };
 
     /// <summary>The RFC 1928 reply code that tells the client most truthfully what went wrong.</summary>
     public static Socks5ReplyCode MapError(SocketError error) => error switch

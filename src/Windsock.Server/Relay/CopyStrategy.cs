@@ -40,7 +40,6 @@ internal sealed class CopyStrategy : RelayStrategy
         var to = direction.To;
         var shutdown = relay.Shutdown;
         byte[]? buffer = null;
-        long moved = 0;
         try
         {
             while (true)
@@ -90,7 +89,7 @@ internal sealed class CopyStrategy : RelayStrategy
                     return;
                 }
 
-                moved += read;
+                relay.CountMoved(direction, read);
                 if (from.Available == 0)
                 {
                     ArrayPool<byte>.Shared.Return(buffer);
@@ -105,7 +104,6 @@ internal sealed class CopyStrategy : RelayStrategy
                 ArrayPool<byte>.Shared.Return(buffer);
             }
 
-            relay.CountMoved(direction, moved);
         }
     }
 }

@@ -38,7 +38,6 @@ internal sealed class GssapiWrapStrategy(GssapiSecurity security) : RelayStrateg
         int filled = 0;
         int rawUsed = 0; // how far into raw any frame reached: what to clear
         using var plain = new GssapiFrameBuffer();
-        long moved = 0;
         try
         {
             var pending = security.PendingInput;
@@ -101,7 +100,7 @@ internal sealed class GssapiWrapStrategy(GssapiSecurity security) : RelayStrateg
                             return;
                         }
 
-                        moved += plain.Written.Length;
+                        relay.CountMoved(direction, plain.Written.Length);
                     }
                 }
 
@@ -161,7 +160,6 @@ internal sealed class GssapiWrapStrategy(GssapiSecurity security) : RelayStrateg
         finally
         {
             ReturnCleared(ref raw, rawUsed);
-            relay.CountMoved(direction, moved);
         }
     }
 
@@ -174,7 +172,6 @@ internal sealed class GssapiWrapStrategy(GssapiSecurity security) : RelayStrateg
         byte[]? buffer = null;
         int used = 0;
         using var frame = new GssapiFrameBuffer();
-        long moved = 0;
         try
         {
             while (true)
@@ -235,7 +232,7 @@ internal sealed class GssapiWrapStrategy(GssapiSecurity security) : RelayStrateg
                     return;
                 }
 
-                moved += read;
+                relay.CountMoved(direction, read);
                 if (destination.Available == 0)
                 {
                     ReturnCleared(ref buffer, used);
@@ -246,7 +243,6 @@ internal sealed class GssapiWrapStrategy(GssapiSecurity security) : RelayStrateg
         finally
         {
             ReturnCleared(ref buffer, used);
-            relay.CountMoved(direction, moved);
         }
     }
 

@@ -148,7 +148,6 @@ internal sealed class SpliceStrategy : RelayStrategy
                 to.SafeHandle.DangerousRelease();
             }
 
-            relay.CountMoved(direction, moved);
         }
     }
 
@@ -207,6 +206,7 @@ internal sealed class SpliceStrategy : RelayStrategy
                 {
                     inPipe -= sent;
                     moved += sent;
+                    relay.CountMoved(direction, sent);
                     continue;
                 }
 
@@ -238,6 +238,7 @@ internal sealed class SpliceStrategy : RelayStrategy
 
                 inPipe -= chunk;
                 moved += chunk;
+                relay.CountMoved(direction, chunk);
             }
 
             if (sinkRefuses)

@@ -14,7 +14,7 @@ namespace Windsock.Server.Relay;
 /// and decides the <see cref="RelayEnd"/>: stopping is shutdown(SHUT_RDWR) on both sockets, which
 /// completes whatever either pump waits for, so no linked token source is needed per relay.</item>
 /// <item>An idle timeout: no byte either way for that long stops the relay.</item>
-/// <item>Byte counts go to the session record as the pumps finish.</item>
+/// <item>Byte counts go to the session record as they move (the live session list shows them), one interlocked add per send.</item>
 /// </list>
 /// The sockets stay open for their owners to close.
 /// </summary>
@@ -91,7 +91,7 @@ internal sealed class TcpRelay
         _ => RelayEnd.Closed,
     };
 
-    /// <summary>Bytes moved in <paramref name="direction"/>, counted once per pump.</summary>
+    /// <summary>Bytes moved in <paramref name="direction"/>, counted after each send (or splice burst).</summary>
     public void CountMoved(RelayDirection direction, long bytes)
     {
         if (direction.Upstream)

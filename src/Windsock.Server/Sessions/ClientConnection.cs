@@ -95,6 +95,7 @@ public sealed class ClientConnection
     {
         ArgumentNullException.ThrowIfNull(decision);
         Context.Access.Refuse(decision, Record, Context);
+        Context.Metrics.Denied(decision, Record);
         if (decision.Reply.IsDrop)
         {
             // The old sockd's silent refusal: no reply at all. The decision is still recorded.

@@ -51,6 +51,8 @@ internal sealed class Session
                 return;
             }
 
+            _context.Metrics.HandshakeCompleted(_record.Elapsed);
+
             if (_client.Protection is { } protection)
             {
                 // Frames the client sent behind its request are unwrapped by the relay, after the plaintext leftover.
@@ -90,7 +92,8 @@ internal sealed class Session
             _client.Protection?.Dispose();
             _client.Socket.Dispose();
 
-            // 9. Record: the end line.
+            // 9. Record: the end line (saying so when an administrator ended the session).
+            _context.Metrics.Live.Finishing(_record);
             _client.Recorder.Ended();
         }
     }

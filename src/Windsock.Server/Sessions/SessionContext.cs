@@ -8,6 +8,7 @@ using Windsock.Server.Hooks;
 using Windsock.Server.Ident;
 using Windsock.Server.Limits;
 using Windsock.Server.Logging;
+using Windsock.Server.Metrics;
 using Windsock.Server.Outbound;
 using Windsock.Server.Udp;
 
@@ -16,8 +17,9 @@ namespace Windsock.Server.Sessions;
 /// <summary>What every session of one server shares: options, the user store, the connector and the logs.</summary>
 public sealed class SessionContext : IAsyncDisposable
 {
-    public SessionContext(ServerOptions options, ICredentialVerifier? credentials, RequestLog requestLog, ILogger logger, TimeProvider time, IReadOnlyDictionary<string, IReadOnlyList<string>>? groups = null, ClientGuards? guards = null)
+    public SessionContext(ServerOptions options, ICredentialVerifier? credentials, RequestLog requestLog, ILogger logger, TimeProvider time, IReadOnlyDictionary<string, IReadOnlyList<string>>? groups = null, ClientGuards? guards = null, ServerMetrics? metrics = null)
     {
+        Metrics = metrics ?? new ServerMetrics(time);
         Groups = groups ?? new Dictionary<string, IReadOnlyList<string>>();
         // SOCKS4 is refused when passwords are required: credentials come from a users file or PAM.
         Access = AccessGate.For(options, Groups, AccessGate.LocalAddresses(), passwordsRequired: credentials is not null);
@@ -30,13 +32,13 @@ public sealed class SessionContext : IAsyncDisposable
         Time = time;
         Guards = guards ?? new ClientGuards(options.Limits, time);
         Balancers = new NetworkSet(options.ProxyProtocolFrom);
-        Connector = new OutboundConnector(options.ConnectTimeout, time);
+        Connector = new OutboundConnector(options.ConnectTimeout, time, Metrics);
         Hooks = new HookRunner(TimeSpan.FromSeconds(10), maxPerMinute: 30, concurrency: 2, time);
         Hooks.Completed += result => HookLog.Finished(Logger, result);
         // Lookups happen when ident is on globally or when any rule asks for it (the rule decides later).
         bool rulesWantIdent = Access.Rules.Rules.Any(rule => rule.Ident != IdentMode.Off);
         Ident = options.IdentMode == IdentMode.Off && !rulesWantIdent ? null : new IdentClient(options.IdentTimeout, options.IdentPort, time);
-        UdpNames = new UdpNameCache(time, options.ConnectTimeout);
+        UdpNames = new UdpNameCache(time, options.ConnectTimeout, Metrics);
         if (options.Gssapi is { } gssapi && GssapiKeytab.Register(gssapi.Keytab) is { } error)
         {
             // The serve command checked the file; a library that still refuses it fails every GSSAPI client, loudly.
@@ -85,6 +87,12 @@ public sealed class SessionContext : IAsyncDisposable
     public ClientGuards Guards { get; }
 
     public OutboundConnector Connector { get; }
+
+    /// <summary>
+    /// The instruments and the live session list. Pass the running context's to the next on reload, as
+    /// <see cref="Guards"/>: counters and open sessions outlive a configuration.
+    /// </summary>
+    public ServerMetrics Metrics { get; }
 
     /// <summary>Destination names of UDP datagrams, resolved and kept briefly, shared by all associations.</summary>
     public UdpNameCache UdpNames { get; }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using Windsock.Server.Metrics;
 using Windsock.Server.Outbound;
 
 namespace Windsock.Server.Udp;
@@ -18,11 +19,13 @@ public sealed class UdpNameCache
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.OrdinalIgnoreCase);
     private readonly TimeProvider _time;
     private readonly TimeSpan _lookupTimeout;
+    private readonly ServerMetrics? _metrics;
 
-    public UdpNameCache(TimeProvider time, TimeSpan lookupTimeout)
+    public UdpNameCache(TimeProvider time, TimeSpan lookupTimeout, ServerMetrics? metrics = null)
     {
         _time = time;
         _lookupTimeout = lookupTimeout;
+        _metrics = metrics;
     }
 
     /// <summary>How long an answer is used. Shorter than most DNS TTLs, and we cannot see the TTL through getaddrinfo.</summary>
@@ -50,7 +53,7 @@ public sealed class UdpNameCache
         IPAddress[] addresses;
         using (var deadline = new CancellationTokenSource(_lookupTimeout, _time))
         {
-            addresses = (await NameLookup.ResolveAsync(host, _lookupTimeout, deadline.Token, cancellationToken).ConfigureAwait(false)).Addresses;
+            addresses = (await NameLookup.ResolveAsync(host, _lookupTimeout, deadline.Token, cancellationToken, _metrics).ConfigureAwait(false)).Addresses;
         }
 
         var lifetime = addresses.Length == 0 ? NegativeLifetime : PositiveLifetime;

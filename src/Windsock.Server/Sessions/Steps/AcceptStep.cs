@@ -29,6 +29,7 @@ internal static class AcceptStep
         {
             record.EndReason = admission.Refusal;
             LimitLog.Refused(context.Logger, admission);
+            context.Metrics.LimitHit(context.Guards.Unauthenticated.Name);
         }
 
         return admission.Lease;

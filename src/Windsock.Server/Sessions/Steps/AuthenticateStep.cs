@@ -1,5 +1,6 @@
 using Windsock.Protocol.UsernamePassword;
 using Windsock.Server.Logging;
+using Windsock.Server.Metrics;
 
 namespace Windsock.Server.Sessions.Steps;
 
@@ -27,12 +28,14 @@ internal static class AuthenticateStep
         if (await ThrottledLogin.VerifyAsync(context, record, credentials, token).ConfigureAwait(false) is not { } verdict)
         {
             // Refused without checking: the throttle's reason is in the record; the client sees a plain failure.
+            context.Metrics.Authenticated("username", AuthOutcome.Throttled);
             await client.SendAsync(buffer => UsernamePasswordReply.Write(buffer, success: false), token).ConfigureAwait(false);
             return false;
         }
 
         bool ok = verdict.Accepted;
         record.AuthBackend = verdict.Backend;
+        context.Metrics.Authenticated("username", ok ? AuthOutcome.Success : AuthOutcome.Failure);
         await client.SendAsync(buffer => UsernamePasswordReply.Write(buffer, ok), token).ConfigureAwait(false);
         if (!ok)
         {

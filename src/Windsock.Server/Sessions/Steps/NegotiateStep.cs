@@ -1,6 +1,7 @@
 using Windsock.Protocol;
 using Windsock.Protocol.Socks5;
 using Windsock.Server.Gssapi;
+using Windsock.Server.Metrics;
 
 namespace Windsock.Server.Sessions.Steps;
 
@@ -53,6 +54,7 @@ internal static class NegotiateStep
         catch (GssapiFailureException e)
         {
             record.EndReason = e.Message;
+            context.Metrics.Authenticated("gssapi", AuthOutcome.Failure);
             GssapiLog.AuthenticationFailed(context.Logger, record.Client, record.Id, e.Message);
             return null;
         }
@@ -95,11 +97,17 @@ internal static class NegotiateStep
         if (wanted == AuthMethod.Gssapi)
         {
             client.Protection = await GssapiNegotiation.RunAsync(reader, client.Socket, record, gssapi!, token).ConfigureAwait(false);
+            context.Metrics.Authenticated("gssapi", AuthOutcome.Success);
             if (client.Protection is { } protection)
             {
                 // RFC 1961 section 5: everything after the negotiation is encapsulated, the request first.
                 reader.StartUnwrapping(protection);
             }
+        }
+
+        if (wanted != AuthMethod.Gssapi)
+        {
+            context.Metrics.Authenticated("none", AuthOutcome.Success);
         }
 
         return true;

@@ -1,0 +1,254 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Windsock.Interop.Tests.Infrastructure;
+using Xunit;
+
+namespace Windsock.Interop.Tests;
+
+/// <summary>
+/// The admin listener of a real `windsock serve`: a real Prometheus (Debian's prometheus) scrapes it and is
+/// asked for the values a known load produced; headless Chromium (Debian's chromium) renders the status page;
+/// `windsock status` lists a live session and ends it.
+/// </summary>
+[Trait("Needs", "windsock-serve")]
+public sealed partial class AdminListenerTests(LoopbackTargets targets)
+{
+    private const string Prometheus = "/usr/bin/prometheus";
+    private const string Chromium = "/usr/bin/chromium";
+
+    private static readonly HttpClient Http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(20) };
+
+    private static string Config(ushort deniedPort) => $"""
+        [server]
+        listen = ["127.0.0.1:0"]
+
+        [admin]
+        listen = "127.0.0.1:0"
+
+        [[rule]]
+        name = "no port {deniedPort}"
+        action = "deny"
+        ports = [{deniedPort}]
+
+        [[rule]]
+        name = "loopback"
+        action = "allow"
+        to = ["127.0.0.0/8"]
+        """;
+
+    private static async Task<(WindsockProcess Server, Uri Admin, TempDirectory Dir, ushort Denied)> StartAsync()
+    {
+        var dir = new TempDirectory();
+        ushort denied = FreePort.Closed();
+        var config = Path.Combine(dir.Path, "windsock.toml");
+        await File.WriteAllTextAsync(config, Config(denied), TestContext.Current.CancellationToken);
+        var server = await WindsockProcess.StartAsync("--config", config);
+        var line = server.StdoutLines.FirstOrDefault(l => l.Contains("admin listener at ", StringComparison.Ordinal))
+            ?? throw new InvalidOperationException("no admin listener line\n" + server.Transcript());
+        return (server, new Uri(AdminUrl().Match(line).Value), dir, denied);
+    }
+
+    [Fact]
+    public async Task Prometheus_scrapes_the_counts_of_a_known_load()
+    {
+        Assert.True(File.Exists(Prometheus), "Debian's prometheus is not installed (test.sh installs it)");
+        var (server, admin, dir, denied) = await StartAsync();
+        await using var _ = server;
+        using var __ = dir;
+        const int Allowed = 3;
+        const int Denied = 2;
+        var proxy = Clients.HostPort(server.IPv4);
+        for (int i = 0; i < Allowed; i++)
+        {
+            Expect.Body(await Clients.CurlAsync(targets.Http.Url("127.0.0.1"), "--socks5", proxy), targets.Http, server);
+        }
+
+        for (int i = 0; i < Denied; i++)
+        {
+            var refused = await Clients.CurlAsync($"http://127.0.0.1:{denied}/", "--socks5", proxy);
+            Assert.True(refused.ExitCode != 0, refused.Describe());
+        }
+
+        // Every session has ended (its end line is written) before Prometheus is asked.
+        await server.WaitUntilAsync(lines => lines.Count(l => l.Contains("event=end", StringComparison.Ordinal) || l.Contains(" end ", StringComparison.Ordinal)) >= Allowed + Denied, Timeouts.LogLine, "5 end lines");
+
+        ushort webPort = FreePort.Closed();
+        var promConfig = Path.Combine(dir.Path, "prometheus.yml");
+        await File.WriteAllTextAsync(promConfig, $"""
+            global:
+              scrape_interval: 1s
+            scrape_configs:
+              - job_name: windsock
+                static_configs:
+                  - targets: ["{admin.Authority}"]
+            """, TestContext.Current.CancellationToken);
+        await using var prometheus = BackgroundCommand.Start(Prometheus,
+        [
+            $"--config.file={promConfig}", $"--storage.tsdb.path={Path.Combine(dir.Path, "tsdb")}", $"--web.listen-address=127.0.0.1:{webPort}",
+        ]);
+        var api = new Uri($"http://127.0.0.1:{webPort}/");
+
+        string sessions = "sum(windsock_sessions_total{command=\"connect\",version=\"5\"})";
+        Assert.Equal(Allowed + Denied, await QueryUntilAsync(api, sessions, Allowed + Denied, prometheus));
+        Assert.Equal(Denied, await QueryUntilAsync(api, $"windsock_denials_total{{rule=\"no port {denied}\"}}", Denied, prometheus));
+        Assert.Equal(Allowed, await QueryUntilAsync(api, "windsock_replies_total{version=\"5\",code=\"0\"}", Allowed, prometheus));
+        Assert.Equal(Denied, await QueryUntilAsync(api, "windsock_replies_total{version=\"5\",code=\"2\"}", Denied, prometheus));
+        Assert.Equal(Allowed, await QueryUntilAsync(api, "windsock_connect_duration_seconds_count{outcome=\"ok\"}", Allowed, prometheus));
+        Assert.Equal(Allowed + Denied, await QueryUntilAsync(api, "sum(windsock_authentications_total{method=\"none\",outcome=\"success\"})", Allowed + Denied, prometheus));
+        // Exactly the bytes the HTTP server sent, once per allowed request.
+        double down = Allowed * (double)targets.Http.ResponseLength;
+        Assert.Equal(down, await QueryUntilAsync(api, "windsock_relayed_bytes_total{direction=\"down\"}", down, prometheus));
+    }
+
+    [Fact]
+    public async Task Chromium_renders_the_status_page_with_the_live_session_and_the_denials()
+    {
+        Assert.True(File.Exists(Chromium), "Debian's chromium is not installed (test.sh installs it)");
+        var (server, admin, dir, denied) = await StartAsync();
+        await using var _ = server;
+        using var __ = dir;
+        var refused = await Clients.CurlAsync($"http://127.0.0.1:{denied}/", "--socks5", Clients.HostPort(server.IPv4));
+        Assert.True(refused.ExitCode != 0, refused.Describe());
+        using var live = await OpenEchoSessionAsync(server.IPv4, targets.Echo.Port);
+
+        using var profile = new TempDirectory();
+        var dump = await ProcessRunner.RunAsync(Chromium,
+        [
+            "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-proxy-server", $"--user-data-dir={profile.Path}", "--dump-dom", admin.ToString(),
+        ], timeout: TimeSpan.FromSeconds(60));
+        Assert.True(dump.ExitCode == 0, dump.Describe());
+        string dom = dump.StdoutText;
+        Assert.Contains("<title>Windsock status</title>", dom, StringComparison.Ordinal);
+        Assert.Matches("id=\"sessions-active\">1<", dom);
+        Assert.Matches("id=\"denials\">1<", dom);
+        Assert.Contains($"<td>no port {denied}</td><td class=\"n\">1</td>", dom, StringComparison.Ordinal);
+        Assert.Contains($"127.0.0.1:{targets.Echo.Port}", dom, StringComparison.Ordinal);
+        Assert.Contains("http-equiv=\"refresh\"", dom, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Windsock_status_lists_a_live_session_and_ends_it()
+    {
+        var (server, admin, dir, _) = await StartAsync();
+        await using var _server = server;
+        using var _dir = dir;
+        using var live = await OpenEchoSessionAsync(server.IPv4, targets.Echo.Port);
+
+        var table = await StatusAsync("--admin", admin.Authority, "--command", "connect");
+        Assert.True(table.ExitCode == 0, table.Describe());
+        var row = table.StdoutText.Split('\n').Single(l => l.Contains($"127.0.0.1:{targets.Echo.Port}", StringComparison.Ordinal));
+        string id = row.Split(' ', StringSplitOptions.RemoveEmptyEntries)[0];
+        Assert.Contains("loopback", row, StringComparison.Ordinal);
+        Assert.Contains("1 open session", table.StdoutText, StringComparison.Ordinal);
+
+        var json = await StatusAsync("--admin", admin.Authority, "--json");
+        using (var document = JsonDocument.Parse(json.StdoutText))
+        {
+            var session = document.RootElement.GetProperty("sessions").EnumerateArray().Single();
+            Assert.Equal(long.Parse(id, CultureInfo.InvariantCulture), session.GetProperty("id").GetInt64());
+            Assert.Equal("connect", session.GetProperty("command").GetString());
+            Assert.Equal(5, session.GetProperty("bytes_up").GetInt64()); // "hello" went up and came back
+            Assert.Equal(5, session.GetProperty("bytes_down").GetInt64());
+        }
+
+        var filtered = await StatusAsync("--admin", admin.Authority, "--user", "nobody-here");
+        Assert.Contains("0 open sessions", filtered.StdoutText, StringComparison.Ordinal);
+
+        var end = await StatusAsync("--admin", admin.Authority, "--end", id);
+        Assert.True(end.ExitCode == 0, end.Describe());
+        Assert.Equal($"session {id} ended\n", end.StdoutText);
+
+        // The client sees its connection closed, and the end line says who ended it.
+        var buffer = new byte[16];
+        using var read = new CancellationTokenSource(Timeouts.LogLine);
+        Assert.Equal(0, await live.ReceiveAsync(buffer, SocketFlags.None, read.Token));
+        await server.WaitForLineAsync(l => l.Contains("ended by the administrator", StringComparison.Ordinal), "the end line of the ended session");
+
+        var again = await StatusAsync("--admin", admin.Authority, "--end", id);
+        Assert.Equal(1, again.ExitCode);
+        Assert.Contains($"no open session {id}", again.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_non_loopback_admin_listener_without_a_token_is_a_startup_error_with_its_line()
+    {
+        using var dir = new TempDirectory();
+        var config = Path.Combine(dir.Path, "windsock.toml");
+        await File.WriteAllTextAsync(config, "[server]\nlisten = [\"127.0.0.1:0\"]\n\n[admin]\nlisten = \"0.0.0.0:9180\"\n", TestContext.Current.CancellationToken);
+        var check = await ProcessRunner.RunAsync(Tools.Dotnet, [Tools.WindsockDll, "check", "--config", config], timeout: TimeSpan.FromSeconds(60));
+        Assert.Equal(1, check.ExitCode);
+        Assert.Contains("windsock.toml:5:10: error: admin.listen \"0.0.0.0:9180\" is not a loopback address", check.Stderr, StringComparison.Ordinal);
+        Assert.Contains("token_file", check.Stderr, StringComparison.Ordinal);
+    }
+
+    private static Task<ProcessResult> StatusAsync(params string[] args) =>
+        ProcessRunner.RunAsync(Tools.Dotnet, [Tools.WindsockDll, "status", .. args], timeout: TimeSpan.FromSeconds(60));
+
+    /// <summary>A SOCKS5 CONNECT to the echo server, "hello" sent and echoed: a session that stays open.</summary>
+    private static async Task<Socket> OpenEchoSessionAsync(IPEndPoint proxy, int echoPort)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        using var timeout = new CancellationTokenSource(Timeouts.LogLine);
+        await socket.ConnectAsync(proxy, timeout.Token);
+        await socket.SendAsync(new byte[] { 5, 1, 0, 5, 1, 0, 1, 127, 0, 0, 1, (byte)(echoPort >> 8), (byte)echoPort }, SocketFlags.None, timeout.Token);
+        await ReadExactlyAsync(socket, new byte[12], timeout.Token);
+        await socket.SendAsync("hello"u8.ToArray(), SocketFlags.None, timeout.Token);
+        var echoed = new byte[5];
+        await ReadExactlyAsync(socket, echoed, timeout.Token);
+        Assert.Equal("hello"u8.ToArray(), echoed);
+        return socket;
+    }
+
+    private static async Task ReadExactlyAsync(Socket socket, byte[] buffer, CancellationToken token)
+    {
+        int filled = 0;
+        while (filled < buffer.Length)
+        {
+            int read = await socket.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None, token);
+            Assert.NotEqual(0, read);
+            filled += read;
+        }
+    }
+
+    /// <summary>Asks Prometheus's HTTP API (bounded, 45 s) until the instant query has the expected value; returns the last value seen.</summary>
+    private static async Task<double> QueryUntilAsync(Uri api, string query, double expected, BackgroundCommand prometheus)
+    {
+        var deadline = Stopwatch.StartNew();
+        double last = double.NaN;
+        string lastBody = "";
+        while (deadline.Elapsed < TimeSpan.FromSeconds(45))
+        {
+            try
+            {
+                lastBody = await Http.GetStringAsync(new Uri(api, "api/v1/query?query=" + Uri.EscapeDataString(query)));
+                using var document = JsonDocument.Parse(lastBody);
+                var result = document.RootElement.GetProperty("data").GetProperty("result");
+                if (result.GetArrayLength() == 1)
+                {
+                    last = double.Parse(result[0].GetProperty("value")[1].GetString()!, CultureInfo.InvariantCulture);
+                    if (last == expected)
+                    {
+                        return last;
+                    }
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Prometheus is still starting.
+            }
+
+            await Task.Delay(250);
+        }
+
+        Assert.Fail($"Prometheus never answered {expected} to {query}; last answer {lastBody}\n{prometheus.Transcript()}");
+        return last;
+    }
+
+    [GeneratedRegex(@"http://[0-9.]+:\d+/")]
+    private static partial Regex AdminUrl();
+}
