@@ -53,6 +53,16 @@ declare -A needs=(
   # The admin listener's tests: a real Prometheus scrapes it, headless Chromium renders the status page.
   [prometheus]=/usr/bin/prometheus
   [chromium]=/usr/bin/chromium
+  # The Debian package (packaging/deb/build, DebianPackageTests): NativeAOT needs clang and zlib's headers,
+  # the man pages pandoc, the Depends line dpkg-shlibdeps; the test runs lintian, systemd-analyze and man.
+  [clang]=/usr/bin/clang
+  [zlib1g-dev]=/usr/include/zlib.h
+  [pandoc]=/usr/bin/pandoc
+  [dpkg-dev]=/usr/bin/dpkg-shlibdeps
+  [lintian]=/usr/bin/lintian
+  [systemd]=/usr/bin/systemd-analyze
+  [man-db]=/usr/bin/man
+  [adduser]=/usr/sbin/adduser
 )
 missing=()
 for pkg in "${!needs[@]}"; do

@@ -9,9 +9,12 @@ namespace Windsock.Bench;
 public sealed record BenchOptions
 {
     public const double MaxSeconds = 600;
+
+    /// <summary>soak runs for hours: a day at most.</summary>
+    public const double MaxSoakSeconds = 24 * 3600;
     public const int MaxSessions = 100_000;
 
-    /// <summary>throughput, connrate, idle or udp.</summary>
+    /// <summary>throughput, connrate, idle, udp or soak.</summary>
     public required string Mode { get; init; }
 
     /// <summary>The proxy, or null for the direct (no proxy) baseline.</summary>
@@ -55,6 +58,12 @@ public sealed record BenchOptions
 
     public int? ProcessGroup { get; init; }
 
+    /// <summary>soak: how often the server's /proc is read.</summary>
+    public TimeSpan SampleInterval { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>soak: where the samples go as CSV (one line per sample and pid).</summary>
+    public string? CsvPath { get; init; }
+
     public bool Json { get; init; }
 
     public string? Label { get; init; }
@@ -62,7 +71,7 @@ public sealed record BenchOptions
     /// <summary>Throws <see cref="FormatException"/> with a message for the user.</summary>
     public void Validate()
     {
-        if (Mode is not ("throughput" or "connrate" or "idle" or "udp"))
+        if (Mode is not ("throughput" or "connrate" or "idle" or "udp" or "soak"))
         {
             throw new FormatException($"unknown mode '{Mode}'");
         }
@@ -74,7 +83,8 @@ public sealed record BenchOptions
 
         Check(Streams, 1, 1024, "--streams");
         Check(Concurrency, 1, 4096, "--concurrency");
-        Check(Duration.TotalSeconds, Mode == "idle" ? 0 : 0.05, MaxSeconds, "--seconds");
+        Check(Duration.TotalSeconds, Mode == "idle" ? 0 : 0.05, Mode == "soak" ? MaxSoakSeconds : MaxSeconds, "--seconds");
+        Check(SampleInterval.TotalSeconds, 1, 3600, "--sample-seconds");
         Check(Warmup.TotalSeconds, 0, 60, "--warmup");
         Check(BufferSize, 1, 64 * 1024 * 1024, "--buffer");
         Check(MaxOperations, 1, long.MaxValue, "--max-connections/--max-datagrams");
@@ -88,9 +98,14 @@ public sealed record BenchOptions
             Check(payload, Mode == "udp" ? 8 : 1, Mode == "udp" ? 65_000 : 1024 * 1024, "--payload");
         }
 
-        if (Mode == "udp" && Proxy is { IsSocks4: true })
+        if (Mode is "udp" or "soak" && Proxy is { IsSocks4: true })
         {
-            throw new FormatException("udp needs SOCKS5: SOCKS4 has no UDP ASSOCIATE");
+            throw new FormatException($"{Mode} needs SOCKS5: SOCKS4 has no UDP ASSOCIATE");
+        }
+
+        if (Mode == "soak" && (Proxy is null || Pids.Count == 0))
+        {
+            throw new FormatException("soak needs --proxy (a SOCKS5 server) and --pid (the server's process, read from /proc)");
         }
 
         if (Proxy is not null && Proxy.SendsName)
@@ -98,9 +113,9 @@ public sealed record BenchOptions
             CheckTargetNameIsLoopback(TargetName);
         }
 
-        if ((Pids.Count > 0 || ProcessGroup is not null) && Mode != "idle")
+        if ((Pids.Count > 0 && Mode is not ("idle" or "soak")) || (ProcessGroup is not null && Mode != "idle"))
         {
-            throw new FormatException("--pid/--pgid go with idle");
+            throw new FormatException("--pid goes with idle and soak, --pgid with idle");
         }
     }
 

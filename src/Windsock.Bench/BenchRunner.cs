@@ -7,7 +7,7 @@ namespace Windsock.Bench;
 /// Runs one bench mode from validated options: the load, a live progress line on stderr when
 /// that is a terminal, then the result as a table or as JSON on stdout.
 /// </summary>
-/// <remarks>Exit codes: 0 something got through; 1 nothing did (or every session failed); 130 interrupted.</remarks>
+/// <remarks>Exit codes: 0 something got through (soak: everything did, intact); 1 nothing did (or every session failed); 130 interrupted.</remarks>
 public sealed class BenchRunner(TextWriter output, TextWriter error, bool errorIsTerminal)
 {
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(500);
@@ -53,6 +53,16 @@ public sealed class BenchRunner(TextWriter output, TextWriter error, bool errorI
                     await StopAsync().ConfigureAwait(false);
                     Write(options, () => report.WriteJson(options, result), () => report.WriteTable(options, result));
                     return result.Succeeded > 0 ? 0 : 1;
+                }
+
+                case "soak":
+                {
+                    var load = new SoakLoad(connector, options.Sessions, options.Concurrency, options.Duration, options.Timeout, options.SampleInterval,
+                        options.Pids, options.CsvPath, progress);
+                    SoakResult result = await load.RunAsync(cancellationToken).ConfigureAwait(false);
+                    await StopAsync().ConfigureAwait(false);
+                    Write(options, () => result.WriteJson(output), () => result.WriteTable(output));
+                    return result.Clean ? 0 : 1;
                 }
 
                 default:

@@ -18,6 +18,7 @@ public sealed class SocksHandshake
     private const byte MethodUserPass = 0x02;
     private const byte MethodNoAcceptable = 0xFF;
     private const byte CommandConnect = 0x01;
+    private const byte CommandBind = 0x02;
     private const byte CommandUdpAssociate = 0x03;
     private const byte AtypIPv4 = 0x01;
     private const byte AtypDomain = 0x03;
@@ -163,6 +164,29 @@ public sealed class SocksHandshake
         return await RequestAsync(socket, BuildSocks5Request(CommandUdpAssociate, client), cancellationToken).ConfigureAwait(false)
             ?? throw new SocksHandshakeException("UDP ASSOCIATE reply names the relay by domain name");
     }
+
+    /// <summary>
+    /// SOCKS5 BIND on an already connected control socket for a peer from <paramref name="expectedPeer"/>:
+    /// returns the address the proxy listens on (its first reply). <see cref="ReadReplyAsync"/> then waits
+    /// for the second reply, sent when the peer has connected.
+    /// </summary>
+    public async ValueTask<IPEndPoint> BindAsync(Socket socket, IPEndPoint expectedPeer, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        ArgumentNullException.ThrowIfNull(expectedPeer);
+        if (_protocol is ProxyProtocol.Socks4 or ProxyProtocol.Socks4a)
+        {
+            throw new SocksHandshakeException("the bench's BIND speaks SOCKS5 only");
+        }
+
+        await NegotiateAsync(socket, cancellationToken).ConfigureAwait(false);
+        return await RequestAsync(socket, BuildSocks5Request(CommandBind, expectedPeer), cancellationToken).ConfigureAwait(false)
+            ?? throw new SocksHandshakeException("BIND reply names the listener by domain name");
+    }
+
+    /// <summary>Reads one more SOCKS5 reply (BIND's second); returns BND.ADDR:PORT unless it is a name.</summary>
+    public static ValueTask<IPEndPoint?> ReadReplyAsync(Socket socket, CancellationToken cancellationToken) =>
+        RequestAsync(socket, [], cancellationToken);
 
     private static byte[] BuildSocks5Request(byte command, IPEndPoint target)
     {

@@ -5,7 +5,7 @@ using Windsock.Bench;
 namespace Windsock.Cli;
 
 /// <summary>
-/// <c>windsock bench throughput|connrate|idle|udp</c>: the load generator of bench/Windsock.Bench
+/// <c>windsock bench throughput|connrate|idle|udp|soak</c>: the load generator of bench/Windsock.Bench
 /// as a product feature. Every target is on loopback (proxies, and the harness's own sink and
 /// echo servers); every load is bounded in count and time.
 /// </summary>
@@ -23,6 +23,7 @@ internal static class BenchCommand
             ConnectionRate(),
             Idle(),
             Udp(),
+            Soak(),
             FreePortCommand(),
         };
         return command;
@@ -129,6 +130,35 @@ internal static class BenchCommand
         return command;
     }
 
+    private static Command Soak()
+    {
+        // A session's whole life, a 4 MiB exchange included, on a machine busy with other work: a minute.
+        var common = new CommonOptions(defaultSeconds: 3600, hasWarmup: false, maxSeconds: BenchOptions.MaxSoakSeconds, defaultTimeout: 60, timeoutMeaning: "Seconds each session may take in all (connect, handshake, every exchange).");
+        var sessions = new Option<int>("--sessions", "-k") { Description = $"Sessions in all, spread evenly over --seconds (1-{BenchOptions.MaxSessions}).", DefaultValueFactory = _ => 10_000 };
+        var concurrency = new Option<int>("--concurrency", "-c") { Description = "Workers running sessions at once (1-4096).", DefaultValueFactory = _ => 8 };
+        var pid = new Option<int[]>("--pid") { Description = "The server's process: RSS, descriptors, threads and GC heap read from /proc each sample. Repeat for several.", Arity = ArgumentArity.OneOrMore };
+        var sampleSeconds = new Option<double>("--sample-seconds") { Description = "Seconds between two samples of the server's /proc.", DefaultValueFactory = _ => 60 };
+        var csv = new Option<FileInfo?>("--csv") { Description = "Write the samples here as CSV (bench/soak-chart.py draws them)." };
+        var command = new Command("soak", "Hours of mixed sessions through a SOCKS5 server: bulk and small CONNECTs, BIND, UDP, each payload's SHA-256 checked at both ends; the server's RSS, descriptors, threads and GC heap sampled. Exit 0 only when nothing failed, was lost or damaged.")
+        {
+            sessions,
+            concurrency,
+            pid,
+            sampleSeconds,
+            csv,
+        };
+        common.AddTo(command);
+        command.SetAction((parse, token) => RunAsync(parse, token, () => common.Build(parse, "soak"), options => options with
+        {
+            Sessions = parse.GetValue(sessions),
+            Concurrency = parse.GetValue(concurrency),
+            Pids = parse.GetValue(pid) ?? [],
+            SampleInterval = TimeSpan.FromSeconds(parse.GetValue(sampleSeconds)),
+            CsvPath = parse.GetValue(csv)?.FullName,
+        }));
+        return command;
+    }
+
     private static Command FreePortCommand()
     {
         var command = new Command("freeport", "Print a free TCP port on 127.0.0.1 (for scripts; racy by nature).") { Hidden = true };
@@ -193,15 +223,21 @@ internal static class BenchCommand
 
         private readonly Option<double> _seconds;
         private readonly Option<double>? _warmup;
-        private readonly Option<double> _timeout = new("--timeout") { Description = "Per-connection and setup timeout in seconds.", DefaultValueFactory = _ => 5 };
+        private readonly Option<double> _timeout;
         private readonly Option<string?> _label = new("--label") { Description = "Copied into the output, for scripts." };
         private readonly Option<bool> _json = new("--json") { Description = "One JSON object on stdout instead of a table." };
 
-        public CommonOptions(double defaultSeconds, bool hasWarmup = true)
+        private readonly double _maxSeconds;
+
+        public CommonOptions(
+            double defaultSeconds, bool hasWarmup = true, double maxSeconds = BenchOptions.MaxSeconds, double defaultTimeout = 5,
+            string timeoutMeaning = "Per-connection and setup timeout in seconds.")
         {
+            _maxSeconds = maxSeconds;
+            _timeout = new Option<double>("--timeout") { Description = timeoutMeaning, DefaultValueFactory = _ => defaultTimeout };
             _seconds = new Option<double>("--seconds", "-s")
             {
-                Description = hasWarmup ? $"Measured seconds (at most {BenchOptions.MaxSeconds})." : $"Seconds to hold the sessions open (at most {BenchOptions.MaxSeconds}).",
+                Description = hasWarmup ? $"Measured seconds (at most {maxSeconds})." : $"Seconds to run or hold the sessions open (at most {maxSeconds}).",
                 DefaultValueFactory = _ => defaultSeconds,
             };
             if (hasWarmup)
@@ -255,7 +291,7 @@ internal static class BenchCommand
                 Mode = mode,
                 Proxy = proxy,
                 TargetName = parse.GetValue(_targetName) ?? "localhost",
-                Duration = Seconds(parse.GetValue(_seconds), "--seconds"),
+                Duration = Seconds(parse.GetValue(_seconds), "--seconds", _maxSeconds),
                 Warmup = _warmup is null ? TimeSpan.Zero : Seconds(parse.GetValue(_warmup), "--warmup"),
                 Timeout = Seconds(parse.GetValue(_timeout), "--timeout"),
                 Label = parse.GetValue(_label),
@@ -263,9 +299,9 @@ internal static class BenchCommand
             };
         }
 
-        private static TimeSpan Seconds(double value, string name) =>
-            double.IsFinite(value) && value >= 0 && value <= BenchOptions.MaxSeconds
+        private static TimeSpan Seconds(double value, string name, double max = BenchOptions.MaxSeconds) =>
+            double.IsFinite(value) && value >= 0 && value <= max
                 ? TimeSpan.FromSeconds(value)
-                : throw new FormatException($"{name} wants seconds in 0..{BenchOptions.MaxSeconds}, got {value.ToString(CultureInfo.InvariantCulture)}");
+                : throw new FormatException($"{name} wants seconds in 0..{max}, got {value.ToString(CultureInfo.InvariantCulture)}");
     }
 }

@@ -139,6 +139,19 @@ internal static class CheckCommand
             await error.WriteLineAsync($"warning: {exposed}").ConfigureAwait(false);
         }
 
+        if (server.RunAs is { } account)
+        {
+            // The server reads these again after switching to [server] user, and stops if it cannot.
+            foreach (string file in new[] { configPath, server.UsersFile, server.GroupsFile }.OfType<string>())
+            {
+                if (Windsock.Server.Accounts.AccountFileAccess.WhyUnreadable(file, account) is { } why)
+                {
+                    await error.WriteLineAsync($"error: {why}; the server switches to [server] user = \"{account.UserName}\" after binding and would stop. fix: chgrp {account.GroupName} {file} && chmod g+r {file}").ConfigureAwait(false);
+                    return Denied;
+                }
+            }
+        }
+
         GroupMembership groups = GroupMembership.Empty;
         if (server.GroupsFile is { } groupsFile)
         {

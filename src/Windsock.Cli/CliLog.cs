@@ -21,4 +21,10 @@ internal static partial class CliLog
 
     [LoggerMessage(105, LogLevel.Warning, "{Warning}")]
     public static partial void UsersFileExposed(ILogger logger, string warning);
+
+    [LoggerMessage(140, LogLevel.Information, "Listeners bound; now running as {Account} ([server] user)")]
+    public static partial void SwitchedAccount(ILogger logger, string account);
+
+    [LoggerMessage(141, LogLevel.Warning, "The account to run as changed from {Running} to {Configured}: restart to apply; keeping {Running}")]
+    public static partial void AccountNeedsRestart(ILogger logger, string running, string configured);
 }

@@ -105,6 +105,12 @@ internal sealed class ConfigurationReloader : IAsyncDisposable
                 options = options with { Listen = running.Options.Listen };
             }
 
+            if (options.RunAs != running.Options.RunAs)
+            {
+                CliLog.AccountNeedsRestart(_logger, running.Options.RunAs?.ToDisplay() ?? "the starting account", options.RunAs?.ToDisplay() ?? "the starting account");
+                options = options with { RunAs = running.Options.RunAs };
+            }
+
             AdminListener.WarnIfChanged(_logger, running.Options.Admin, options.Admin);
             var next = new SessionContext(options, loaded.Credentials, _requestLog, _logger, running.Time, loaded.Groups, running.Guards, running.Metrics);
             _retired.Add(_server.Swap(next));

@@ -21,7 +21,10 @@ internal static class PasswdCommand
 
     public static Command Create()
     {
-        var file = new Argument<string>("FILE") { Description = "The users file. Created with mode 0600 if it does not exist." };
+        var file = new Argument<string>("FILE")
+        {
+            Description = "The users file. Created if missing: root:windsock mode 0640 when root creates it and the windsock group exists (the service reads it through that group), else mode 0600. An edit keeps its owner, group and mode.",
+        };
         var user = new Argument<string>("USER") { Description = "The user name (case-sensitive, 1-255 bytes, no ':')." };
         var delete = new Option<bool>("--delete") { Description = "Remove USER instead of setting a password." };
         var passwordStdin = new Option<bool>("--password-stdin")
@@ -88,7 +91,13 @@ internal static class PasswdCommand
                 return Fail(error, BadInput, passwordProblem);
             }
 
+            bool created = !File.Exists(path);
             UserFileChange change = UserFile.SetPassword(path, userName, password);
+            if (created)
+            {
+                output.WriteLine(Created(path));
+            }
+
             output.WriteLine(change == UserFileChange.Added ? $"added user {userName}" : $"changed password for {userName}");
             return 0;
         }
@@ -106,6 +115,18 @@ internal static class PasswdCommand
         {
             return Fail(error, Failed, $"cannot write {path}: {e.Message}");
         }
+    }
+
+    /// <summary>Who may read the new file, so nobody has to guess why the service can (or cannot) read it.</summary>
+    private static string Created(string path)
+    {
+        if (OperatingSystem.IsWindows() || Windsock.Server.Accounts.FileOwnership.Get(path) is not { } owner)
+        {
+            return $"created {path}";
+        }
+
+        string mode = Convert.ToString((int)File.GetUnixFileMode(path) & 0x1FF, 8).PadLeft(4, '0');
+        return $"created {path} ({Windsock.Server.Accounts.UnixAccounts.UserName(owner.UserId)}:{Windsock.Server.Accounts.UnixAccounts.GroupName(owner.GroupId)}, mode {mode})";
     }
 
     private static string? ReadPasswordLine(TextWriter error)

@@ -10,6 +10,8 @@ var root = new RootCommand("Windsock: a SOCKS4, SOCKS4a and SOCKS5 server and cl
     ClientConnectCommand.Create(),
     ClientForwardCommand.Create(),
     ClientResolveCommand.Create(),
+    ClientPingCommand.Create(),
+    ClientTracerouteCommand.Create(),
     Windsock.Cli.Run.RunCommand.Create(),
     BenchCommand.Create(),
 };

@@ -78,7 +78,7 @@ internal static class ServeCommand
         using var loggerFactory = CreateLoggerFactory();
         var logger = EscapingLogger.Wrap(loggerFactory.CreateLogger("Windsock"));
         var stdout = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false)) { AutoFlush = false };
-        await using var requestLog = new RequestLog(stdout, options.LogFormat, TimeProvider.System);
+        await using var requestLog = new RequestLog(stdout, options.LogFormat, TimeProvider.System, logger);
         if (options.AllowOpenProxy && !options.RequiresAuthentication)
         {
             CliLog.OpenProxy(logger, string.Join(", ", options.AllowedClients));
@@ -115,9 +115,19 @@ internal static class ServeCommand
             requestLog.WriteNotice(NoticeLine(options.LogFormat, "admin", $"admin listener at {admin.Address}", ("address", admin.Address)));
         }
 
+        if (options.RunAs is { } account && await SwitchAccountAsync(account, Load, logger).ConfigureAwait(false) is { } failed)
+        {
+            return failed;
+        }
+
         // SIGHUP is handled before "listening on" is printed: that line is the readiness signal scripts and
         // tests wait for, and a SIGHUP sent right after it must reload, not kill the process (its default).
         await using var reloader = new ConfigurationReloader(Load, server, requestLog, logger, [configPath, options.UsersFile, options.GroupsFile]);
+        foreach (var probes in Windsock.Server.Probes.ProbeCapabilities.Describe())
+        {
+            requestLog.WriteNotice(NoticeLine(options.LogFormat, "probes", probes));
+        }
+
         foreach (var endPoint in server.LocalEndPoints)
         {
             requestLog.WriteNotice(ListeningLine(options.LogFormat, endPoint));
@@ -136,6 +146,33 @@ internal static class ServeCommand
         await server.StopAsync(server.Context.Options.ShutdownGrace).ConfigureAwait(false);
         await server.Context.DisposeAsync().ConfigureAwait(false);
         return 0;
+    }
+
+    /// <summary>
+    /// After binding (ports below 1024 need root or CAP_NET_BIND_SERVICE), become <c>[server] user</c>, then load
+    /// every file again as that account: a users file only root can read is an error now, not at the first reload.
+    /// Returns the exit code when the server must not go on.
+    /// </summary>
+    private static async Task<int?> SwitchAccountAsync(Windsock.Server.Accounts.UnixAccount account, Func<LoadedConfiguration> load, ILogger logger)
+    {
+        if (PrivilegeDrop.SwitchTo(account) is { } problem)
+        {
+            await Console.Error.WriteLineAsync($"windsock: error: {problem}").ConfigureAwait(false);
+            return 1;
+        }
+
+        try
+        {
+            _ = load();
+        }
+        catch (StartupException e)
+        {
+            await Console.Error.WriteLineAsync($"windsock: error: after switching to {account.ToDisplay()}: {e.Message}").ConfigureAwait(false);
+            return 1;
+        }
+
+        CliLog.SwitchedAccount(logger, account.ToDisplay());
+        return null;
     }
 
     private static string ListeningLine(LogFormat format, IPEndPoint endPoint) =>

@@ -12,7 +12,7 @@ namespace Windsock.Client;
 /// call builds its own path. Time limits come from <see cref="Options"/> and the caller's
 /// <see cref="CancellationToken"/>, whichever ends first.
 /// </summary>
-public sealed class SocksClient
+public sealed partial class SocksClient
 {
     /// <summary>A client for <paramref name="chain"/> with the default <see cref="SocksClientOptions"/>.</summary>
     /// <param name="chain">The proxies to pass through, in order.</param>

@@ -47,6 +47,12 @@ public enum ProtocolError
     /// <summary>An RFC 1961 message whose MTYP is none of 1, 2, 3 or 0xFF.</summary>
     UnknownGssapiMessageType,
 
+    /// <summary>A ping/traceroute line (Windsock's result and options lines) that breaks the key=value grammar.</summary>
+    InvalidProbeLine,
+
+    /// <summary>A ping/traceroute line longer than its limit (1024 bytes for results, 512 for options) without its LF.</summary>
+    ProbeLineTooLong,
+
     /// <summary>Bytes from a balancer that start neither a PROXY protocol v1 line ("PROXY ") nor the v2 signature.</summary>
     NotProxyHeader,
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Windsock.Server.Limits;
 using Windsock.Server.Logging;
 using Windsock.Server.Metrics;
 using Windsock.Server.Sessions;
@@ -101,6 +102,8 @@ public sealed class SocksServer : IAsyncDisposable
     private async Task AcceptLoopAsync(Socket listener, IPEndPoint endPoint)
     {
         var token = _stopAccepting.Token;
+        var backoff = new AcceptBackoff(endPoint, _context.Time);
+        DescriptorHeadroom.HoldSpare();
         while (!token.IsCancellationRequested)
         {
             Socket client;
@@ -116,13 +119,60 @@ public sealed class SocksServer : IAsyncDisposable
             {
                 return;
             }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionAborted or SocketError.ConnectionReset)
+            {
+                // The client left while queued: nothing to serve, nothing wrong with the listener.
+                continue;
+            }
             catch (SocketException e)
             {
-                // Out of file descriptors or a connection reset while queued: keep serving the others.
-                ServerLog.AcceptFailed(_context.Logger, endPoint, e.SocketErrorCode.ToString());
+                if (e.SocketErrorCode is not (SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable))
+                {
+                    // Unexpected (the kernel out of memory, a listener gone bad): said each time, but a second apart.
+                    ServerLog.AcceptFailed(_context.Logger, endPoint, e.SocketErrorCode.ToString());
+                    try
+                    {
+                        await Task.Delay(AcceptBackoff.LongestWait, _context.Time, token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        return;
+                    }
+
+                    continue;
+                }
+
+                // EMFILE/ENFILE: the spare descriptor takes the queue's first connection off and closes it.
+                if (!await PauseAsync(backoff, DescriptorHeadroom.ShedOne(listener), token).ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            var level = backoff.IsPaused ? DescriptorHeadroom.LevelOfProcess() : DescriptorHeadroom.LevelOf(client);
+            if (level == DescriptorLevel.Exhausted)
+            {
+                // Inside the headroom the runtime needs to keep running: this one is closed, and accepting
+                // waits for descriptors to free up (the next accept's number says when they have).
+                client.Dispose();
+                if (!await PauseAsync(backoff, closedOne: true, token).ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            if (level == DescriptorLevel.Scarce)
+            {
+                // Close to the limit (or recovering from it): served, but one connection per short wait, so
+                // that sessions ending can free descriptors faster than a queue of new ones takes them.
+                StartSession(client, endPoint);
                 try
                 {
-                    await Task.Delay(TimeSpan.FromMilliseconds(50), _context.Time, token).ConfigureAwait(false);
+                    await backoff.SlowDownAsync(token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
@@ -132,7 +182,22 @@ public sealed class SocksServer : IAsyncDisposable
                 continue;
             }
 
+            backoff.Accepted(_context.Logger);
             StartSession(client, endPoint);
+        }
+    }
+
+    /// <summary>Waits out one step of the backoff; false when the server is stopping meanwhile.</summary>
+    private async Task<bool> PauseAsync(AcceptBackoff backoff, bool closedOne, CancellationToken token)
+    {
+        try
+        {
+            await backoff.PauseAsync(_context.Logger, DescriptorHeadroom.Limit(), closedOne, token).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
         }
     }
 

@@ -352,6 +352,26 @@ public class HandshakeBytesTests
     }
 
     [Fact]
+    public async Task Bind_announcing_a_name_that_does_not_resolve_is_a_SocksException()
+    {
+        // Found by the client-replies fuzz target: the lookup's SocketException came out of BindAsync. The
+        // name has an empty label, which the system resolver refuses without sending a query anywhere.
+        using var cts = Bounded.Cts();
+        await using var peer = new ScriptedPeer();
+        var client = new SocksClient(new ProxyHop(peer.EndPoint));
+        var binding = client.BindAsync(new IPEndPoint(IPAddress.Parse("192.0.2.7"), 0), cts.Token);
+
+        await peer.ExpectAsync([5, 2, 0, 0xE5], cts.Token);
+        await peer.SendAsync([5, 0], cts.Token);
+        await peer.ExpectAsync([5, 2, 0, 1, 192, 0, 2, 7, 0, 0], cts.Token);
+        await peer.SendAsync([5, 0, 0, 3, 9, .. "bad..name"u8, 0x30, 0x39], cts.Token);
+
+        var e = await Assert.ThrowsAsync<SocksException>(() => binding);
+        Assert.Equal(SocksErrorKind.ProtocolViolation, e.Kind);
+        Assert.Contains("bad..name", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Socks4_bind_sends_cd_2_and_reads_two_replies()
     {
         using var cts = Bounded.Cts();

@@ -3,6 +3,7 @@ using Windsock.Client.Routing;
 using Windsock.Protocol;
 using Windsock.Protocol.Gssapi;
 using Windsock.Protocol.Ident;
+using Windsock.Protocol.Probes;
 using Windsock.Protocol.ProxyProtocol;
 using Windsock.Protocol.Socks4;
 using Windsock.Protocol.Socks5;
@@ -14,7 +15,8 @@ namespace Windsock.Fuzz;
 
 /// <summary>
 /// One fuzz target per parser a peer or an administrator can feed: wire messages (from clients, servers,
-/// identd) and the text files (configuration, client routing, users, groups). Each takes one input and
+/// identd) and the text files (configuration, client routing, users, groups); and two at session level, the
+/// server's whole handshake and the client library's, over loopback with the input cut where it says. Each takes one input and
 /// throws only when a rule broke: a wire parser may throw nothing at all; a file parser only its own
 /// exception, with a position.
 /// </summary>
@@ -37,10 +39,13 @@ public static class FuzzTargets
         ["proxy-protocol-header"] = input => StreamParsing.Check<ProxyHeader>(input.Span, ProxyHeader.TryParse, ProxyHeader.MaxLength),
         ["kerberos-ticket-name"] = input => KerberosTicketName.TryRead(input.Span, out _, out _),
         ["ident-reply"] = input => StreamParsing.Check<IdentReply>(input.Span, IdentReply.TryParse, IdentReply.MaxLineLength),
+        ["probe-line"] = input => ProbeLineRoundTrip(input.Span),
         ["config"] = input => TextFile<ConfigException>(input.Span, text => ConfigLoader.Parse(text, "fuzz.toml")),
         ["routing-file"] = input => TextFile<RoutingFileException>(input.Span, text => Router.Parse(text, "fuzz-routes.toml")),
         ["users-file"] = input => TextFile<ConfigException>(input.Span, text => UserFile.Parse(text, "fuzz-users")),
         ["groups-file"] = input => TextFile<ConfigException>(input.Span, text => GroupFile.Parse(text, "fuzz-groups")),
+        ["session-handshake"] = SessionTargets.ServerHandshake,
+        ["client-replies"] = ClientTargets.ReplyParsing,
     };
 
     /// <summary>
@@ -63,6 +68,31 @@ public static class FuzzTargets
         {
             FuzzFailure.Unless(result.Error != ProtocolError.None, "an error without a reason");
         }
+    }
+
+    /// <summary>
+    /// A PING / TRACEROUTE line (results and options share the grammar): the stream rules, and a line that parsed
+    /// writes back to text that parses to the same line; read as options it gives options or a reason, nothing else.
+    /// </summary>
+    private static void ProbeLineRoundTrip(ReadOnlySpan<byte> input)
+    {
+        StreamParsing.Check<string?>(input, ParseProbeLine, ProbeLine.MaxLength);
+        if (ProbeLine.TryParse(input, out var line).IsDone)
+        {
+            var again = Encoding.ASCII.GetBytes(line!.ToString());
+            FuzzFailure.Unless(ProbeLine.TryParse(again, out var reparsed).IsDone && reparsed!.ToString() == line.ToString(), $"'{line}' does not read back as itself");
+            foreach (bool traceroute in (bool[])[false, true])
+            {
+                FuzzFailure.Unless((ProbeOptions.TryParse(line, traceroute, out var problem) is null) == (problem is not null), "options without a verdict");
+            }
+        }
+    }
+
+    private static ParseResult ParseProbeLine(ReadOnlySpan<byte> input, out string? text)
+    {
+        var result = ProbeLine.TryParse(input, out var line);
+        text = line?.ToString();
+        return result;
     }
 
     /// <summary>A text file: any bytes as UTF-8 (invalid sequences replaced, as File.ReadAllText does); only the file's own error may come out.</summary>

@@ -76,12 +76,79 @@ public sealed class PackageConsumerTests
         await server.WaitForLineAsync(l => l.Contains("command=bind", StringComparison.Ordinal) && l.Contains(" end ", StringComparison.Ordinal), "the BIND end line");
     }
 
+    [Fact]
+    public async Task The_packed_windsock_tool_restores_from_a_folder_feed_into_a_fresh_tool_manifest_and_runs()
+    {
+        using var dir = new TempDirectory();
+        string feed = Directory.CreateDirectory(Path.Combine(dir.Path, "feed")).FullName;
+        string app = Directory.CreateDirectory(Path.Combine(dir.Path, "app")).FullName;
+
+        var pack = await ProcessRunner.RunAsync(Tools.Dotnet,
+            ["pack", Path.Combine(Tools.SourceRoot, "src", "Windsock.Cli"), "-c", "Release", "-o", feed, "--nologo"], timeout: Step);
+        Assert.True(pack.ExitCode == 0, pack.Describe());
+        string nupkg = Assert.Single(Directory.GetFiles(feed, "windsock.*.nupkg"), f => !f.EndsWith(".symbols.nupkg", StringComparison.Ordinal));
+        string version = Path.GetFileNameWithoutExtension(nupkg)["windsock.".Length..];
+        using (var package = ZipFile.OpenRead(nupkg))
+        {
+            string[] entries = [.. package.Entries.Select(e => e.FullName)];
+            Assert.Contains("LICENSE", entries);
+            Assert.Contains("tools/net10.0/any/windsock.dll", entries);
+            Assert.Contains("tools/net10.0/any/DotnetToolSettings.xml", entries);
+            using var nuspecStream = package.GetEntry("windsock.nuspec")!.Open();
+            var root = XDocument.Load(nuspecStream).Root!;
+            XNamespace ns = root.Name.Namespace;
+            var metadata = root.Element(ns + "metadata")!;
+            Assert.Equal("Apache-2.0", metadata.Element(ns + "license")?.Value);
+            Assert.Equal("DotnetTool", metadata.Element(ns + "packageTypes")?.Element(ns + "packageType")?.Attribute("name")?.Value);
+        }
+
+        // Only the feed: a tool package carries everything it runs with.
+        await File.WriteAllTextAsync(Path.Combine(app, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <clear />
+                <add key="feed" value="{feed}" />
+              </packageSources>
+            </configuration>
+            """);
+        // Private packages folder and CLI home: `dotnet tool run` resolves through ~/.dotnet/toolResolverCache,
+        // which outlives a test's packages folder and would point the same version at a deleted copy.
+        var environment = new Dictionary<string, string>
+        {
+            ["NUGET_PACKAGES"] = Path.Combine(dir.Path, "packages"),
+            ["DOTNET_CLI_HOME"] = Directory.CreateDirectory(Path.Combine(dir.Path, "home")).FullName,
+            ["DOTNET_NOLOGO"] = "1",
+            ["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1",
+        };
+        var manifest = await ProcessRunner.RunAsync(Tools.Dotnet, ["new", "tool-manifest", "--output", app], timeout: Step, environment: environment);
+        Assert.True(manifest.ExitCode == 0, manifest.Describe());
+        var install = await RunIn(app, ["tool", "install", "windsock", "--version", version], environment);
+        Assert.True(install.ExitCode == 0, install.Describe());
+        Assert.Contains("\"windsock\"", await File.ReadAllTextAsync(Path.Combine(app, "dotnet-tools.json")), StringComparison.Ordinal);
+
+        var run = await RunIn(app, ["tool", "run", "windsock", "--version"], environment);
+        Assert.True(run.ExitCode == 0, run.Describe());
+        Assert.StartsWith(version, run.StdoutText.Trim(), StringComparison.Ordinal);
+
+        // And the tool does its job: check on the embedded default's twin.
+        string config = Path.Combine(app, "windsock.toml");
+        File.Copy(Path.Combine(Tools.SourceRoot, "packaging", "windsock.toml"), config);
+        var check = await RunIn(app, ["tool", "run", "windsock", "check", "--config", config], environment);
+        Assert.True(check.ExitCode == 0 && check.StdoutText.Contains("configuration OK", StringComparison.Ordinal), check.Describe());
+    }
+
+    /// <summary>`dotnet ARGS` with <paramref name="folder"/> as the working folder (where the tool manifest and nuget.config are).</summary>
+    private static async Task<ProcessResult> RunIn(string folder, string[] args, Dictionary<string, string> environment) =>
+        await ProcessRunner.RunAsync("/bin/sh", ["-c", "cd \"$0\" && exec \"$@\"", folder, Tools.Dotnet, .. args], timeout: Step, environment: environment);
+
     /// <summary>What a package page shows and what `dotnet add package` pulls in.</summary>
     private static void AssertPackageMetadata(string nupkg, string snupkg)
     {
         using var package = ZipFile.OpenRead(nupkg);
         string[] entries = [.. package.Entries.Select(e => e.FullName)];
         Assert.Contains("README.md", entries);
+        Assert.Contains("LICENSE", entries);
         Assert.Contains("lib/net10.0/Windsock.Client.dll", entries);
         Assert.Contains("lib/net10.0/Windsock.Client.xml", entries);
         // Bundled, not dependencies: the package installs alone.

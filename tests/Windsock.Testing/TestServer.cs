@@ -17,10 +17,10 @@ public sealed class TestServer : IAsyncDisposable
     private readonly SemaphoreSlim _lineAdded = new(0);
     private readonly RequestLog _log;
 
-    private TestServer(ServerOptions options, ICredentialVerifier? credentials, TimeProvider time, ILogger? logger)
+    private TestServer(ServerOptions options, ICredentialVerifier? credentials, TimeProvider time, ILogger? logger, TextWriter? logOutput)
     {
         Options = options;
-        _log = new RequestLog(TextWriter.Null, options.LogFormat, time);
+        _log = new RequestLog(logOutput ?? TextWriter.Null, options.LogFormat, time, logger);
         _log.LineWritten += line =>
         {
             _lines.Enqueue(line);
@@ -44,14 +44,19 @@ public sealed class TestServer : IAsyncDisposable
 
     public IReadOnlyCollection<string> Lines => _lines;
 
+    /// <summary>The request log itself (its lost-line count).</summary>
+    public RequestLog RequestLog => _log;
+
     // logger: where the diagnostics go (standard error in `windsock serve`); none by default.
-    public static TestServer Start(Func<ServerOptions, ServerOptions>? configure = null, ICredentialVerifier? credentials = null, TimeProvider? time = null, ILogger? logger = null)
+    // logOutput: where the request log writes (standard output in `windsock serve`); nowhere by default.
+    public static TestServer Start(Func<ServerOptions, ServerOptions>? configure = null, ICredentialVerifier? credentials = null, TimeProvider? time = null, ILogger? logger = null,
+        TextWriter? logOutput = null)
     {
         var options = ServerOptions.Default with
         {
             Listen = [new IPEndPoint(IPAddress.Loopback, 0), new IPEndPoint(IPAddress.IPv6Loopback, 0)],
         };
-        return new TestServer(configure?.Invoke(options) ?? options, credentials, time ?? TimeProvider.System, logger);
+        return new TestServer(configure?.Invoke(options) ?? options, credentials, time ?? TimeProvider.System, logger, logOutput);
     }
 
     /// <summary>Waits (bounded) for a request-log line that satisfies the predicate.</summary>

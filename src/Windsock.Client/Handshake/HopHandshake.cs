@@ -6,11 +6,11 @@ namespace Windsock.Client.Handshake;
 internal static class HopHandshake
 {
     public static async ValueTask<SocksEndpoint> RequestAsync(
-        ProxyConnection connection, HopContext hop, ProxyCommand command, SocksEndpoint destination, byte[] buffer, CancellationToken cancellationToken)
+        ProxyConnection connection, HopContext hop, ProxyCommand command, SocksEndpoint destination, byte[] buffer, CancellationToken cancellationToken, ReadOnlyMemory<byte> trailer = default)
     {
         ClientTrace.Write(hop, $"asking for {ProxyCommandNames.Of(command)} {destination} over {hop.Hop.Protocol}");
         var bound = hop.Hop.Protocol == SocksProtocol.Socks5
-            ? await Socks5Handshake.RequestAsync(connection, hop, command, destination, buffer, cancellationToken).ConfigureAwait(false)
+            ? await Socks5Handshake.RequestAsync(connection, hop, command, destination, buffer, cancellationToken, trailer).ConfigureAwait(false)
             : await Socks4Handshake.RequestAsync(connection.Stream, hop, command, destination, buffer, cancellationToken).ConfigureAwait(false);
         ClientTrace.Write(hop, $"{ProxyCommandNames.Of(command)} {destination} granted, bound address {bound}");
         return bound;

@@ -23,10 +23,26 @@ internal static class ProxyAddress
             return new IPEndPoint(await AddressOfHopAsync(control, hop, cancellationToken).ConfigureAwait(false), announced.Port);
         }
 
-        var addresses = await Dns.GetHostAddressesAsync(announced.Host!, cancellationToken).ConfigureAwait(false);
+        var addresses = await LookUpAsync(announced.Host!, hop, "it announced the name", cancellationToken).ConfigureAwait(false);
         return addresses.Length > 0
             ? new IPEndPoint(addresses[0], announced.Port)
             : throw hop.Violation($"it announced the name {announced.Host}, which does not resolve here");
+    }
+
+    /// <summary>
+    /// A local lookup of a name the proxy gave: a name that does not resolve is the proxy's fault, and the
+    /// caller gets the library's one error for that (found by fuzzing: a SocketException escaped here).
+    /// </summary>
+    private static async ValueTask<IPAddress[]> LookUpAsync(string host, HopContext hop, string what, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SocketException or ArgumentException)
+        {
+            throw hop.Violation($"{what} {host}, which does not resolve here ({e.Message})");
+        }
     }
 
     private static async ValueTask<IPAddress> AddressOfHopAsync(Socket control, HopContext hop, CancellationToken cancellationToken)
@@ -43,7 +59,7 @@ internal static class ProxyAddress
             return known;
         }
 
-        var addresses = await Dns.GetHostAddressesAsync(hop.Hop.Host, cancellationToken).ConfigureAwait(false);
+        var addresses = await LookUpAsync(hop.Hop.Host, hop, "it announced 0.0.0.0 and its own name is", cancellationToken).ConfigureAwait(false);
         return addresses.Length > 0 ? addresses[0] : throw hop.Violation("it announced 0.0.0.0 and its own name does not resolve here");
     }
 }

@@ -12,6 +12,12 @@ internal enum ProxyCommand
 
     /// <summary>Tor's RESOLVE_PTR (SOCKS5 CMD X'F1'): the proxy answers an address's name.</summary>
     ResolvePtr,
+
+    /// <summary>NEC's PING (SOCKS5 CMD X'80'): result lines follow the reply.</summary>
+    Ping,
+
+    /// <summary>NEC's TRACEROUTE (SOCKS5 CMD X'81'): result lines follow the reply.</summary>
+    Traceroute,
 }
 
 internal static class ProxyCommandNames
@@ -22,6 +28,8 @@ internal static class ProxyCommandNames
         ProxyCommand.Bind => "BIND",
         ProxyCommand.Resolve => "RESOLVE",
         ProxyCommand.ResolvePtr => "RESOLVE_PTR",
+        ProxyCommand.Ping => "PING",
+        ProxyCommand.Traceroute => "TRACEROUTE",
         _ => "UDP ASSOCIATE",
     };
 }

@@ -7,9 +7,12 @@ namespace Windsock.Client.Handshake;
 /// <summary>The client side of RFC 1928 with RFC 1929, one message at a time, codec from Windsock.Protocol.</summary>
 internal static class Socks5Handshake
 {
-    /// <summary>Greeting, authentication and request; returns the first reply's BND address.</summary>
+    /// <summary>
+    /// Greeting, authentication and request; returns the first reply's BND address. A <paramref name="trailer"/>
+    /// (PING / TRACEROUTE's options line) goes in the same write, announced by RSV X'01'.
+    /// </summary>
     public static async ValueTask<SocksEndpoint> RequestAsync(
-        ProxyConnection connection, HopContext hop, ProxyCommand command, SocksEndpoint destination, byte[] buffer, CancellationToken cancellationToken)
+        ProxyConnection connection, HopContext hop, ProxyCommand command, SocksEndpoint destination, byte[] buffer, CancellationToken cancellationToken, ReadOnlyMemory<byte> trailer = default)
     {
         await NegotiateMethodAsync(connection, hop, buffer, cancellationToken).ConfigureAwait(false);
 
@@ -19,8 +22,10 @@ internal static class Socks5Handshake
         // +----+-----+-------+------+----------+----------+
         // |VER | CMD |  RSV  | ATYP | DST.ADDR | DST.PORT |
         // +----+-----+-------+------+----------+----------+
-        var request = new Socks5Request(ToSocks5(command), destination);
+        var request = new Socks5Request(ToSocks5(command), destination, trailer.IsEmpty ? (byte)0 : Socks5Request.ProbeOptionsFollow);
         int length = request.Write(buffer);
+        trailer.Span.CopyTo(buffer.AsSpan(length));
+        length += trailer.Length;
         await SocketIo.SendAllAsync(stream, buffer.AsMemory(0, length), hop, "the SOCKS5 request", cancellationToken).ConfigureAwait(false);
         return await ReadReplyAsync(stream, hop, command, destination, buffer, cancellationToken).ConfigureAwait(false);
     }
@@ -227,6 +232,8 @@ internal static class Socks5Handshake
         ProxyCommand.Bind => Socks5Command.Bind,
         ProxyCommand.Resolve => Socks5Command.Resolve,
         ProxyCommand.ResolvePtr => Socks5Command.ResolvePtr,
+        ProxyCommand.Ping => Socks5Command.Ping,
+        ProxyCommand.Traceroute => Socks5Command.Traceroute,
         _ => Socks5Command.UdpAssociate,
     };
 }

@@ -9,10 +9,14 @@ namespace Windsock.Protocol.Socks5;
 /// | 1  |  1  | X'00' |  1   | Variable |    2     |
 /// +----+-----+-------+------+----------+----------+
 /// </code>
-/// RSV is not checked: RFC 1928 gives it no meaning, and rejecting clients for it helps nobody.
+/// RSV is not checked: RFC 1928 gives it no meaning, and rejecting clients for it helps nobody. It is kept in
+/// <see cref="Reserved"/>: for PING and TRACEROUTE, X'01' says an options line follows (docs/protocol-extensions.md).
 /// </summary>
-public readonly record struct Socks5Request(Socks5Command Command, SocksEndpoint Destination)
+public readonly record struct Socks5Request(Socks5Command Command, SocksEndpoint Destination, byte Reserved = 0)
 {
+    /// <summary>RSV of a PING or TRACEROUTE request whose options line follows it.</summary>
+    public const byte ProbeOptionsFollow = 0x01;
+
     private const int FixedLength = 3;
 
     public static ParseResult TryParse(ReadOnlySpan<byte> input, out Socks5Request request)
@@ -39,7 +43,7 @@ public readonly record struct Socks5Request(Socks5Command Command, SocksEndpoint
             return address;
         }
 
-        request = new Socks5Request((Socks5Command)input[1], destination);
+        request = new Socks5Request((Socks5Command)input[1], destination, input[2]);
         return ParseResult.Done(FixedLength + address.Consumed);
     }
 
@@ -49,7 +53,7 @@ public readonly record struct Socks5Request(Socks5Command Command, SocksEndpoint
     {
         destination[0] = Socks5Greeting.Version;
         destination[1] = (byte)Command;
-        destination[2] = 0;
+        destination[2] = Reserved;
         return FixedLength + Socks5Address.Write(destination[FixedLength..], Destination);
     }
 }

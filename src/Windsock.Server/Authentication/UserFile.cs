@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text;
+using Windsock.Server.Accounts;
 using Windsock.Server.Configuration;
 
 namespace Windsock.Server.Authentication;
@@ -17,8 +18,18 @@ public static class UserFile
 
     private const string What = "users file";
 
-    /// <summary>New files hold password hashes: readable by their owner only.</summary>
+    /// <summary>New files hold password hashes: readable by their owner only...</summary>
     private const UnixFileMode CreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    /// <summary>...and by the service's group when root creates one where the <see cref="ServiceGroup"/> exists.</summary>
+    private const UnixFileMode ServiceCreateMode = CreateMode | UnixFileMode.GroupRead;
+
+    /// <summary>
+    /// The group the packaged service runs as (packaging/systemd/windsock.service, the Debian package's
+    /// postinst). A users file root creates is root:windsock 0640, so the service reads it through its
+    /// group and cannot change it.
+    /// </summary>
+    public const string ServiceGroup = "windsock";
 
     /// <exception cref="ConfigException">The file is missing, unreadable or has a malformed line.</exception>
     public static UserStore Load(string path, PasswordHasher? hasher = null)
@@ -55,7 +66,10 @@ public static class UserFile
         return new UserStore(hashes, hasher ?? PasswordHasher.Default);
     }
 
-    /// <summary>Adds the user or changes their password, creating the file (mode 0600) if it is missing.</summary>
+    /// <summary>
+    /// Adds the user or changes their password, creating the file if it is missing: see
+    /// <see cref="NewFileOwnership()"/> for its owner and mode. An existing file keeps its owner, group and mode.
+    /// </summary>
     /// <exception cref="ArgumentException">The user name or password breaks <see cref="CredentialRules"/>.</exception>
     /// <exception cref="ConfigException">The existing file is unreadable or malformed; it is left untouched.</exception>
     /// <exception cref="IOException">Writing failed; the old file is left untouched.</exception>
@@ -174,6 +188,22 @@ public static class UserFile
         return -1;
     }
 
+    /// <summary>
+    /// What a new users file gets: root:windsock 0640 when root creates it and the windsock group exists
+    /// (the service's setup), otherwise the creator's own 0600.
+    /// </summary>
+    public static (UnixFileMode Mode, uint? GroupId) NewFileOwnership() => NewFileOwnership(ServiceGroup);
+
+    internal static (UnixFileMode Mode, uint? GroupId) NewFileOwnership(string serviceGroup)
+    {
+        if (OperatingSystem.IsLinux() && UnixAccounts.EffectiveUserId == 0 && UnixAccounts.FindGroup(serviceGroup) is { } gid)
+        {
+            return (ServiceCreateMode, gid);
+        }
+
+        return (CreateMode, null);
+    }
+
     private static void Write(string path, List<string> lines)
     {
         var builder = new StringBuilder();
@@ -182,7 +212,8 @@ public static class UserFile
             builder.Append(line).Append('\n');
         }
 
-        AtomicFile.WriteAllBytes(path, Encoding.UTF8.GetBytes(builder.ToString()), CreateMode);
+        (UnixFileMode mode, uint? groupId) = NewFileOwnership();
+        AtomicFile.WriteAllBytes(path, Encoding.UTF8.GetBytes(builder.ToString()), mode, groupId is { } gid ? (0u, gid) : null);
     }
 
     /// <summary>Lines without their terminators; a final newline does not make an extra empty line.</summary>

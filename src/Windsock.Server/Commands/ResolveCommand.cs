@@ -51,7 +51,7 @@ internal static class ResolveCommand
             IPAddress[] addresses;
             try
             {
-                addresses = await LookUpAsync(context, ct => Dns.GetHostAddressesAsync(destination.Host!, ct), cancellationToken).ConfigureAwait(false);
+                addresses = await LookUpAsync(context, ct => Dns.GetHostAddressesAsync(destination.Host!, ct).WaitAsync(ct), cancellationToken).ConfigureAwait(false);
             }
             catch (ResolveFailure failure)
             {
@@ -127,7 +127,10 @@ internal static class ResolveCommand
         await client.ReplySocks5Async(Socks5ReplyCode.Succeeded, SocksEndpoint.FromHost(name, 0), cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Runs a lookup under <c>connect_timeout</c>; failures become <see cref="ResolveFailure"/> with their reply code.</summary>
+    /// <summary>
+    /// Runs a lookup under <c>connect_timeout</c>; failures become <see cref="ResolveFailure"/> with their reply code.
+    /// Lookups pass their token to <c>WaitAsync</c> too: on Linux a started lookup ignores it (NameLookup says more).
+    /// </summary>
     private static async Task<T> LookUpAsync<T>(SessionContext context, Func<CancellationToken, Task<T>> lookUp, CancellationToken cancellationToken)
     {
         var timeout = context.Options.ConnectTimeout;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Windsock.Server.Accounts;
 
 namespace Windsock.Server.Configuration;
 
@@ -42,7 +43,7 @@ internal static class AdminFileReader
         }
         catch (UnauthorizedAccessException e)
         {
-            throw new ConfigException(path, $"permission denied reading the {what}", "make the file readable by the user windsock runs as", e);
+            throw new ConfigException(path, $"permission denied reading the {what} as {UnixAccounts.DescribeSelf()}", ReadableFix(path), e);
         }
         catch (IOException e)
         {
@@ -79,6 +80,18 @@ internal static class AdminFileReader
 
             throw new ConfigException(path, line, column, $"the {what} is not valid UTF-8", "save the file as UTF-8", e);
         }
+    }
+
+    /// <summary>The service reads its files through its group (root:windsock 0640), so that is the fix named.</summary>
+    private static string ReadableFix(string path)
+    {
+        if (!OperatingSystem.IsLinux() || UnixAccounts.EffectiveUserId == 0)
+        {
+            return "make the file readable by the user windsock runs as";
+        }
+
+        string group = UnixAccounts.GroupName(UnixAccounts.EffectiveGroupId);
+        return $"let this group read it (chgrp {group} {path} && chmod g+r {path}), and its folders be searched (chmod o+x or g+x on each)";
     }
 
     private static byte[] ReadCapped(FileStream stream, string path, string what, int maxBytes)

@@ -92,6 +92,7 @@ public static class ConfigLoader
         options = reader.Finish(options);
         options = reader.FinishGssapi(options);
         options = reader.FinishAdmin(options);
+        options = reader.FinishRunAs(options);
         reader.ThrowFirstProblem();
         return options with { Origins = reader.Origins };
     }

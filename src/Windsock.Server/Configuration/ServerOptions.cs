@@ -1,5 +1,6 @@
 using System.Net;
 using Windsock.Policy;
+using Windsock.Server.Accounts;
 using Windsock.Server.Hooks;
 using Windsock.Server.Ident;
 using Windsock.Server.Relay;
@@ -70,6 +71,12 @@ public sealed record ServerOptions
     /// </summary>
     public bool AllowOpenProxy { get; init; }
 
+    /// <summary>
+    /// The account a server started as root switches to once its listeners are bound (<c>[server] user</c>
+    /// and <c>group</c>), for systems without systemd's User=; null: keep the account it was started as.
+    /// </summary>
+    public UnixAccount? RunAs { get; init; }
+
     /// <summary>RFC 1413 lookups for SOCKS4 requests: off, check (refuse on contradiction) or require (also refuse when no answer).</summary>
     public IdentMode IdentMode { get; init; } = IdentMode.Off;
 
@@ -90,6 +97,9 @@ public sealed record ServerOptions
 
     /// <summary>BIND: listen address, port range, peer check and timeout (the <c>[bind]</c> section).</summary>
     public BindOptions Bind { get; init; } = BindOptions.Default;
+
+    /// <summary>Limits of PING and TRACEROUTE sessions.</summary>
+    public PingOptions Ping { get; init; } = PingOptions.Default;
 
     /// <summary>Per-client caps and the login throttle (fixed defaults; not in the configuration file yet).</summary>
     public ClientLimits Limits { get; init; } = ClientLimits.Default;

@@ -6,7 +6,8 @@ namespace Windsock.Server.Configuration;
 /// Whether the users file is kept private. It holds password hashes: anyone who can read it can
 /// guess passwords offline at their own pace, and anyone who can write it can add a user.
 /// `windsock passwd` creates it with mode 0600; a file copied or edited by hand may not be.
-/// Group read access is left alone (0640 with a windsock group is a deliberate setup).
+/// Group read access is left alone: root:windsock 0640 is how the service reads the file (what
+/// `windsock passwd` creates as root where the windsock group exists), so the fix named keeps it.
 /// </summary>
 public static class UsersFileMode
 {
@@ -46,7 +47,11 @@ public static class UsersFileMode
             who.Add($"writable by {((mode & UnixFileMode.OtherWrite) != 0 ? "every user of this host" : "its group")} (anyone there can add a user)");
         }
 
-        string octal = Convert.ToString((int)mode & 0x1FF, 8).PadLeft(4, '0');
-        return string.Create(CultureInfo.InvariantCulture, $"users file {path} is {string.Join(" and ", who)}: mode {octal}; fix: chmod 600 {path}");
+        // The fix takes away exactly what is exposed (others' access, the group's write and execute), so a
+        // deliberate group read survives: 0644 becomes 0640, 0666 becomes 0640, 0604 becomes 0600.
+        UnixFileMode fixedMode = mode & ~(UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute);
+        return string.Create(CultureInfo.InvariantCulture, $"users file {path} is {string.Join(" and ", who)}: mode {Octal(mode)}; fix: chmod {Octal(fixedMode)[1..]} {path}");
     }
+
+    private static string Octal(UnixFileMode mode) => Convert.ToString((int)mode & 0x1FF, 8).PadLeft(4, '0');
 }

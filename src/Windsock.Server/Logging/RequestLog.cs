@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
 using Windsock.Server.Configuration;
 using Windsock.Server.Sessions;
 
@@ -7,61 +9,163 @@ namespace Windsock.Server.Logging;
 /// <summary>
 /// The request log: every session's request and end lines, written by one background writer so that
 /// a slow terminal or pipe never stalls a session. Lines are formatted on the session's thread (the
-/// record keeps changing after the call) and queued without bound: an audit log drops nothing.
+/// record keeps changing after the call) and queued up to <see cref="Capacity"/>: a reader that stopped
+/// reading (a pipe nobody drains) or a disk that is full must not stop the proxy, nor grow its memory
+/// without end. Lines that find the queue full, or whose write fails, are counted in <see cref="LostLines"/>;
+/// the diagnostic log says so once when losing starts, and when writing works again a notice line in
+/// the request log itself gives the count, so a reader of the log sees where the gap is.
 /// </summary>
 public sealed class RequestLog : IAsyncDisposable
 {
-    private readonly Channel<string> _lines = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
+    /// <summary>Lines waiting for the writer at most (a few MiB of text).</summary>
+    public const int Capacity = 16_384;
+
+    private readonly Channel<string> _lines = Channel.CreateBounded<string>(new BoundedChannelOptions(Capacity)
+    {
+        SingleReader = true,
+        FullMode = BoundedChannelFullMode.Wait, // TryWrite then fails at once: the line is counted, never waited for
+    });
+
     private readonly TextWriter _output;
     private readonly LogFormat _format;
     private readonly TimeProvider _time;
+    private readonly ILogger? _diagnostics;
     private readonly Task _writer;
+    private long _lost;
+    private long _lostReported;
+    private int _losing;
 
-    public RequestLog(TextWriter output, LogFormat format, TimeProvider time)
+    /// <param name="output">Where the lines go (standard output for `windsock serve`).</param>
+    /// <param name="format">Text or JSON lines.</param>
+    /// <param name="time">The clock of the lines' time stamps.</param>
+    /// <param name="diagnostics">Told once when lines start being lost and once when writing works again.</param>
+    public RequestLog(TextWriter output, LogFormat format, TimeProvider time, ILogger? diagnostics = null)
     {
         _output = output;
         _format = format;
         _time = time;
+        _diagnostics = diagnostics;
         _writer = Task.Run(WriteLinesAsync);
     }
 
     /// <summary>Raised for each line after it is formatted (tests and metrics listen here).</summary>
     public event Action<string>? LineWritten;
 
+    /// <summary>Lines lost since start: the queue was full (the reader stalled) or writing failed (disk full, closed pipe).</summary>
+    public long LostLines => Interlocked.Read(ref _lost);
+
     public void Write(RequestLogEvent logEvent, SessionRecord record)
     {
         var line = RequestLogFormatter.Format(_format, logEvent, record, _time.GetUtcNow());
-        _lines.Writer.TryWrite(line);
+        Enqueue(line);
         LineWritten?.Invoke(line);
     }
 
     /// <summary>Writes a line that is not about a session (startup notices), in order with the others.</summary>
-    public void WriteNotice(string line) => _lines.Writer.TryWrite(line);
+    public void WriteNotice(string line) => Enqueue(line);
+
+    private void Enqueue(string line)
+    {
+        if (!_lines.Writer.TryWrite(line))
+        {
+            Lose(1, "the queue is full: the request log's reader is not keeping up");
+        }
+    }
+
+    private void Lose(long count, string reason)
+    {
+        Interlocked.Add(ref _lost, count);
+        if (Interlocked.Exchange(ref _losing, 1) == 0 && _diagnostics is not null)
+        {
+            ServerLog.RequestLogLosing(_diagnostics, reason);
+        }
+    }
 
     private async Task WriteLinesAsync()
     {
         var reader = _lines.Reader;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
+            int pending = 0;
             try
             {
                 while (reader.TryRead(out var line))
                 {
+                    pending++;
                     await _output.WriteLineAsync(line).ConfigureAwait(false);
                 }
 
                 await _output.FlushAsync().ConfigureAwait(false);
+                // The lines got through: if some had been lost, the mark of the gap follows them at once.
+                await ReportLossAsync().ConfigureAwait(false);
             }
-            catch (IOException)
+            catch (IOException e)
             {
-                // stdout gone (a closed pipe, a full disk): keep serving; the lines are lost, the proxy is not.
+                // stdout gone or its disk full: keep serving; what was not flushed is lost, and counted.
+                Lose(pending, $"writing failed: {e.Message}");
+            }
+            catch (ObjectDisposedException e)
+            {
+                Lose(pending, $"the output is closed: {e.Message}");
             }
         }
+    }
+
+    /// <summary>After a loss, once writing works again: a line saying how many went missing, in the log itself.</summary>
+    private async Task ReportLossAsync()
+    {
+        long lost = Interlocked.Read(ref _lost);
+        if (lost == Interlocked.Read(ref _lostReported))
+        {
+            return;
+        }
+
+        string text = string.Create(CultureInfo.InvariantCulture, $"request log: {lost - _lostReported} lines lost ({lost} since start): the queue was full or writing failed");
+        await _output.WriteLineAsync(LossNotice(lost - _lostReported, lost, text)).ConfigureAwait(false);
+        await _output.FlushAsync().ConfigureAwait(false);
+        long reported = lost - _lostReported;
+        _lostReported = lost;
+        Interlocked.Exchange(ref _losing, 0);
+        if (_diagnostics is not null)
+        {
+            ServerLog.RequestLogRecovered(_diagnostics, reported, lost);
+        }
+    }
+
+    private string LossNotice(long lost, long total, string text)
+    {
+        var now = _time.GetUtcNow().UtcDateTime;
+        if (_format == LogFormat.Text)
+        {
+            return $"{now.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture)} {text}";
+        }
+
+        using var stream = new MemoryStream();
+        using (var json = new System.Text.Json.Utf8JsonWriter(stream))
+        {
+            json.WriteStartObject();
+            json.WriteString("time", now);
+            json.WriteString("event", "lines-lost");
+            json.WriteNumber("lost", lost);
+            json.WriteNumber("lost_total", total);
+            json.WriteString("message", text);
+            json.WriteEndObject();
+        }
+
+        return System.Text.Encoding.UTF8.GetString(stream.ToArray());
     }
 
     public async ValueTask DisposeAsync()
     {
         _lines.Writer.TryComplete();
         await _writer.ConfigureAwait(false);
+        try
+        {
+            await ReportLossAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            // Still failing at the end: the diagnostic log said so when the losing started.
+        }
     }
 }

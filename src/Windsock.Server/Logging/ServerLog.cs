@@ -29,4 +29,16 @@ internal static partial class ServerLog
 
     [LoggerMessage(20, LogLevel.Warning, "Session {Session}: BIND peer {Peer} refused on {Announced}: the request named {Expected}; still waiting for it")]
     public static partial void BindPeerRefused(ILogger logger, long session, IPEndPoint peer, IPEndPoint announced, string expected);
+
+    [LoggerMessage(120, LogLevel.Warning, "Out of file descriptors on {EndPoint} (limit {Limit}, {Headroom} kept for the server itself): accepting paused, retrying with backoff up to {MaxWait}s; new connections wait in the listen queue (logged once until accepting works again)")]
+    public static partial void DescriptorsExhausted(ILogger logger, IPEndPoint endPoint, string limit, ulong headroom, double maxWait);
+
+    [LoggerMessage(121, LogLevel.Information, "File descriptors available again on {EndPoint}: accepting resumed after {Seconds:0.0}s; {Closed} queued connections were closed meanwhile")]
+    public static partial void DescriptorsRecovered(ILogger logger, IPEndPoint endPoint, double seconds, long closed);
+
+    [LoggerMessage(122, LogLevel.Warning, "Request log lines are being lost: {Reason}; sessions go on, the count is kept (logged once until writing works again)")]
+    public static partial void RequestLogLosing(ILogger logger, string reason);
+
+    [LoggerMessage(123, LogLevel.Information, "Request log writing again: {Lost} lines were lost ({Total} since start); a line in the request log marks the gap")]
+    public static partial void RequestLogRecovered(ILogger logger, long lost, long total);
 }

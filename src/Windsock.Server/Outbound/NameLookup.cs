@@ -54,7 +54,13 @@ public readonly record struct NameLookup
         IPAddress[] addresses;
         try
         {
-            addresses = await Dns.GetHostAddressesAsync(host, linked.Token).ConfigureAwait(false);
+            // On Linux the runtime's lookup does not stop for a token once it has started (glibc waits its own
+            // timeout: 5 s per try, twice, by default): the wait is abandoned at the deadline instead, and the
+            // lookup left to finish on its own, its outcome observed and dropped. Found by a test whose resolver
+            // never answered: the client got reply 4 after 10 s instead of 6 after connect_timeout.
+            var lookup = Dns.GetHostAddressesAsync(host, linked.Token);
+            _ = lookup.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            addresses = await lookup.WaitAsync(linked.Token).ConfigureAwait(false);
         }
         catch (SocketException e)
         {

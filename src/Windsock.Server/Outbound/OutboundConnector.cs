@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Windsock.Policy;
 using Windsock.Protocol;
 using Windsock.Protocol.Socks5;
+using Windsock.Server.Limits;
 using Windsock.Server.Metrics;
 
 namespace Windsock.Server.Outbound;
@@ -78,7 +79,23 @@ public sealed class OutboundConnector
             }
 
             anyAllowed = true;
-            var socket = new Socket(target.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            Socket socket;
+            try
+            {
+                socket = new Socket(target.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable)
+            {
+                return OutOfDescriptors(target);
+            }
+
+            if (DescriptorHeadroom.LevelOf(socket) == DescriptorLevel.Exhausted)
+            {
+                // The last descriptors are the runtime's (threads, assembly loads): this session fails, the process stays.
+                socket.Dispose();
+                return OutOfDescriptors(target);
+            }
+
             try
             {
                 await socket.ConnectAsync(target, token).ConfigureAwait(false);
@@ -113,6 +130,9 @@ public sealed class OutboundConnector
         Socks5ReplyCode.TtlExpired => "timeout",
         _ => "failed",
     };
+
+    private static ConnectResult OutOfDescriptors(IPEndPoint target) =>
+        ConnectResult.Failure(Socks5ReplyCode.GeneralFailure, $"connect to {target} not tried: the server is out of file descriptors");
 
     /// <summary>The RFC 1928 reply code that tells the client most truthfully what went wrong.</summary>
     public static Socks5ReplyCode MapError(SocketError error) => error switch

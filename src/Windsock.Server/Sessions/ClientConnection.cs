@@ -147,7 +147,7 @@ public sealed class ClientConnection
     }
 
     /// <summary>Sends a message as it is, or wrapped in one RFC 1961 encapsulated message on a protected session.</summary>
-    private async ValueTask SendBytesAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
+    internal async ValueTask SendBytesAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
     {
         if (Protection is not { } protection)
         {

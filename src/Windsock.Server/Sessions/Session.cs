@@ -60,7 +60,7 @@ internal sealed class Session
             }
 
             // 6. Decide (the access rules, through the decision seam).
-            var request = new SessionRequest(socks.Command, socks.Destination, reader);
+            var request = new SessionRequest(socks.Command, socks.Destination, reader) { Reserved = socks.Reserved };
             if (!await DecideStep.RunAsync(_client, request, shutdown).ConfigureAwait(false))
             {
                 return;

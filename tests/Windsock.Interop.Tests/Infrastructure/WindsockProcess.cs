@@ -61,6 +61,18 @@ public sealed partial class WindsockProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>A snapshot of stderr lines (the diagnostic log) so far.</summary>
+    public IReadOnlyList<string> StderrLines
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _stderr];
+            }
+        }
+    }
+
     /// <summary>`windsock serve ARGS`.</summary>
     public static Task<WindsockProcess> StartAsync(params string[] serveArgs) =>
         StartAsync(serveArgs, hostsFile: null);
@@ -80,12 +92,39 @@ public sealed partial class WindsockProcess : IAsyncDisposable
         StartAsync(serveArgs, hostsFile, environment, networkNamespace: null);
 
     /// <summary>As above, inside the network namespace <paramref name="networkNamespace"/> (made by the test with `ip netns add`).</summary>
-    public static async Task<WindsockProcess> StartAsync(IReadOnlyList<string> serveArgs, string? hostsFile, IReadOnlyDictionary<string, string>? environment, string? networkNamespace)
+    public static Task<WindsockProcess> StartAsync(IReadOnlyList<string> serveArgs, string? hostsFile, IReadOnlyDictionary<string, string>? environment, string? networkNamespace) =>
+        StartAsync(serveArgs, hostsFile, environment, networkNamespace, resolvConf: null);
+
+    /// <summary>
+    /// As above, with <paramref name="resolvConf"/> as the server's /etc/resolv.conf (the same private
+    /// mount namespace: its system resolver then asks the test's own DNS responder, nobody else), and
+    /// optionally run through <paramref name="wrapper"/> (e.g. setpriv dropping a capability) inside the namespace.
+    /// </summary>
+    public static async Task<WindsockProcess> StartAsync(
+        IReadOnlyList<string> serveArgs, string? hostsFile, IReadOnlyDictionary<string, string>? environment, string? networkNamespace, string? resolvConf, IReadOnlyList<string>? wrapper = null)
     {
         string[] windsock = [Tools.Dotnet, Tools.WindsockDll, "serve", .. serveArgs];
-        string[] command = hostsFile is null
+        var binds = new List<(string Source, string Target)>();
+        if (hostsFile is not null)
+        {
+            binds.Add((hostsFile, "/etc/hosts"));
+        }
+
+        if (resolvConf is not null)
+        {
+            binds.Add((resolvConf, "/etc/resolv.conf"));
+        }
+
+        // sh -c 'mount --bind "$1" /etc/hosts && ... && shift N && exec "$@"' sh SOURCES... COMMAND...
+        string script = string.Join(" && ", binds.Select((b, i) => $"mount --bind \"${i + 1}\" {b.Target}")) + $" && shift {binds.Count} && exec \"$@\"";
+        string[] command = binds.Count == 0
             ? windsock
-            : [Tools.Unshare, "--mount", "sh", "-c", "mount --bind \"$0\" /etc/hosts && exec \"$@\"", hostsFile, .. windsock];
+            : [Tools.Unshare, "--mount", "sh", "-c", script, "sh", .. binds.Select(b => b.Source), .. windsock];
+        if (wrapper is not null)
+        {
+            command = [.. wrapper, .. command];
+        }
+
         if (networkNamespace is not null)
         {
             command = [Tools.Ip, "netns", "exec", networkNamespace, .. command];

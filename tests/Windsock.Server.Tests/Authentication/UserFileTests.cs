@@ -110,7 +110,7 @@ public sealed class UserFileTests
     }
 
     [Fact]
-    public void Set_password_creates_the_file_with_mode_0600()
+    public void Set_password_creates_the_file_private_or_readable_by_the_service_group_alone()
     {
         using var temp = new TempDirectory();
         string path = temp.File("users");
@@ -121,7 +121,13 @@ public sealed class UserFileTests
         Assert.True(UserFile.Load(path, _hasher).Verify("alice", "secret"));
         if (!OperatingSystem.IsWindows())
         {
-            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+            // 0600, or root:windsock 0640 where root creates it and the windsock group exists (UsersFileOwnershipTests).
+            bool forService = Windsock.Server.Accounts.UnixAccounts.EffectiveUserId == 0 && Windsock.Server.Accounts.UnixAccounts.FindGroup(UserFile.ServiceGroup) is not null;
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | (forService ? UnixFileMode.GroupRead : 0), File.GetUnixFileMode(path));
+            if (forService)
+            {
+                Assert.Equal((0u, Windsock.Server.Accounts.UnixAccounts.FindGroup(UserFile.ServiceGroup)!.Value), Windsock.Server.Accounts.FileOwnership.Get(path));
+            }
         }
     }
 

@@ -2,7 +2,7 @@ using Tomlyn.Syntax;
 
 namespace Windsock.Server.Configuration.Sections;
 
-/// <summary><c>[server]</c>: where to listen, who may connect, which balancers send PROXY headers, the log format, timeouts and the relay.</summary>
+/// <summary><c>[server]</c>: where to listen, who may connect, which balancers send PROXY headers, the log format, timeouts, the relay, and the account to run as.</summary>
 internal static class ServerSection
 {
     public static ConfigSection Schema { get; } = new(ConfigSchema.Server,
@@ -18,6 +18,8 @@ internal static class ServerSection
         new("relay_buffer_size", static (r, key, _, e, o) =>
             r.ReadInteger(key, e.Value, ConfigSchema.MinRelayBufferSize, ConfigSchema.MaxRelayBufferSize, "bytes, e.g. 65536") is { } size ? o with { RelayBufferSize = (int)size } : null),
         new("relay_mode", static (r, key, _, e, o) => r.ReadRelayMode(key, e.Value) is { } mode ? o with { RelayMode = mode } : null),
+        new("user", static (r, key, _, e, o) => r.ReadRunAsUser(key, e, o)),
+        new("group", static (r, key, _, e, o) => r.ReadRunAsGroup(key, e, o)),
         new("allow_open_proxy", static (r, key, _, e, o) =>
         {
             if (e.Value is not BooleanValueSyntax flag)

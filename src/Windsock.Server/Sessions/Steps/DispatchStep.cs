@@ -17,6 +17,8 @@ internal static class DispatchStep
         [Socks5Command.UdpAssociate] = UdpAssociateCommand.HandleAsync,
         [Socks5Command.Resolve] = ResolveCommand.HandleAsync,
         [Socks5Command.ResolvePtr] = ResolveCommand.HandlePtrAsync,
+        [Socks5Command.Ping] = ProbeCommand.HandleAsync,
+        [Socks5Command.Traceroute] = ProbeCommand.HandleAsync,
     };
 
     /// <summary>Whether a command has a handler. SOCKS4 requests arrive only as Connect or Bind (Socks4RequestStep maps CD 1 and 2).</summary>

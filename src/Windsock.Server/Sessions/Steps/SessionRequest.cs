@@ -17,6 +17,9 @@ internal sealed class SessionRequest(Socks5Command command, SocksEndpoint destin
 
     public HandshakeReader Reader { get; } = reader;
 
+    /// <summary>The request's RSV byte: for PING and TRACEROUTE, X'01' says an options line follows it.</summary>
+    public byte Reserved { get; init; }
+
     /// <summary>Set by the decide step when the decision waits for the resolved address; null when decided or not decided by rules.</summary>
     public AccessRequest? Pending { get; set; }
 }
