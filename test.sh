@@ -30,6 +30,8 @@ declare -A needs=(
   [openssh-client]=/usr/bin/ssh
   [bind9-dnsutils]=/usr/bin/dig
   [tor]=/usr/bin/tor-resolve
+  # The fleet test: Debian's HAProxy in front of two nodes, in network namespaces the test makes.
+  [haproxy]=/usr/sbin/haproxy
   # GSSAPI (RFC 1961): a throwaway MIT realm on loopback, and an independent Python client.
   [krb5-kdc]=/usr/sbin/krb5kdc
   [krb5-admin-server]=/usr/sbin/kadmin.local

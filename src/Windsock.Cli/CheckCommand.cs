@@ -199,6 +199,7 @@ internal static class CheckCommand
                 await output.WriteLineAsync(AdminListener.Explain(server.Admin)).ConfigureAwait(false);
             }
 
+            await WriteBalancerExplanationAsync(server, output, error).ConfigureAwait(false);
             if (rules is null)
             {
                 await output.WriteLineAsync("no [[rule]]: every client that server.allowed_clients admits may go anywhere the safe default allows").ConfigureAwait(false);
@@ -333,5 +334,20 @@ internal static class CheckCommand
 
         await output.WriteLineAsync($"verdict: {(allowed ? "allow" : "deny")}{(note is null ? "" : $" ({note})")}").ConfigureAwait(false);
         return allowed ? Allowed : Denied;
+    }
+
+    /// <summary>server.proxy_protocol_from in words (<see cref="BalancerExplanation"/>): stdout for what it does, stderr for its warnings.</summary>
+    private static async Task WriteBalancerExplanationAsync(ServerOptions server, TextWriter output, TextWriter error)
+    {
+        (IReadOnlyList<string> lines, IReadOnlyList<string> warnings) = BalancerExplanation.Explain(server);
+        foreach (string line in lines)
+        {
+            await output.WriteLineAsync(line).ConfigureAwait(false);
+        }
+
+        foreach (string warning in warnings)
+        {
+            await error.WriteLineAsync(warning).ConfigureAwait(false);
+        }
     }
 }

@@ -52,4 +52,28 @@ public enum ProtocolError
 
     /// <summary>A ping/traceroute line longer than its limit (1024 bytes for results, 512 for options) without its LF.</summary>
     ProbeLineTooLong,
+
+    /// <summary>Bytes from a balancer that start neither a PROXY protocol v1 line ("PROXY ") nor the v2 signature.</summary>
+    NotProxyHeader,
+
+    /// <summary>A PROXY v1 line without CRLF in its first 107 bytes, or a v2 header declaring more than <see cref="ProxyProtocol.ProxyHeader.MaxLength"/> bytes.</summary>
+    ProxyHeaderTooLong,
+
+    /// <summary>A PROXY v1 line not in the specification's exact form (one space between fields, canonical addresses, ports without leading zeros, CRLF), or a v2 version nibble other than 2.</summary>
+    InvalidProxyHeader,
+
+    /// <summary>A PROXY v2 command other than LOCAL (0) or PROXY (1).</summary>
+    UnsupportedProxyCommand,
+
+    /// <summary>A PROXY v2 address family above AF_UNIX (3) or a transport above DGRAM (2).</summary>
+    UnsupportedProxyFamily,
+
+    /// <summary>A PROXY v2 header whose length is shorter than the address block its family needs.</summary>
+    ProxyAddressesTruncated,
+
+    /// <summary>A PROXY v2 TLV whose length runs past the end of the header.</summary>
+    InvalidProxyTlv,
+
+    /// <summary>A PROXY v2 header with a CRC32C TLV that does not match the header.</summary>
+    ProxyChecksumMismatch,
 }

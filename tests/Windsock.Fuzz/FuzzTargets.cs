@@ -4,6 +4,7 @@ using Windsock.Protocol;
 using Windsock.Protocol.Gssapi;
 using Windsock.Protocol.Ident;
 using Windsock.Protocol.Probes;
+using Windsock.Protocol.ProxyProtocol;
 using Windsock.Protocol.Socks4;
 using Windsock.Protocol.Socks5;
 using Windsock.Protocol.UsernamePassword;
@@ -35,6 +36,7 @@ public static class FuzzTargets
         ["rfc1929-request"] = input => StreamParsing.Check<UsernamePasswordRequest>(input.Span, UsernamePasswordRequest.TryParse, SocksLimits.MaxUsernamePasswordRequestLength),
         ["rfc1929-reply"] = input => StreamParsing.Check<bool>(input.Span, UsernamePasswordReply.TryParse, UsernamePasswordReply.Length),
         ["rfc1961-message"] = input => StreamParsing.Check<GssapiMessage>(input.Span, GssapiMessage.TryParse, GssapiMessage.HeaderLength + GssapiMessage.MaxTokenLength),
+        ["proxy-protocol-header"] = input => StreamParsing.Check<ProxyHeader>(input.Span, ProxyHeader.TryParse, ProxyHeader.MaxLength),
         ["kerberos-ticket-name"] = input => KerberosTicketName.TryRead(input.Span, out _, out _),
         ["ident-reply"] = input => StreamParsing.Check<IdentReply>(input.Span, IdentReply.TryParse, IdentReply.MaxLineLength),
         ["probe-line"] = input => ProbeLineRoundTrip(input.Span),

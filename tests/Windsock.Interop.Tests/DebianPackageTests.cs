@@ -114,7 +114,7 @@ public sealed class DebianPackageTests
 
         // Completion of the installed script by the installed program.
         Assert.Equal(["check"], await Complete("windsock ch"));
-        Assert.Equal(["bench", "check", "connect", "forward", "passwd", "resolve", "run", "serve"], (await Complete("windsock ")).Where(w => !w.StartsWith('-')).ToArray());
+        Assert.Equal(["bench", "check", "connect", "forward", "passwd", "ping", "resolve", "run", "serve", "status", "traceroute"], (await Complete("windsock ")).Where(w => !w.StartsWith('-')).ToArray());
         Assert.Equal(["json", "text"], await Complete("windsock serve --log-format "));
         Assert.Equal(["--config"], await Complete("windsock serve --con"));
 

@@ -26,6 +26,13 @@ public sealed record ServerOptions
     public IReadOnlyList<IPNetwork> AllowedClients { get; init; } =
         [IPNetwork.Parse("127.0.0.0/8"), IPNetwork.Parse("::1/128")];
 
+    /// <summary>
+    /// Balancer networks (<c>proxy_protocol_from</c>): a connection from one must start with a PROXY protocol
+    /// header (v1 or v2), whose client address then stands for the connection everywhere; a header from
+    /// anyone else is refused. Empty (the default): no connection may send one.
+    /// </summary>
+    public IReadOnlyList<IPNetwork> ProxyProtocolFrom { get; init; } = [];
+
     /// <summary>When set, username/password (RFC 1929) is required and SOCKS4 is refused.</summary>
     public string? UsersFile { get; init; }
 

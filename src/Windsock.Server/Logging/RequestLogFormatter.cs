@@ -75,6 +75,17 @@ public static class RequestLogFormatter
         yield return ("session", record.Id);
         yield return ("client", record.Client.ToString());
         yield return ("listener", record.Server.ToString());
+        if (record.Balancer is { } balancer)
+        {
+            // Only sessions relayed by a balancer (PROXY protocol) have these; direct ones keep their shape.
+            yield return ("balancer", balancer.ToString());
+            yield return ("frontend", record.Frontend?.ToString());
+            if (record.BalancerId is not null)
+            {
+                yield return ("balancer_id", record.BalancerId);
+            }
+        }
+
         yield return ("version", record.VersionName);
         yield return ("auth", record.AuthMethodName);
         if (record.AuthBackend is not null)

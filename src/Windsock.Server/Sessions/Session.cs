@@ -28,17 +28,20 @@ internal sealed class Session
     {
         try
         {
+            using var reader = new HandshakeReader(_client.Socket, _context.Options.Limits.GssapiTokenUnauthenticated);
+
+            // 0. From a balancer (server.proxy_protocol_from), the PROXY header: it names the client everything after judges.
+            if (!await ProxyHeaderStep.RunAsync(reader, _record, _context, shutdown).ConfigureAwait(false))
+            {
+                return;
+            }
+
             // 1. Accept: allowed_clients and the per-source handshake count.
             using var unauthenticated = AcceptStep.Admit(_client);
             if (unauthenticated is null)
             {
                 return;
             }
-
-            using var reader = new HandshakeReader(_client.Socket, _context.Options.Limits.GssapiTokenUnauthenticated);
-
-            // (A PROXY protocol header from a trusted balancer is read here, before the first SOCKS byte, by a step that
-            // replaces the record's client address before anything is decided on it; see Steps/README.md.)
 
             // 2–5. Sniff, negotiate, authenticate, read the request: under the negotiation timeout.
             var accepted = await NegotiateStep.RunAsync(_client, reader, shutdown).ConfigureAwait(false);

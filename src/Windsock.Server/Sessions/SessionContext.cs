@@ -31,6 +31,7 @@ public sealed class SessionContext : IAsyncDisposable
         Logger = EscapingLogger.Wrap(logger);
         Time = time;
         Guards = guards?.For(options.Limits) ?? new ClientGuards(options.Limits, time);
+        Balancers = new NetworkSet(options.ProxyProtocolFrom);
         Connector = new OutboundConnector(options.ConnectTimeout, time, Metrics, options.Outside);
         Hooks = new HookRunner(TimeSpan.FromSeconds(10), maxPerMinute: 30, concurrency: 2, time);
         Hooks.Completed += result => HookLog.Finished(Logger, result);
@@ -75,6 +76,9 @@ public sealed class SessionContext : IAsyncDisposable
     public ILogger Logger { get; }
 
     public TimeProvider Time { get; }
+
+    /// <summary>server.proxy_protocol_from: peers whose connections must start with a PROXY header (and the only ones that may).</summary>
+    public NetworkSet Balancers { get; }
 
     /// <summary>
     /// Per-source caps and the login throttle. Pass the running context's to the next on reload: the

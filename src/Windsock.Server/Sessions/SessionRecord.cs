@@ -37,10 +37,39 @@ public sealed class SessionRecord
 
     public DateTimeOffset Started { get; }
 
-    public IPEndPoint Client { get; }
+    /// <summary>
+    /// The client: the connection's peer, or behind a balancer the address its PROXY header named (see
+    /// <see cref="ArrivedThrough"/>). Rules, limits, ident, UDP source pinning and the log all use this one.
+    /// </summary>
+    public IPEndPoint Client { get; private set; }
 
-    /// <summary>The listener address the client reached.</summary>
+    /// <summary>The listener address the client reached (behind a balancer: the one the balancer reached).</summary>
     public IPEndPoint Server { get; }
+
+    /// <summary>The balancer (server.proxy_protocol_from) that relayed the connection; null for direct clients.</summary>
+    public IPEndPoint? Balancer { get; private set; }
+
+    /// <summary>Behind a balancer: the address and port the client connected to on the balancer.</summary>
+    public IPEndPoint? Frontend { get; private set; }
+
+    /// <summary>Behind a balancer: the connection's unique id on it (PROXY v2 PP2_TYPE_UNIQUE_ID), when it sent one.</summary>
+    public string? BalancerId { get; private set; }
+
+    /// <summary>
+    /// The pair an identd on the client host knows the connection by: its port on the server side is the one the
+    /// client connected to (the balancer's, behind one), while the lookup still leaves from this host's address.
+    /// </summary>
+    public IPEndPoint IdentServer => Frontend is { } frontend ? new IPEndPoint(Server.Address, frontend.Port) : Server;
+
+    /// <summary>The connection came from balancer <see cref="Client"/>, whose PROXY header named the real client.</summary>
+    public void ArrivedThrough(IPEndPoint client, IPEndPoint? frontend, string? balancerId)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        Balancer = Client;
+        Client = client;
+        Frontend = frontend;
+        BalancerId = balancerId;
+    }
 
     /// <summary>SOCKS 4, 4a or 5; null until the first byte is read (4 until a SOCKS4 request shows it is 4a).</summary>
     public PolicyVersion? Version { get; set; }

@@ -21,6 +21,9 @@ public static class Tools
 
     public const string Unshare = "/usr/bin/unshare";
 
+    /// <summary>Debian's HAProxy, the TCP balancer of the fleet test.</summary>
+    public const string Haproxy = "/usr/sbin/haproxy";
+
     /// <summary>Debian's golang-go, to build the Go programs of the windsock run tests.</summary>
     public const string Go = "/usr/bin/go";
 

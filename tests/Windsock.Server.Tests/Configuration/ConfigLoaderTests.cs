@@ -349,7 +349,8 @@ public sealed class ConfigLoaderTests
         // Addresses of this host are shown commented out: no value is safe to copy (a wrong one breaks UDP or BIND).
         // The groups file and denial hooks are shown commented out: they need files and mail set up first.
         // PAM is shown commented out: it lets every system account in, which must be a decision of its own.
-        // GSSAPI needs a realm and a keytab first. The admin listener is off by default.
+        // GSSAPI needs a realm and a keytab first. The admin listener is off by default. The account to
+        // switch to needs to exist first.
         string[] commentedOut = ["server.user", "server.group", "admin.listen", "admin.token_file", "udp.advertised_address", "bind.address", "auth.groups_file", "auth.pam_service", "access.notify_denied", "gssapi.keytab", "gssapi.service_principal", "gssapi.protection",
             // The site's own limits have no default value (off until set), and a log file needs its folder first.
             "limits.sessions", "limits.sessions_per_user", "limits.sessions_per_source", "limits.sessions_per_rule",

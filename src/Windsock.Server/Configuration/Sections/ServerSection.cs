@@ -2,13 +2,14 @@ using Tomlyn.Syntax;
 
 namespace Windsock.Server.Configuration.Sections;
 
-/// <summary><c>[server]</c>: where to listen, who may connect, the log format, timeouts, the relay, and the account to run as.</summary>
+/// <summary><c>[server]</c>: where to listen, who may connect, which balancers send PROXY headers, the log format, timeouts, the relay, and the account to run as.</summary>
 internal static class ServerSection
 {
     public static ConfigSection Schema { get; } = new(ConfigSchema.Server,
     [
         new("listen", static (r, key, _, e, o) => r.ReadListen(key, e.Value) is { } listen ? o with { Listen = listen } : null),
         new("allowed_clients", static (r, key, _, e, o) => r.ReadAllowedClients(key, e.Value) is { } clients ? o with { AllowedClients = clients } : null),
+        new("proxy_protocol_from", static (r, key, _, e, o) => r.ReadProxyProtocolFrom(key, e.Value) is { } balancers ? o with { ProxyProtocolFrom = balancers } : null),
         new("log_format", static (r, key, _, e, o) => r.ReadLogFormat(key, e.Value) is { } format ? o with { LogFormat = format } : null),
         new("negotiation_timeout", static (r, key, name, e, o) => r.ReadDuration(key, name, e.Value) is { } d ? o with { NegotiationTimeout = d } : null),
         new("connect_timeout", static (r, key, name, e, o) => r.ReadDuration(key, name, e.Value) is { } d ? o with { ConnectTimeout = d } : null),

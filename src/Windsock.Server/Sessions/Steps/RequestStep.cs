@@ -37,7 +37,7 @@ internal static class RequestStep
         if (context.Ident is { } ident)
         {
             // SOCKS5 has no user id to compare with: the answer is recorded for the log (and rules), never a refusal.
-            record.IdentUser = (await ident.LookupAsync(record.Client, record.Server, token).ConfigureAwait(false)).UserId;
+            record.IdentUser = (await ident.LookupAsync(record.Client, record.IdentServer, token).ConfigureAwait(false)).UserId;
         }
 
         return request;

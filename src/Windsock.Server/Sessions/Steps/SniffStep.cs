@@ -21,7 +21,7 @@ internal static class SniffStep
                 client.Record.Version = PolicyVersion.Socks4;
                 return SocksVersion.Socks4;
             default:
-                client.Record.EndReason = $"not SOCKS (first byte 0x{first:X2})";
+                client.Record.EndReason = ProxyHeaderStep.NotSocks(reader, client.Record, client.Context, first);
                 return null;
         }
     }

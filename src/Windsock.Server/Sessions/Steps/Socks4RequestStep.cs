@@ -45,7 +45,7 @@ internal static class Socks4RequestStep
 
         if (context.Ident is { } ident)
         {
-            var answer = await ident.LookupAsync(record.Client, record.Server, token).ConfigureAwait(false);
+            var answer = await ident.LookupAsync(record.Client, record.IdentServer, token).ConfigureAwait(false);
             client.IdentAnswer = answer;
             record.IdentUser = answer.UserId;
             if (answer.Outcome != IdentOutcome.UserId)
