@@ -51,7 +51,7 @@ internal static class BenchCommand
     private static Command ConnectionRate()
     {
         var common = new CommonOptions(defaultSeconds: 5);
-        var concurrency = new Option<int>("--concurrency", "-c") { Description = "Parallel workers (1-4096).", DefaultValueFactory = _ => 1 };
+        var concurrency = new Option<int>("--concurrency", "-j") { Description = "Parallel workers (1-4096).", DefaultValueFactory = _ => 1 };
         var max = new Option<long>("--max-connections") { Description = "Stop after this many connections, warm-up included.", DefaultValueFactory = _ => 10_000_000 };
         var payload = new Option<int>("--payload") { Description = "Bytes echoed on each connection.", DefaultValueFactory = _ => 32 };
         var closeFirst = new Option<CloseFirst>("--close-first")
@@ -80,7 +80,7 @@ internal static class BenchCommand
     private static Command Udp()
     {
         var common = new CommonOptions(defaultSeconds: 5);
-        var concurrency = new Option<int>("--concurrency", "-c") { Description = "Parallel workers, one UDP association each (1-4096).", DefaultValueFactory = _ => 1 };
+        var concurrency = new Option<int>("--concurrency", "-j") { Description = "Parallel workers, one UDP association each (1-4096).", DefaultValueFactory = _ => 1 };
         var max = new Option<long>("--max-datagrams") { Description = "Stop after this many round trips, warm-up included.", DefaultValueFactory = _ => 10_000_000 };
         var payload = new Option<int>("--payload") { Description = "Datagram payload in bytes (8-65000), without the SOCKS header.", DefaultValueFactory = _ => 64 };
         var replyTimeout = new Option<double>("--reply-timeout") { Description = "Seconds to wait for a datagram to come back before counting it lost.", DefaultValueFactory = _ => 1 };
@@ -135,7 +135,7 @@ internal static class BenchCommand
         // A session's whole life, a 4 MiB exchange included, on a machine busy with other work: a minute.
         var common = new CommonOptions(defaultSeconds: 3600, hasWarmup: false, maxSeconds: BenchOptions.MaxSoakSeconds, defaultTimeout: 60, timeoutMeaning: "Seconds each session may take in all (connect, handshake, every exchange).");
         var sessions = new Option<int>("--sessions", "-k") { Description = $"Sessions in all, spread evenly over --seconds (1-{BenchOptions.MaxSessions}).", DefaultValueFactory = _ => 10_000 };
-        var concurrency = new Option<int>("--concurrency", "-c") { Description = "Workers running sessions at once (1-4096).", DefaultValueFactory = _ => 8 };
+        var concurrency = new Option<int>("--concurrency", "-j") { Description = "Workers running sessions at once (1-4096).", DefaultValueFactory = _ => 8 };
         var pid = new Option<int[]>("--pid") { Description = "The server's process: RSS, descriptors, threads and GC heap read from /proc each sample. Repeat for several.", Arity = ArgumentArity.OneOrMore };
         var sampleSeconds = new Option<double>("--sample-seconds") { Description = "Seconds between two samples of the server's /proc.", DefaultValueFactory = _ => 60 };
         var csv = new Option<FileInfo?>("--csv") { Description = "Write the samples here as CSV (bench/soak-chart.py draws them)." };

@@ -33,7 +33,8 @@ internal static class CheckCommand
         var from = new Option<string?>("--from") { Description = "The client, ADDRESS or ADDRESS:PORT (IPv6 with a port in brackets: [2001:db8::1]:40000)." };
         var to = new Option<string?>("--to") { Description = "The destination as the client asks for it, HOST:PORT (a name or an address; PORT may be a service name such as https). Numeric names such as 127.1, 2130706433 or 0 are names, decided with the address the server's resolver reads from them." };
         var command = new Option<string?>("--command") { Description = "connect (the default), bind, udp (a datagram to --to), resolve, resolve-ptr, ping or traceroute." };
-        var version = new Option<string?>("--version") { Description = "SOCKS version: 5 (the default), 4 or 4a." };
+        // --socks-version: "--version" is the program's own; the old spelling still works, with a warning.
+        var version = new Option<string?>("--socks-version", DeprecatedVersionAlias) { Description = "SOCKS version of the request: 5 (the default), 4 or 4a." };
         var method = new Option<string?>("--method") { Description = "Authentication method: username (the default with --user), none (the default without), gssapi." };
         var resolve = new Option<bool>("--resolve") { Description = "When the decision needs the address a destination name resolves to, resolve it with the system resolver." };
         var client = new Option<bool>("--client") { Description = "Check the client routing file instead: which rule routes --to HOST:PORT, and why." };
@@ -66,14 +67,17 @@ internal static class CheckCommand
             clientConfig,
         };
 
-        // Unknown arguments are reported by the action too, as usage errors (exit 2).
-        check.TreatUnmatchedTokensAsErrors = false;
+        // Unknown arguments are usage errors (exit 2) through UnknownArgument, which Program calls before invoking.
         check.SetAction(async (result, cancellationToken) =>
         {
             TextWriter output = result.InvocationConfiguration.Output;
             TextWriter error = result.InvocationConfiguration.Error;
-            string? usage = result.UnmatchedTokens.Count > 0 ? $"unknown argument \"{result.UnmatchedTokens[0]}\"; see windsock check --help"
-                : valued.FirstOrDefault(o => result.GetResult(o) is not null && result.GetValue(o) is null) is { } empty ? $"{empty.Name} needs a value"
+            if (result.GetResult(version)?.IdentifierToken?.Value == DeprecatedVersionAlias)
+            {
+                await error.WriteLineAsync("windsock check: warning: --version is deprecated here (it is the program's own option); write --socks-version").ConfigureAwait(false);
+            }
+
+            string? usage = valued.FirstOrDefault(o => result.GetResult(o) is not null && result.GetValue(o) is null) is { } empty ? $"{empty.Name} needs a value"
                 : result.GetResult(address) is { Tokens.Count: 0 } ? "--address needs a value"
                 : result.GetValue(client) ? ((Option[])[config, user, from, command, version, method, resolve, address]).FirstOrDefault(o => result.GetResult(o) is { Implicit: false }) is { } serverOnly
                     ? $"{serverOnly.Name} is for the server's configuration; --client takes only --client-config and --to"
@@ -104,6 +108,24 @@ internal static class CheckCommand
             return await RunAsync(result.GetValue(config)!, request, output, error, cancellationToken).ConfigureAwait(false);
         });
         return check;
+    }
+
+    private const string DeprecatedVersionAlias = "--version";
+
+    /// <summary>
+    /// Unknown arguments to check are usage errors with exit code 2, like its other usage errors (the parser's
+    /// own handling would exit 1 and print the whole help). Program calls this before invoking.
+    /// </summary>
+    public static int? UnknownArgument(System.CommandLine.ParseResult parse)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        if (parse.CommandResult.Command.Name != "check" || parse.UnmatchedTokens.Count == 0)
+        {
+            return null;
+        }
+
+        Console.Error.WriteLine($"windsock check: error: unknown argument \"{parse.UnmatchedTokens[0]}\"; see windsock check --help");
+        return Usage;
     }
 
     private static async Task<int> RunAsync(string configPath, CheckRequest options, TextWriter output, TextWriter error, CancellationToken cancellationToken)
@@ -202,30 +224,34 @@ internal static class CheckCommand
             Groups = gate.GroupsOf(request.User),
             ServerAddresses = AccessGate.LocalAddresses(),
         };
-        return await DecideAsync(gate, server, request, options, output, error, cancellationToken).ConfigureAwait(false);
+        // The limits that would count the request are listed before the verdict (which stays the last line) when it is allowed.
+        var decision = gate.Decide(request);
+        string? rule = decision.Outcome == DecisionOutcome.NeedsAddress ? null : decision.DecidedBy;
+        var limits = Windsock.Server.Limits.LimitsInForce.Describe(server.Limits, request.ClientAddress, request.User, rule, request.Command);
+        return await DecideAsync(gate, server, request, options, limits, output, error, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<int> DecideAsync(AccessGate gate, ServerOptions server, AccessRequest request, CheckRequest options, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    private static async Task<int> DecideAsync(AccessGate gate, ServerOptions server, AccessRequest request, CheckRequest options, IReadOnlyList<string> limits, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
         await output.WriteLineAsync($"request: {CheckRequestParser.Describe(request)}").ConfigureAwait(false);
         if (gate.RefuseClient(request.ClientAddress) is not null)
         {
             string where = server.Origins.TryGetValue("server.allowed_clients", out string? origin) ? $" ({origin})" : " (the default: loopback only)";
             await output.WriteLineAsync($"server.allowed_clients{where} does not admit {request.ClientAddress}: the server closes the connection before reading a byte, and no rule is asked").ConfigureAwait(false);
-            return await VerdictAsync(output, false, "client address not allowed").ConfigureAwait(false);
+            return await VerdictAsync(output, limits, false, "client address not allowed").ConfigureAwait(false);
         }
 
         if (gate.RefuseVersion(request.Version) is { } refusal)
         {
             await output.WriteLineAsync($"{refusal}: SOCKS4 cannot authenticate, so the server answers 91 before any rule is asked").ConfigureAwait(false);
-            return await VerdictAsync(output, false, refusal).ConfigureAwait(false);
+            return await VerdictAsync(output, limits, false, refusal).ConfigureAwait(false);
         }
 
         Explanation first = gate.Explain(request);
         if (first.Decision.Outcome != DecisionOutcome.NeedsAddress)
         {
             await output.WriteAsync(first.ToString()).ConfigureAwait(false);
-            return await VerdictAsync(output, first.Decision.IsAllowed, null).ConfigureAwait(false);
+            return await VerdictAsync(output, limits, first.Decision.IsAllowed, null).ConfigureAwait(false);
         }
 
         string host = request.Destination.Host!;
@@ -239,7 +265,7 @@ internal static class CheckCommand
             {
                 await output.WriteAsync(first.ToString()).ConfigureAwait(false);
                 await output.WriteLineAsync($"{host} reads as the unspecified address {numeric}, which the server's resolver refuses").ConfigureAwait(false);
-                return await VerdictAsync(output, false, $"{host} does not resolve, so the server could not connect").ConfigureAwait(false);
+                return await VerdictAsync(output, limits, false, $"{host} does not resolve, so the server could not connect").ConfigureAwait(false);
             }
 
             addresses = [numeric];
@@ -260,7 +286,7 @@ internal static class CheckCommand
             {
                 await output.WriteAsync(first.ToString()).ConfigureAwait(false);
                 await error.WriteLineAsync($"windsock check: cannot resolve {host}: {e.Message}").ConfigureAwait(false);
-                return await VerdictAsync(output, false, $"{host} does not resolve, so the server could not connect").ConfigureAwait(false);
+                return await VerdictAsync(output, limits, false, $"{host} does not resolve, so the server could not connect").ConfigureAwait(false);
             }
 
             source = "the system resolver";
@@ -292,11 +318,20 @@ internal static class CheckCommand
         string note = allowed is not null
             ? $"the server connects to the first allowed address, {allowed}"
             : addresses.Length == 0 ? $"{host} has no address" : "no address is allowed";
-        return await VerdictAsync(output, allowed is not null, note).ConfigureAwait(false);
+        return await VerdictAsync(output, limits, allowed is not null, note).ConfigureAwait(false);
     }
 
-    private static async Task<int> VerdictAsync(TextWriter output, bool allowed, string? note)
+    private static async Task<int> VerdictAsync(TextWriter output, IReadOnlyList<string> limits, bool allowed, string? note)
     {
+        if (allowed)
+        {
+            await output.WriteLineAsync("limits that apply:").ConfigureAwait(false);
+            foreach (string line in limits)
+            {
+                await output.WriteLineAsync("  " + line).ConfigureAwait(false);
+            }
+        }
+
         await output.WriteLineAsync($"verdict: {(allowed ? "allow" : "deny")}{(note is null ? "" : $" ({note})")}").ConfigureAwait(false);
         return allowed ? Allowed : Denied;
     }

@@ -49,13 +49,13 @@ internal static class CheckRequestParser
         string versionText = options.Version ?? "5";
         if (!VersionSet.TryParseName(versionText, out PolicyVersion version, out problem))
         {
-            problem = $"--version: {problem}";
+            problem = $"--socks-version: {problem}";
             return false;
         }
 
         if (version == PolicyVersion.Socks4a && !destination.IsHostName)
         {
-            problem = "--version 4a: SOCKS4a carries a host name, but --to is an address; write --version 4, or a name";
+            problem = "--socks-version 4a: SOCKS4a carries a host name, but --to is an address; write --socks-version 4, or a name";
             return false;
         }
 

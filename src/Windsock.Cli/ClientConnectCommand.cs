@@ -20,6 +20,7 @@ internal static class ClientConnectCommand
         var host = new Argument<string>("HOST") { Description = "Destination name or address (names go to the proxy unless the proxy URL says socks5:// or socks4://)." };
         var port = new Argument<int>("PORT") { Description = "Destination port." };
         var proxy = ClientRouting.ProxyOption();
+        var passwordFile = ClientRouting.PasswordFileOption();
         var verbose = ClientRouting.VerboseOption();
         var gssapi = new ClientRouting.GssapiOptions();
         var command = new Command(Name, "Connect standard input and output to HOST:PORT through the route (works as ssh's ProxyCommand).")
@@ -27,6 +28,7 @@ internal static class ClientConnectCommand
             host,
             port,
             proxy,
+            passwordFile,
             verbose,
         };
         gssapi.AddTo(command);
@@ -34,13 +36,14 @@ internal static class ClientConnectCommand
             result.GetRequiredValue(host),
             result.GetRequiredValue(port),
             result.GetValue(proxy),
+            result.GetValue(passwordFile),
             gssapi.Read(result),
             result.GetValue(verbose),
             cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(string host, int port, string[]? proxies, SocksGssapiOptions? gssapi, bool verbose, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string host, int port, string[]? proxies, FileInfo? passwordFile, SocksGssapiOptions? gssapi, bool verbose, CancellationToken cancellationToken)
     {
         TextWriter error = Console.Error;
         if (port is < 1 or > 65535 || string.IsNullOrWhiteSpace(host))
@@ -49,7 +52,7 @@ internal static class ClientConnectCommand
             return 2;
         }
 
-        Router? router = ClientRouting.Build(Name, proxies, verbose, error, gssapi);
+        Router? router = ClientRouting.Build(Name, proxies, verbose, error, gssapi, passwordFile);
         if (router is null)
         {
             return 1;

@@ -27,13 +27,14 @@ internal static class ClientForwardCommand
     {
         var listen = new Option<string>("--listen", "-l") { Description = "Local address and port, e.g. 127.0.0.1:5353 or [::1]:8080.", Required = true };
         var to = new Option<string>("--to", "-t") { Description = "Destination HOST:PORT, reached through the route.", Required = true };
-        var udp = new Option<bool>("--udp", "-u") { Description = "Forward UDP datagrams (through SOCKS5 UDP ASSOCIATE) instead of TCP connections." };
+        var udp = new Option<bool>("--udp") { Description = "Forward UDP datagrams (through SOCKS5 UDP ASSOCIATE) instead of TCP connections." };
         var idle = new Option<int>("--udp-idle")
         {
             Description = "Seconds without datagrams after which a local client's UDP association is closed.",
             DefaultValueFactory = _ => 60,
         };
         var proxy = ClientRouting.ProxyOption();
+        var passwordFile = ClientRouting.PasswordFileOption();
         var verbose = ClientRouting.VerboseOption();
         var gssapi = new ClientRouting.GssapiOptions();
         var command = new Command(Name, "Listen on a local port and forward to HOST:PORT through the route (TCP, or UDP with --udp).")
@@ -43,6 +44,7 @@ internal static class ClientForwardCommand
             udp,
             idle,
             proxy,
+            passwordFile,
             verbose,
         };
         gssapi.AddTo(command);
@@ -52,13 +54,14 @@ internal static class ClientForwardCommand
             result.GetValue(udp),
             result.GetValue(idle),
             result.GetValue(proxy),
+            result.GetValue(passwordFile),
             gssapi.Read(result),
             result.GetValue(verbose),
             cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(string listenText, string toText, bool udp, int idleSeconds, string[]? proxies, SocksGssapiOptions? gssapi, bool verbose, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string listenText, string toText, bool udp, int idleSeconds, string[]? proxies, FileInfo? passwordFile, SocksGssapiOptions? gssapi, bool verbose, CancellationToken cancellationToken)
     {
         TextWriter error = Console.Error;
         if (!IPEndPoint.TryParse(listenText, out IPEndPoint? listen) || !listenText.Contains(':', StringComparison.Ordinal))
@@ -79,7 +82,7 @@ internal static class ClientForwardCommand
             return 2;
         }
 
-        Router? router = ClientRouting.Build(Name, proxies, verbose, error, gssapi);
+        Router? router = ClientRouting.Build(Name, proxies, verbose, error, gssapi, passwordFile);
         if (router is null)
         {
             return 1;

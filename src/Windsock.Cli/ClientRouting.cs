@@ -23,6 +23,18 @@ internal static class ClientRouting
         AllowMultipleArgumentsPerToken = false,
     };
 
+    /// <summary>Where the password for a --proxy URL without one comes from, instead of the URL (which ps shows).</summary>
+    public const string PasswordVariable = "WINDSOCK_PROXY_PASSWORD";
+
+    /// <summary>The user name for a --proxy URL without user info, when a password comes from a file or the environment.</summary>
+    public const string UserVariable = "WINDSOCK_PROXY_USER";
+
+    public static Option<FileInfo?> PasswordFileOption() => new("--password-file")
+    {
+        Description = $"Read the password for --proxy URLs written socks5h://USER@HOST:PORT (no password) from this file's first line; "
+            + $"else from ${PasswordVariable}. The user may come from ${UserVariable} when the URL has none.",
+    };
+
     public static Option<bool> VerboseOption() => new("--verbose", "-v")
     {
         Description = "Print the route and each hop's negotiation on standard error.",
@@ -83,8 +95,19 @@ internal static class ClientRouting
     }
 
     /// <summary>The router for this run, or null after printing why there is none.</summary>
-    public static Router? Build(string command, string[]? proxies, bool verbose, TextWriter error, SocksGssapiOptions? gssapi = null)
+    public static Router? Build(string command, string[]? proxies, bool verbose, TextWriter error, SocksGssapiOptions? gssapi = null, FileInfo? passwordFile = null)
     {
+        string? password;
+        try
+        {
+            password = passwordFile is null ? Environment.GetEnvironmentVariable(PasswordVariable) : ReadPasswordFile(passwordFile.FullName);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            error.WriteLine($"windsock {command}: --password-file {passwordFile!.FullName}: {e.Message}");
+            return null;
+        }
+
         if (gssapi is not null && proxies is not { Length: > 0 })
         {
             error.WriteLine($"windsock {command}: --gssapi applies to --proxy hops; in a routing file or ALL_PROXY write the proxy as socks5h://HOST:PORT?gssapi");
@@ -95,7 +118,7 @@ internal static class ClientRouting
         try
         {
             router = proxies is { Length: > 0 }
-                ? Router.Through(new ProxyChain(proxies.Select(p => WithGssapi(ParseProxy(p), gssapi))), "--proxy")
+                ? Router.Through(new ProxyChain(proxies.Select(p => WithGssapi(WithPassword(ParseProxy(p, password is not null, out string? user), user, password), gssapi))), "--proxy")
                 : Router.FromEnvironment();
         }
         catch (RoutingFileException e)
@@ -138,11 +161,49 @@ internal static class ClientRouting
         };
     }
 
-    private static ProxyHop ParseProxy(string url)
+    /// <summary>The first line of the password file, without its line end.</summary>
+    private static string ReadPasswordFile(string path)
     {
+        using var reader = new StreamReader(path);
+        return reader.ReadLine() ?? string.Empty;
+    }
+
+    /// <summary>A hop whose URL named no password gets the one from the file or the environment (and the user from the environment when the URL has none).</summary>
+    private static ProxyHop WithPassword(ProxyHop hop, string? urlUser, string? password)
+    {
+        if (password is null || hop.Credentials is not null)
+        {
+            return hop;
+        }
+
+        string? user = urlUser ?? Environment.GetEnvironmentVariable(UserVariable);
+        if (string.IsNullOrEmpty(user))
+        {
+            return hop; // no user anywhere: the proxy is asked without credentials
+        }
+
+        return new ProxyHop(hop.Host, hop.Port, hop.Protocol)
+        {
+            Credentials = new SocksCredentials(user, password),
+            Resolution = hop.Resolution,
+            Gssapi = hop.Gssapi,
+            UserId = hop.Protocol == SocksProtocol.Socks5 ? null : user,
+        };
+    }
+
+    private static ProxyHop ParseProxy(string url, bool passwordElsewhere, out string? userOnly)
+    {
+        userOnly = null;
         if (!Uri.TryCreate(url, UriKind.Absolute, out Uri? uri) || !url.Contains("://", StringComparison.Ordinal))
         {
             throw new FormatException($"\"{url}\" is not a proxy URL; write socks5h://HOST:PORT");
+        }
+
+        if (passwordElsewhere && uri.UserInfo.Length > 0 && !uri.UserInfo.Contains(':', StringComparison.Ordinal))
+        {
+            // USER@HOST: the password comes from --password-file or the environment; parse the rest as it is.
+            userOnly = Uri.UnescapeDataString(uri.UserInfo);
+            uri = new UriBuilder(uri) { UserName = string.Empty, Password = string.Empty }.Uri;
         }
 
         try

@@ -114,6 +114,7 @@ internal sealed class ConfigurationReloader : IAsyncDisposable
             AdminListener.WarnIfChanged(_logger, running.Options.Admin, options.Admin);
             var next = new SessionContext(options, loaded.Credentials, _requestLog, _logger, running.Time, loaded.Groups, running.Guards, running.Metrics);
             _retired.Add(_server.Swap(next));
+            LogLevelSwitch.Current = options.Log.Level;
             CliLog.Reloaded(_logger, trigger, options.Rules?.Rules.Count ?? 0);
             next.Metrics.Reloaded(true);
             if (UsersFileMode.Warning(options.UsersFile) is { } exposed)

@@ -17,6 +17,11 @@ var root = new RootCommand("Windsock: a SOCKS4, SOCKS4a and SOCKS5 server and cl
 };
 
 var parse = root.Parse(args);
+if (CheckCommand.UnknownArgument(parse) is { } usage)
+{
+    return usage;
+}
+
 var invocation = new InvocationConfiguration
 {
     // SIGTERM/Ctrl-C cancel the command's token; the process waits this long for it to drain and exit.

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Net;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
@@ -30,7 +31,7 @@ internal static class ServeCommand
         AllowMultipleArgumentsPerToken = false,
     };
 
-    private static readonly Option<FileInfo?> UsersOption = new("--users", "-u")
+    private static readonly Option<FileInfo?> UsersOption = new("--users")
     {
         Description = "User file (made with `windsock passwd`). Requires username/password from every client and refuses SOCKS4.",
     };
@@ -75,10 +76,26 @@ internal static class ServeCommand
         }
 
         var options = configuration.Options;
-        using var loggerFactory = CreateLoggerFactory();
+        LogLevelSwitch.Current = options.Log.Level;
+        using var loggerFactory = CreateLoggerFactory(options.LogFormat);
         var logger = EscapingLogger.Wrap(loggerFactory.CreateLogger("Windsock"));
-        var stdout = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false)) { AutoFlush = false };
-        await using var requestLog = new RequestLog(stdout, options.LogFormat, TimeProvider.System, logger);
+        TextWriter output;
+        try
+        {
+            output = options.Log.File is { } file
+                ? new ReopeningLogFile(file)
+                : new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false)) { AutoFlush = false };
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            string origin = options.Origins.TryGetValue("log.file", out string? where) ? $"{where}: " : string.Empty;
+            await Console.Error.WriteLineAsync($"windsock: error: {origin}cannot open the log file {options.Log.File}: {e.Message}. fix: create its folder and make it writable for the user windsock runs as, or remove log.file").ConfigureAwait(false);
+            return 2;
+        }
+
+        // logrotate's postrotate sends SIGUSR1 (SIGHUP already means reload): the file is reopened by its path.
+        using var reopen = output is ReopeningLogFile reopening ? PosixSignalRegistration.Create(SigUsr1, context => { context.Cancel = true; reopening.RequestReopen(); }) : null;
+        await using var requestLog = new RequestLog(output, options.LogFormat, TimeProvider.System, logger);
         if (options.AllowOpenProxy && !options.RequiresAuthentication)
         {
             CliLog.OpenProxy(logger, string.Join(", ", options.AllowedClients));
@@ -131,7 +148,14 @@ internal static class ServeCommand
         foreach (var endPoint in server.LocalEndPoints)
         {
             requestLog.WriteNotice(ListeningLine(options.LogFormat, endPoint));
+            if (output is ReopeningLogFile)
+            {
+                // The request log goes to the file; the readiness line stays where scripts wait for it too.
+                await Console.Out.WriteLineAsync(ListeningLine(options.LogFormat, endPoint)).ConfigureAwait(false);
+            }
         }
+
+        await Console.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
 
         SystemdNotifier.Notify("READY=1");
         try
@@ -204,14 +228,28 @@ internal static class ServeCommand
         return LogText.EscapeJsonLine(Encoding.UTF8.GetString(stream.ToArray()));
     }
 
-    private static ILoggerFactory CreateLoggerFactory() => LoggerFactory.Create(builder =>
+    /// <summary>SIGUSR1 on Linux (x86-64 and ARM); .NET takes raw signal numbers cast to <see cref="PosixSignal"/>.</summary>
+    private const PosixSignal SigUsr1 = (PosixSignal)10;
+
+    private static ILoggerFactory CreateLoggerFactory(LogFormat format) => LoggerFactory.Create(builder =>
     {
-        builder.SetMinimumLevel(LogLevel.Information);
+        // The level is [log] level, read at each message so that a reload changes it.
+        builder.SetMinimumLevel(LogLevel.Trace);
+        builder.AddFilter((_, _, level) => LogLevelSwitch.Allows(level));
         // Diagnostics go to standard error; standard output carries only the request log.
         builder.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         if (Environment.GetEnvironmentVariable("JOURNAL_STREAM") is not null)
         {
             builder.AddSystemdConsole();
+        }
+        else if (format == LogFormat.Json)
+        {
+            // log_format = "json": the diagnostics are JSON objects too, one per line, like the request log.
+            builder.AddJsonConsole(o =>
+            {
+                o.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
+                o.UseUtcTimestamp = true;
+            });
         }
         else
         {

@@ -29,6 +29,12 @@ internal static class ServeOptionsBuilder
             var endPoints = new List<IPEndPoint>();
             foreach (var text in listen)
             {
+                if (InterfaceListen.TryExpand(text, out var onInterface, out var interfaceProblem))
+                {
+                    endPoints.AddRange(interfaceProblem is { } bad ? throw new StartupException($"--listen: {bad.Message}. fix: {bad.Fix}") : onInterface!);
+                    continue;
+                }
+
                 if (!EndpointSyntax.TryParse(text, out var endPoint, out var problem))
                 {
                     throw new StartupException($"--listen: {problem.Message}. fix: {problem.Fix}");

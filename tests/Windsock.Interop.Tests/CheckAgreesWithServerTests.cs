@@ -77,8 +77,8 @@ public sealed partial class CheckAgreesWithServerTests(LoopbackTargets targets)
             new("staff over SOCKS5", true, ["--user", "alice", "--from", "127.0.0.1", "--to", $"127.0.0.1:{http}"], ["--socks5", proxy, "--proxy-user", "alice:alice-pass"], url),
             new("staff to a denied port", false, ["--user", "alice", "--from", "127.0.0.1", "--to", $"127.0.0.1:{refused}"], ["--socks5", proxy, "--proxy-user", "alice:alice-pass"], $"http://127.0.0.1:{refused}/"),
             new("not staff", false, ["--user", "carol", "--from", "127.0.0.1", "--to", $"127.0.0.1:{http}"], ["--socks5", proxy, "--proxy-user", "carol:carol-pass"], url),
-            new("SOCKS4 where passwords are required", false, ["--version", "4", "--user", "alice", "--from", "127.0.0.1", "--to", $"127.0.0.1:{http}"], ["--socks4", proxy, "--proxy-user", "alice:"], url),
-            new("SOCKS4a where passwords are required", false, ["--version", "4a", "--user", "alice", "--from", "127.0.0.1", "--to", $"localhost:{http}"], ["--socks4a", proxy, "--proxy-user", "alice:"], name),
+            new("SOCKS4 where passwords are required", false, ["--socks-version", "4", "--user", "alice", "--from", "127.0.0.1", "--to", $"127.0.0.1:{http}"], ["--socks4", proxy, "--proxy-user", "alice:"], url),
+            new("SOCKS4a where passwords are required", false, ["--socks-version", "4a", "--user", "alice", "--from", "127.0.0.1", "--to", $"localhost:{http}"], ["--socks4a", proxy, "--proxy-user", "alice:"], name),
             new("a client allowed_clients closes", false, ["--user", "alice", "--from", "127.0.0.2", "--to", $"127.0.0.1:{http}"], ["--socks5", proxy, "--proxy-user", "alice:alice-pass", "--interface", "127.0.0.2"], url),
         ];
 
@@ -101,7 +101,7 @@ public sealed partial class CheckAgreesWithServerTests(LoopbackTargets targets)
         }
 
         // Check names the reasons the server gives.
-        var socks4 = await CheckAsync(config, "--version", "4", "--user", "alice", "--from", "127.0.0.1", "--to", $"127.0.0.1:{http}");
+        var socks4 = await CheckAsync(config, "--socks-version", "4", "--user", "alice", "--from", "127.0.0.1", "--to", $"127.0.0.1:{http}");
         Assert.Contains("SOCKS4 refused: the server requires username/password", socks4.StdoutText, StringComparison.Ordinal);
         var stranger = await CheckAsync(config, "--from", "127.0.0.2", "--to", $"127.0.0.1:{http}");
         Assert.Contains("verdict: deny (client address not allowed)", stranger.StdoutText, StringComparison.Ordinal);

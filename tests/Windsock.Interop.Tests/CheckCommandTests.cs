@@ -145,7 +145,7 @@ public sealed class CheckCommandTests
     [InlineData("--from 10.1 --to 192.0.2.1:80")]
     [InlineData("--from 192.0.2.10 --to 192.0.2.1")]
     [InlineData("--from 192.0.2.10 --to 192.0.2.1:80 --command associate")]
-    [InlineData("--from 192.0.2.10 --to 192.0.2.1:80 --version 4a")]
+    [InlineData("--from 192.0.2.10 --to 192.0.2.1:80 --socks-version 4a")]
     [InlineData("--from 192.0.2.10 --to 192.0.2.1:80 --bogus")]
     [InlineData("--from 192.0.2.10 --to")]
     public async Task Usage_errors_exit_2(string args)

@@ -68,11 +68,20 @@ internal static class BindCommand
             }
 
             context.Access.Apply(decision, record, context);
+            if (!await SessionAdmission.AdmitAsync(client, access.User, cancellationToken).ConfigureAwait(false))
+            {
+                return;
+            }
+
             resolved = allowed; // in strict mode only an allowed address may be the peer
         }
 
         var filter = BindPeerFilter.Create(bind.PeerCheck, destination, resolved);
-        if (!BindListener.TryChoose(bind, client.LocalEndPoint.Address, client.Version, out var listenAddress, out var announceAddress, out var failure))
+        // The peer's family decides the listener's (a name with an address in the client's family keeps the client's).
+        var clientFamily = client.LocalEndPoint.Address.IsIPv4MappedToIPv6 ? AddressFamily.InterNetwork : client.LocalEndPoint.AddressFamily;
+        var expectedPeer = destination.Address is { } named && !named.Equals(IPAddress.Any) && !named.Equals(IPAddress.IPv6Any) ? named
+            : resolved is { Length: > 0 } && !resolved.Any(a => a.AddressFamily == clientFamily) ? resolved[0] : null;
+        if (!BindListener.TryChoose(bind, client.LocalEndPoint.Address, expectedPeer, client.Version, context.Options.Outside, out var listenAddress, out var announceAddress, out var failure))
         {
             record.EndReason = failure;
             await client.ReplyAsync(Socks5ReplyCode.GeneralFailure, null, cancellationToken).ConfigureAwait(false);
@@ -80,7 +89,8 @@ internal static class BindCommand
         }
 
         // Each listener holds a descriptor for up to the BIND timeout: one source may hold only so many.
-        var admission = context.Guards.Binds.TryAcquire(SourceKey.From(record.Client.Address));
+        var source = SourceKey.From(record.Client.Address);
+        var admission = context.Guards.Binds.TryAcquire(source, context.Options.Limits.BindPerSource, source.ToString());
         if (admission.Lease is null)
         {
             record.EndReason = admission.Refusal;

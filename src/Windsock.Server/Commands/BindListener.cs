@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Windsock.Protocol;
 using Windsock.Server.Configuration;
+using Windsock.Server.Outbound;
 
 namespace Windsock.Server.Commands;
 
@@ -17,13 +18,40 @@ internal static class BindListener
     /// <summary>
     /// The address to listen on and the one to announce. The announced one is never a wildcard when
     /// a concrete address is known: a client handing "0.0.0.0" to its peer (an FTP PORT command)
-    /// sends the peer nowhere.
+    /// sends the peer nowhere. Without <c>bind.address</c> the listener is in the family of the
+    /// expected peer: a client on IPv6 expecting an IPv4 peer gets this host's IPv4 address towards
+    /// that peer, since the peer could not reach the IPv6 address the client came in on.
     /// </summary>
-    public static bool TryChoose(BindOptions bind, IPAddress clientReached, SocksVersion version,
+    /// <param name="bind">The [bind] section.</param>
+    /// <param name="clientReached">The listener address the client came in on.</param>
+    /// <param name="expectedPeer">The peer's address when the request names one (not 0.0.0.0), or the first its name resolved to.</param>
+    /// <param name="version">The client's dialect (SOCKS4 can announce IPv4 only).</param>
+    /// <param name="listen">Where to listen.</param>
+    /// <param name="announce">What the first reply announces.</param>
+    /// <param name="failure">Why there is no address, for the log.</param>
+    /// <param name="outside">The [outside] addresses: without bind.address, the listener's address in its family when set.</param>
+    public static bool TryChoose(BindOptions bind, IPAddress clientReached, IPAddress? expectedPeer, SocksVersion version, OutsideAddresses outside,
         out IPAddress listen, out IPAddress announce, out string? failure)
     {
         clientReached = Normalize(clientReached);
         listen = bind.Address is { } configured ? Normalize(configured) : clientReached;
+        var family = expectedPeer is { } hint && Normalize(hint).AddressFamily != clientReached.AddressFamily ? Normalize(hint).AddressFamily : clientReached.AddressFamily;
+        if (bind.Address is null && outside.For(family) is { } external)
+        {
+            listen = external;
+        }
+        else if (bind.Address is null && expectedPeer is { } peer && Normalize(peer) is var wanted && wanted.AddressFamily != clientReached.AddressFamily)
+        {
+            if (RouteSource.Towards(wanted) is not { } towards)
+            {
+                announce = listen;
+                failure = $"the BIND peer {wanted} is {Family(wanted)}, the client came over {Family(clientReached)}, and this host has no route to {wanted}";
+                return false;
+            }
+
+            listen = towards;
+        }
+
         announce = listen;
         failure = null;
         if (listen.Equals(IPAddress.Any) || listen.Equals(IPAddress.IPv6Any))

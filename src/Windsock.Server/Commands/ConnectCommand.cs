@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Windsock.Policy;
 using Windsock.Protocol;
 using Windsock.Protocol.Socks5;
+using Windsock.Server.Limits;
 using Windsock.Server.Sessions;
 using Windsock.Server.Sessions.Steps;
 
@@ -61,6 +62,11 @@ internal static class ConnectCommand
 
         using var outbound = result.Socket!;
         record.Connected = result.Connected;
+        if (access is not null && !await SessionAdmission.AdmitAsync(client, access.User, cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
         await client.ReplyAsync(Socks5ReplyCode.Succeeded, (IPEndPoint)outbound.LocalEndPoint!, cancellationToken).ConfigureAwait(false);
 
         // Data the client sent right behind its request goes out before anything else.

@@ -40,10 +40,22 @@ internal static class UdpAssociateCommand
         var record = client.Record;
         var options = context.Options.Udp;
 
+        // Two sockets: the one announced, bound to exactly the address the client reached (replies must leave
+        // from it), on a port of udp.port_range; and the outside one, on every address, towards destinations.
         Socket relay;
+        Socket clientSide;
         try
         {
-            relay = UdpRelaySocket.Open(options.PortRange);
+            clientSide = UdpRelaySocket.Open(ReachedAddress(client), options.PortRange);
+            try
+            {
+                relay = UdpRelaySocket.Open(null);
+            }
+            catch
+            {
+                clientSide.Dispose();
+                throw;
+            }
         }
         catch (Exception e) when (e is UdpPortsExhaustedException or SocketException)
         {
@@ -52,9 +64,10 @@ internal static class UdpAssociateCommand
             return;
         }
 
+        using (clientSide)
         using (relay)
         {
-            var advertised = new IPEndPoint(options.AdvertisedAddress ?? ReachedAddress(client), ((IPEndPoint)relay.LocalEndPoint!).Port);
+            var advertised = new IPEndPoint(options.AdvertisedAddress ?? ReachedAddress(client), ((IPEndPoint)clientSide.LocalEndPoint!).Port);
             record.Udp = new UdpRecord(advertised);
             await client.ReplyAsync(Socks5ReplyCode.Succeeded, advertised, cancellationToken).ConfigureAwait(false);
             if (controlHasData)
@@ -63,7 +76,7 @@ internal static class UdpAssociateCommand
                 return;
             }
 
-            var association = new UdpAssociation(relay, client.Socket, record, context, record.Client.Address, stated.Port, client.Protection);
+            using var association = new UdpAssociation(relay, client.Socket, record, context, record.Client.Address, stated.Port, client.Protection, clientSide);
             record.EndReason = await association.RunAsync(cancellationToken).ConfigureAwait(false);
         }
     }

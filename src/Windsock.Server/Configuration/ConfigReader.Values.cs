@@ -28,6 +28,21 @@ internal sealed partial class ConfigReader
         bool ok = true;
         foreach ((string text, StringValueSyntax node) in items)
         {
+            if (InterfaceListen.TryExpand(text, out var onInterface, out ValueProblem? interfaceProblem))
+            {
+                if (interfaceProblem is { } bad)
+                {
+                    Problem(node, bad);
+                    ok = false;
+                }
+                else
+                {
+                    result.AddRange(onInterface!.Where(e => !result.Contains(e)));
+                }
+
+                continue;
+            }
+
             if (!EndpointSyntax.TryParse(text, out IPEndPoint? endpoint, out ValueProblem problem))
             {
                 Problem(node, problem);

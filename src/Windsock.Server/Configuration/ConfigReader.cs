@@ -162,6 +162,7 @@ internal sealed partial class ConfigReader(string fileName)
         "server.shutdown_grace" => ServerOptions.Default.ShutdownGrace,
         "udp.idle_timeout" => ServerOptions.Default.Udp.IdleTimeout,
         "bind.timeout" => BindOptions.Default.Timeout,
+        "limits.login_max_delay" => ClientLimits.Default.Logins.MaxDelay,
         _ => TimeSpan.FromSeconds(10),
     };
 

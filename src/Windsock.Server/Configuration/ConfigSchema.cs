@@ -25,6 +25,12 @@ internal static class ConfigSchema
 
     public const string Ping = "ping";
 
+    public const string Limits = "limits";
+
+    public const string Log = "log";
+
+    public const string Outside = "outside";
+
     /// <summary>The name of the <c>[[rule]]</c> array of tables; its keys are <see cref="RuleKeys"/>.</summary>
     public const string Rule = "rule";
 
@@ -32,7 +38,7 @@ internal static class ConfigSchema
     public static readonly IReadOnlyList<ConfigSection> SectionSchemas =
     [
         ServerSection.Schema, AuthSection.Schema, IdentSection.Schema, UdpSection.Schema, BindSection.Schema, AccessSection.Schema, GssapiSection.Schema, AdminSection.Schema,
-        PingSection.Schema,
+        PingSection.Schema, LimitsSection.Schema, LogSection.Schema, OutsideSection.Schema,
     ];
 
     public static readonly IReadOnlyList<string> Sections = [.. SectionSchemas.Select(s => s.Name)];
@@ -88,6 +94,7 @@ internal static class ConfigSchema
         // bind.timeout: a peer (an FTP server opening its data connection) comes within seconds;
         // a day would keep a port open in the firewall long after anyone cares.
         ["bind.timeout"] = (TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1)),
+        ["limits.login_max_delay"] = (TimeSpan.FromSeconds(1), TimeSpan.FromHours(1)),
     };
 
     /// <summary>The section a key belongs to, for "users_file belongs in [auth]" hints.</summary>

@@ -47,6 +47,12 @@ public sealed record ServerOptions
 
     public LogFormat LogFormat { get; init; } = LogFormat.Text;
 
+    /// <summary>The source address per family towards destinations (the <c>[outside]</c> section).</summary>
+    public OutsideAddresses Outside { get; init; } = OutsideAddresses.None;
+
+    /// <summary>The diagnostic log's level and the request log's file (the <c>[log]</c> section).</summary>
+    public LogOptions Log { get; init; } = LogOptions.Default;
+
     /// <summary>Time allowed from accept to a decided request (greeting, authentication, request).</summary>
     public TimeSpan NegotiationTimeout { get; init; } = TimeSpan.FromSeconds(10);
 

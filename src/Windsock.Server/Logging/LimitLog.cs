@@ -10,8 +10,12 @@ namespace Windsock.Server.Logging;
 /// </summary>
 internal static partial class LimitLog
 {
-    /// <summary>Logs a cap's refusal if it is the source's first since it last held nothing.</summary>
-    public static void Refused(ILogger logger, PerSourceCounter.Admission admission)
+    /// <summary>
+    /// Every refusal by a limit passes here (the one place a "limit hits" counter, by
+    /// <see cref="LimitAdmission.Limit"/>, belongs); the diagnostic line is written if it is the key's first
+    /// refusal since it last held nothing.
+    /// </summary>
+    public static void Refused(ILogger logger, LimitAdmission admission)
     {
         if (admission.FirstRefusal)
         {

@@ -6,7 +6,8 @@ namespace Windsock.Server.Logging;
 /// <summary>Diagnostic messages of the server (not the request log), source-generated so that disabled levels cost nothing.</summary>
 internal static partial class ServerLog
 {
-    [LoggerMessage(1, LogLevel.Information, "Listening on {EndPoint}")]
+    // Debug: the request log on standard output has the "listening on" line scripts wait for; once is enough at the default level.
+    [LoggerMessage(1, LogLevel.Debug, "Listening on {EndPoint}")]
     public static partial void Listening(ILogger logger, IPEndPoint endPoint);
 
     [LoggerMessage(2, LogLevel.Warning, "Authentication failed for user '{User}' from {Client} (session {Session}): {Backend}: {Detail}")]

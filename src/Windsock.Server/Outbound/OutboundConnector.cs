@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Windsock.Policy;
 using Windsock.Protocol;
+using Windsock.Server.Configuration;
 using Windsock.Protocol.Socks5;
 using Windsock.Server.Limits;
 using Windsock.Server.Metrics;
@@ -18,12 +19,18 @@ public sealed class OutboundConnector
     private readonly TimeSpan _timeout;
     private readonly TimeProvider _time;
     private readonly ServerMetrics? _metrics;
+    private readonly OutsideAddresses _outside;
 
-    public OutboundConnector(TimeSpan timeout, TimeProvider time, ServerMetrics? metrics = null)
+    /// <param name="timeout">For all the addresses of one destination together.</param>
+    /// <param name="time">The server's clock.</param>
+    /// <param name="metrics">Connect latency and outcomes, when metrics are on.</param>
+    /// <param name="outside">The [outside] addresses: the source of each connection in its family, when set.</param>
+    public OutboundConnector(TimeSpan timeout, TimeProvider time, ServerMetrics? metrics = null, OutsideAddresses? outside = null)
     {
         _timeout = timeout;
         _time = time;
         _metrics = metrics;
+        _outside = outside ?? OutsideAddresses.None;
     }
 
     /// <param name="destination">The address, or the name to resolve.</param>
@@ -98,6 +105,11 @@ public sealed class OutboundConnector
 
             try
             {
+                if (_outside.For(target.AddressFamily) is { } source)
+                {
+                    socket.Bind(new IPEndPoint(source, 0));
+                }
+
                 await socket.ConnectAsync(target, token).ConfigureAwait(false);
                 return ConnectResult.Success(socket, target);
             }

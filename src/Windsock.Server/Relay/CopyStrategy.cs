@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net.Sockets;
+using Windsock.Server.Limits;
 
 namespace Windsock.Server.Relay;
 
@@ -34,8 +35,15 @@ internal sealed class CopyStrategy : RelayStrategy
         return last;
     }
 
-    public override async Task PumpAsync(TcpRelay relay, RelayDirection direction)
+    public override Task PumpAsync(TcpRelay relay, RelayDirection direction) => CopyAsync(relay, direction, BufferSize, pacer: null);
+
+    /// <summary>
+    /// The loop itself. With a <paramref name="pacer"/> (a bandwidth-limited session) each read takes at most the
+    /// pacer's chunk, and after each send the pump waits until the session's buckets are back in credit.
+    /// </summary>
+    internal static async Task CopyAsync(TcpRelay relay, RelayDirection direction, int bufferSize, BandwidthPacer? pacer)
     {
+        int readSize = pacer?.ChunkSize(bufferSize) ?? bufferSize;
         var from = direction.From;
         var to = direction.To;
         var shutdown = relay.Shutdown;
@@ -53,13 +61,13 @@ internal sealed class CopyStrategy : RelayStrategy
                         return;
                     }
 
-                    buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+                    buffer = ArrayPool<byte>.Shared.Rent(readSize);
                 }
 
                 int read;
                 try
                 {
-                    read = await from.ReceiveAsync(buffer.AsMemory(), SocketFlags.None, shutdown).ConfigureAwait(false);
+                    read = await from.ReceiveAsync(buffer.AsMemory(0, readSize), SocketFlags.None, shutdown).ConfigureAwait(false);
                 }
                 catch (SocketException)
                 {
@@ -90,6 +98,17 @@ internal sealed class CopyStrategy : RelayStrategy
                 }
 
                 relay.CountMoved(direction, read);
+                if (pacer is not null && pacer.Take(read) is { } wait && wait > TimeSpan.Zero)
+                {
+                    // Over the rate: hold the buffer back (the peer's TCP window fills and slows it down).
+                    await Task.Delay(wait, relay.Time, shutdown).ConfigureAwait(false);
+                    relay.Touch();
+                    if (relay.Stopped)
+                    {
+                        return;
+                    }
+                }
+
                 if (from.Available == 0)
                 {
                     ArrayPool<byte>.Shared.Return(buffer);

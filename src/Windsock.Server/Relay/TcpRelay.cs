@@ -46,6 +46,9 @@ internal sealed class TcpRelay
     /// <summary>With <see cref="RelayEnd.ProtectionFailed"/>: why the client's message was refused ("gssapi: tampered message: MessageAltered").</summary>
     public string? Refusal => Volatile.Read(ref _refusal);
 
+    /// <summary>The server's clock, for pumps that wait (a paced relay).</summary>
+    public TimeProvider Time => _time;
+
     /// <summary>The server's shutdown token, for the pumps' socket operations.</summary>
     public CancellationToken Shutdown => _shutdown;
 

@@ -46,6 +46,9 @@ public sealed class ClientConnection
     /// </summary>
     internal GssapiSecurity? Protection { get; set; }
 
+    /// <summary>What the session holds against the [limits] once admitted (slots, bandwidth); disposed when it ends.</summary>
+    internal Limits.SessionLimits? Limits { get; set; }
+
     /// <summary>The session's one request-log writer: the decision line once, the end line once.</summary>
     internal RecordStep Recorder { get; }
 
@@ -104,9 +107,25 @@ public sealed class ClientConnection
         }
 
         await ReplyAsync(decision.Reply.Socks5Code, null, cancellationToken).ConfigureAwait(false);
+        await SendReasonAsync(decision.Rule?.Reason ?? decision.Reason, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Refuses a request that a limit stops (<c>limit sessions_per_user=20 reached for alice</c>): reply 1
+    /// (SOCKS4: 91), the reason in the request log and, for a client that asked for it, after the reply.
+    /// </summary>
+    public async Task RefuseAsync(string reason, CancellationToken cancellationToken)
+    {
+        Record.EndReason = reason;
+        await ReplyAsync(Socks5ReplyCode.GeneralFailure, null, cancellationToken).ConfigureAwait(false);
+        await SendReasonAsync(reason, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Windsock's reason extension (docs/protocol-extensions.md): the text behind a failure reply, for clients that offered it.</summary>
+    private async Task SendReasonAsync(string reason, CancellationToken cancellationToken)
+    {
         if (WantsReason && Version == SocksVersion.Socks5)
         {
-            var reason = decision.Rule?.Reason ?? decision.Reason;
             var buffer = ArrayPool<byte>.Shared.Rent(DenialReason.MaxLength);
             try
             {

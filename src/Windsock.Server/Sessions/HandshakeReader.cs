@@ -31,10 +31,8 @@ internal sealed class HandshakeReader : IDisposable
     /// <summary>The largest GSSAPI token taken before the client has authenticated (<see cref="ClientLimits"/> says why).</summary>
     public const int MaxUnauthenticatedTokenLength = ClientLimits.MaxUnauthenticatedGssapiToken;
 
-    /// <summary>What an unauthenticated GSSAPI message may make the buffer grow to.</summary>
-    private const int MaxUnauthenticatedFrameLength = GssapiMessage.HeaderLength + MaxUnauthenticatedTokenLength;
-
     private readonly Socket _socket;
+    private readonly int _maxUnauthenticatedToken;
     private byte[]? _buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
     private int _start;
     private int _end;
@@ -45,9 +43,12 @@ internal sealed class HandshakeReader : IDisposable
     private int _rawEnd;
     private GssapiFrameBuffer? _plain;
 
-    public HandshakeReader(Socket socket)
+    /// <param name="socket">The client's socket.</param>
+    /// <param name="maxUnauthenticatedToken">limits.gssapi_token_unauthenticated, at most <see cref="MaxUnauthenticatedTokenLength"/>.</param>
+    public HandshakeReader(Socket socket, int maxUnauthenticatedToken = MaxUnauthenticatedTokenLength)
     {
         _socket = socket;
+        _maxUnauthenticatedToken = Math.Min(maxUnauthenticatedToken, MaxUnauthenticatedTokenLength);
     }
 
     private byte[] Buffer => _buffer ?? throw new ObjectDisposedException(nameof(HandshakeReader));
@@ -95,7 +96,7 @@ internal sealed class HandshakeReader : IDisposable
             var result = GssapiMessage.TryParse(buffered, out var message);
             switch (result.Status)
             {
-                case Protocol.ParseStatus.Done when message.TokenLength <= MaxUnauthenticatedTokenLength:
+                case Protocol.ParseStatus.Done when message.TokenLength <= _maxUnauthenticatedToken:
                     var token = message.Type == GssapiMessageType.Abort
                         ? ReadOnlyMemory<byte>.Empty
                         : Buffer.AsMemory(_start + GssapiMessage.HeaderLength, message.TokenLength);
@@ -109,14 +110,14 @@ internal sealed class HandshakeReader : IDisposable
             if (buffered.Length >= GssapiMessage.HeaderLength)
             {
                 int declared = BinaryPrimitives.ReadUInt16BigEndian(buffered[2..]);
-                if (declared > MaxUnauthenticatedTokenLength)
+                if (declared > _maxUnauthenticatedToken)
                 {
                     throw new HandshakeLimitException(
-                        $"limit gssapi_token_unauthenticated={MaxUnauthenticatedTokenLength} exceeded: the client declared a {declared}-byte token before authenticating");
+                        $"limit gssapi_token_unauthenticated={_maxUnauthenticatedToken} exceeded: the client declared a {declared}-byte token before authenticating");
                 }
             }
 
-            await FillAsync(MaxUnauthenticatedFrameLength, cancellationToken).ConfigureAwait(false);
+            await FillAsync(GssapiMessage.HeaderLength + _maxUnauthenticatedToken, cancellationToken).ConfigureAwait(false);
         }
     }
 

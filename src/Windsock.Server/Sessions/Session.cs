@@ -28,7 +28,7 @@ internal sealed class Session
     {
         try
         {
-            using var reader = new HandshakeReader(_client.Socket);
+            using var reader = new HandshakeReader(_client.Socket, _context.Options.Limits.GssapiTokenUnauthenticated);
 
             // 0. From a balancer (server.proxy_protocol_from), the PROXY header: it names the client everything after judges.
             if (!await ProxyHeaderStep.RunAsync(reader, _record, _context, shutdown).ConfigureAwait(false))
@@ -90,6 +90,7 @@ internal sealed class Session
         finally
         {
             _client.Protection?.Dispose();
+            _client.Limits?.Dispose();
             _client.Socket.Dispose();
 
             // 9. Record: the end line (saying so when an administrator ended the session).

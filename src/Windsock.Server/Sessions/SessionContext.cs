@@ -30,9 +30,9 @@ public sealed class SessionContext : IAsyncDisposable
         // Client values (user names, host names, ident answers) are escaped in every diagnostic.
         Logger = EscapingLogger.Wrap(logger);
         Time = time;
-        Guards = guards ?? new ClientGuards(options.Limits, time);
+        Guards = guards?.For(options.Limits) ?? new ClientGuards(options.Limits, time);
         Balancers = new NetworkSet(options.ProxyProtocolFrom);
-        Connector = new OutboundConnector(options.ConnectTimeout, time, Metrics);
+        Connector = new OutboundConnector(options.ConnectTimeout, time, Metrics, options.Outside);
         Hooks = new HookRunner(TimeSpan.FromSeconds(10), maxPerMinute: 30, concurrency: 2, time);
         Hooks.Completed += result => HookLog.Finished(Logger, result);
         // Lookups happen when ident is on globally or when any rule asks for it (the rule decides later).

@@ -81,6 +81,7 @@ public sealed class UdpRecord
         UdpDropReason.InvalidDestination => "invalid_destination",
         UdpDropReason.TooManyPeers => "too_many_peers",
         UdpDropReason.Unprotected => "unprotected",
+        UdpDropReason.RateLimited => "rate_limited",
         _ => "send_failed",
     };
 }

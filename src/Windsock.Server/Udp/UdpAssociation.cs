@@ -6,6 +6,7 @@ using Windsock.Protocol;
 using Windsock.Protocol.Gssapi;
 using Windsock.Protocol.Socks5;
 using Windsock.Server.Gssapi;
+using Windsock.Server.Limits;
 using Windsock.Server.Logging;
 using Windsock.Server.Sessions;
 
@@ -29,7 +30,7 @@ namespace Windsock.Server.Udp;
 /// anyone can send a datagram with the client's source address.
 /// </para>
 /// </summary>
-internal sealed class UdpAssociation
+internal sealed class UdpAssociation : IDisposable
 {
     /// <summary>Distinct remote endpoints one association may talk to; bounds the memory a client can make us hold.</summary>
     public const int MaxPeers = 4096;
@@ -43,6 +44,13 @@ internal sealed class UdpAssociation
     private const int MaxConsecutiveErrors = 100;
 
     private readonly Socket _relay;
+
+    // The socket the client sends to, bound to exactly the announced address (replies leave from it); the
+    // relay socket itself when one socket serves both sides.
+    private readonly Socket _clientSide;
+
+    // Two receive loops (client side, outside) share the association's state: one datagram is handled at a time.
+    private readonly SemaphoreSlim _handling = new(1, 1);
     private readonly Socket _control;
     private readonly SessionRecord _record;
     private readonly UdpRecord _counts;
@@ -57,6 +65,9 @@ internal sealed class UdpAssociation
     private int _clientPort;
     private long _lastActivity;
 
+    // limits.udp_datagrams_per_second: one bucket per association, null without the limit.
+    private readonly TokenBucket? _rate;
+
     /// <param name="relay">The association's bound relay socket.</param>
     /// <param name="control">The TCP control connection.</param>
     /// <param name="record">The session record, with its UDP part set.</param>
@@ -64,8 +75,10 @@ internal sealed class UdpAssociation
     /// <param name="clientAddress">The control connection's remote address: the only address datagrams are taken from.</param>
     /// <param name="clientPort">The client's UDP source port when the request named one; 0 to learn it from the first datagram.</param>
     /// <param name="protection">The session's GSSAPI protection, when datagrams to and from the client are wrapped.</param>
-    public UdpAssociation(Socket relay, Socket control, SessionRecord record, SessionContext context, IPAddress clientAddress, int clientPort, GssapiSecurity? protection = null)
+    /// <param name="clientSide">The socket bound to the announced address that the client sends to; null when <paramref name="relay"/> serves the client too.</param>
+    public UdpAssociation(Socket relay, Socket control, SessionRecord record, SessionContext context, IPAddress clientAddress, int clientPort, GssapiSecurity? protection = null, Socket? clientSide = null)
     {
+        _clientSide = clientSide ?? relay;
         _protection = protection;
         _message = protection is null ? null : new GssapiFrameBuffer();
         _relay = relay;
@@ -78,13 +91,23 @@ internal sealed class UdpAssociation
         _ipv6Usable = UdpRelaySocket.CanSendIPv6(relay);
         _lastActivity = context.Time.GetTimestamp();
         _decisions = context.UdpDestinationFilter.ForAssociation(record);
+        if (context.Options.Limits.UdpDatagramsPerSecond is { } rate)
+        {
+            // A second's worth at once: a DNS client's burst of queries passes, a flood is held to the rate.
+            _rate = new TokenBucket(rate, Math.Max(1, rate), context.Time);
+        }
     }
+
+    /// <summary>After <see cref="RunAsync"/> has returned (both receive loops are done).</summary>
+    public void Dispose() => _handling.Dispose();
 
     /// <summary>Runs until the first end condition; returns the end reason for the request log.</summary>
     public async Task<string> RunAsync(CancellationToken shutdown)
     {
         using var end = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
-        Task<string?>[] waits = [RelayAsync(end.Token), WatchControlAsync(end.Token), WatchIdleAsync(end.Token)];
+        Task<string?>[] waits = _clientSide == _relay
+            ? [RelayAsync(_relay, end.Token), WatchControlAsync(end.Token), WatchIdleAsync(end.Token)]
+            : [RelayAsync(_relay, end.Token), RelayAsync(_clientSide, end.Token), WatchControlAsync(end.Token), WatchIdleAsync(end.Token)];
         var first = await Task.WhenAny(waits).ConfigureAwait(false);
         await end.CancelAsync().ConfigureAwait(false);
         try
@@ -143,9 +166,9 @@ internal sealed class UdpAssociation
         }
     }
 
-    private async Task<string?> RelayAsync(CancellationToken token)
+    private async Task<string?> RelayAsync(Socket socket, CancellationToken token)
     {
-        EndPoint any = new IPEndPoint(_relay.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
+        EndPoint any = new IPEndPoint(socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
         int errors = 0;
         try
         {
@@ -155,17 +178,24 @@ internal sealed class UdpAssociation
                 {
                     // Wait for a datagram without a buffer: an idle association holds none (a peek of
                     // zero bytes reports a queued datagram and leaves it queued).
-                    await _relay.ReceiveAsync(Memory<byte>.Empty, SocketFlags.Peek, token).ConfigureAwait(false);
+                    await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.Peek, token).ConfigureAwait(false);
                     var buffer = ArrayPool<byte>.Shared.Rent(HeaderRoom + MaxDatagram);
+                    bool handling = false;
                     try
                     {
-                        var received = await _relay.ReceiveFromAsync(buffer.AsMemory(HeaderRoom, MaxDatagram), SocketFlags.None, any, token).ConfigureAwait(false);
-                        await HandleAsync(buffer, received.ReceivedBytes, Plain((IPEndPoint)received.RemoteEndPoint), token).ConfigureAwait(false);
+                        var received = await socket.ReceiveFromAsync(buffer.AsMemory(HeaderRoom, MaxDatagram), SocketFlags.None, any, token).ConfigureAwait(false);
+                        await _handling.WaitAsync(token).ConfigureAwait(false);
+                        handling = true;
+                        await HandleAsync(buffer, received.ReceivedBytes, Plain((IPEndPoint)received.RemoteEndPoint), socket, token).ConfigureAwait(false);
                     }
                     finally
                     {
                         ArrayPool<byte>.Shared.Return(buffer);
-                        _message?.Release(); // an idle association holds no wrap buffer either
+                        if (handling)
+                        {
+                            _message?.Release(); // an idle association holds no wrap buffer either
+                            _handling.Release();
+                        }
                     }
 
                     errors = 0;
@@ -189,15 +219,25 @@ internal sealed class UdpAssociation
         }
     }
 
-    private async ValueTask HandleAsync(byte[] buffer, int length, IPEndPoint source, CancellationToken token)
+    private async ValueTask HandleAsync(byte[] buffer, int length, IPEndPoint source, Socket arrivedOn, CancellationToken token)
     {
-        if (IsClient(source))
+        // The client is taken on the announced socket only, peers on the outside one only (the same socket when one serves both).
+        bool fromClient = arrivedOn == _clientSide && IsClient(source);
+        bool fromPeer = !fromClient && arrivedOn == _relay && _clientEndPoint is not null && _peers.Contains(source);
+        bool known = fromClient || fromPeer;
+        if (known && _rate is not null && !_rate.TryTake())
+        {
+            Drop(UdpDropReason.RateLimited, source, string.Create(CultureInfo.InvariantCulture, $"limit udp_datagrams_per_second={_rate.Rate} reached"));
+            return;
+        }
+
+        if (fromClient)
         {
             await FromClientAsync(buffer, length, source, token).ConfigureAwait(false);
         }
-        else if (_clientEndPoint is { } client && _peers.Contains(source))
+        else if (fromPeer)
         {
-            await ToClientAsync(buffer, length, source, client, token).ConfigureAwait(false);
+            await ToClientAsync(buffer, length, source, _clientEndPoint!, token).ConfigureAwait(false);
         }
         else
         {
@@ -382,7 +422,7 @@ internal sealed class UdpAssociation
 
         try
         {
-            await _relay.SendToAsync(datagram, SocketFlags.None, client, token).ConfigureAwait(false);
+            await _clientSide.SendToAsync(datagram, SocketFlags.None, client, token).ConfigureAwait(false);
         }
         catch (SocketException e)
         {

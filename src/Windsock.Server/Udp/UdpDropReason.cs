@@ -32,4 +32,7 @@ public enum UdpDropReason
 
     /// <summary>GSSAPI-protected association: from the client, but not an RFC 1961 encapsulated message, or it did not unwrap.</summary>
     Unprotected,
+
+    /// <summary>Past <c>limits.udp_datagrams_per_second</c> for this association (both directions counted together).</summary>
+    RateLimited,
 }

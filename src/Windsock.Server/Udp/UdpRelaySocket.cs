@@ -12,11 +12,18 @@ namespace Windsock.Server.Udp;
 /// </summary>
 internal static class UdpRelaySocket
 {
-    public static Socket Open(PortRange? ports)
+    public static Socket Open(PortRange? ports) => Open(null, ports);
+
+    /// <summary>
+    /// A socket bound to exactly <paramref name="address"/> (null: every address, both families), on a port of
+    /// <paramref name="ports"/> or any: the association's client side, so that replies leave from the address
+    /// the client was told, whatever the routing table would pick.
+    /// </summary>
+    public static Socket Open(IPAddress? address, PortRange? ports)
     {
         if (ports is not { } range)
         {
-            return Bind(0) ?? throw new SocketException((int)SocketError.AddressAlreadyInUse);
+            return Bind(address, 0) ?? throw new SocketException((int)SocketError.AddressAlreadyInUse);
         }
 
         // Start at a random port of the range so that consecutive associations do not all probe the
@@ -25,7 +32,7 @@ internal static class UdpRelaySocket
         for (int i = 0; i < range.Count; i++)
         {
             int port = range.First + ((offset + i) % range.Count);
-            if (Bind(port) is { } socket)
+            if (Bind(address, port) is { } socket)
             {
                 return socket;
             }
@@ -38,18 +45,19 @@ internal static class UdpRelaySocket
     public static bool CanSendIPv6(Socket socket) => socket.AddressFamily == AddressFamily.InterNetworkV6;
 
     /// <summary>The socket bound to <paramref name="port"/>, or null when that port is in use.</summary>
-    private static Socket? Bind(int port)
+    private static Socket? Bind(IPAddress? address, int port)
     {
-        bool ipv6 = Socket.OSSupportsIPv6;
+        bool ipv6 = address is null ? Socket.OSSupportsIPv6 : address.AddressFamily == AddressFamily.InterNetworkV6;
         var socket = new Socket(ipv6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         try
         {
             if (ipv6)
             {
-                socket.DualMode = true;
+                // The wildcard serves both families; an exact IPv6 address only itself.
+                socket.DualMode = address is null;
             }
 
-            socket.Bind(new IPEndPoint(ipv6 ? IPAddress.IPv6Any : IPAddress.Any, port));
+            socket.Bind(new IPEndPoint(address ?? (ipv6 ? IPAddress.IPv6Any : IPAddress.Any), port));
             return socket;
         }
         catch (SocketException e) when (e.SocketErrorCode is SocketError.AddressAlreadyInUse or SocketError.AccessDenied && port != 0)

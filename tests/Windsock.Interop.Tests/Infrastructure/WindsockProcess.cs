@@ -275,6 +275,16 @@ public sealed partial class WindsockProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Sends SIGUSR1: reopen the log file (logrotate's postrotate).</summary>
+    public void ReopenLogs()
+    {
+        if (Kill(Pid, SigUsr1) != 0)
+        {
+            throw new InvalidOperationException($"kill({Pid}, SIGUSR1) failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    private const int SigUsr1 = 10;
     private const int SigTerm = 15;
     private const int SigHup = 1;
 

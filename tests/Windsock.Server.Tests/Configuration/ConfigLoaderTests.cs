@@ -351,7 +351,11 @@ public sealed class ConfigLoaderTests
         // PAM is shown commented out: it lets every system account in, which must be a decision of its own.
         // GSSAPI needs a realm and a keytab first. The admin listener is off by default. The account to
         // switch to needs to exist first.
-        string[] commentedOut = ["server.user", "server.group", "admin.listen", "admin.token_file", "udp.advertised_address", "bind.address", "auth.groups_file", "auth.pam_service", "access.notify_denied", "gssapi.keytab", "gssapi.service_principal", "gssapi.protection"];
+        string[] commentedOut = ["server.user", "server.group", "admin.listen", "admin.token_file", "udp.advertised_address", "bind.address", "auth.groups_file", "auth.pam_service", "access.notify_denied", "gssapi.keytab", "gssapi.service_principal", "gssapi.protection",
+            // The site's own limits have no default value (off until set), and a log file needs its folder first.
+            "limits.sessions", "limits.sessions_per_user", "limits.sessions_per_source", "limits.sessions_per_rule",
+            "limits.connections_per_second_per_source", "limits.connection_burst_per_source", "limits.udp_datagrams_per_second",
+            "limits.bandwidth_per_user_up", "limits.bandwidth_per_user_down", "limits.bandwidth_per_rule_up", "limits.bandwidth_per_rule_down", "log.file", "outside.ipv4", "outside.ipv6"];
         // [[rule]] keys are not in ConfigSchema.Keys nor in the origins (a rule carries its own location):
         // every key of the schema is written out or commented out.
         Assert.Equal(ConfigSchema.Keys.Values.Sum(k => k.Count) - commentedOut.Length, options.Origins.Count);

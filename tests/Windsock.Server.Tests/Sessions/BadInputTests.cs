@@ -57,9 +57,10 @@ public class BadInputTests
     }
 
     [Fact]
-    public async Task Socks4_bind_over_ipv6_gets_91_since_socks4_cannot_announce_ipv6()
+    public async Task Socks4_bind_on_an_ipv6_bind_address_gets_91_since_socks4_cannot_announce_ipv6()
     {
-        await using var server = TestServer.Start();
+        // An IPv4 peer alone gets an IPv4 listener (BindFamilyTests); a configured IPv6 bind.address cannot be announced.
+        await using var server = TestServer.Start(o => o with { Bind = o.Bind with { Address = System.Net.IPAddress.IPv6Loopback } });
         using (var client = await RawClient.ConnectAsync(server.EndPointV6))
         {
             await client.SendAsync(4, 2, 0, 80, 127, 0, 0, 1, 0);

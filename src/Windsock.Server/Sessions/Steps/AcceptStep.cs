@@ -23,8 +23,17 @@ internal static class AcceptStep
             return null;
         }
 
+        if (context.Guards.AdmitConnection(record.Client.Address) is { Refusal: { } tooFast } rate)
+        {
+            record.EndReason = tooFast;
+            LimitLog.Refused(context.Logger, rate);
+            context.Metrics.LimitHit(rate.Limit!);
+            return null;
+        }
+
         // Counted from accept until the request is read: one source cannot hold the server in handshakes.
-        var admission = context.Guards.Unauthenticated.TryAcquire(SourceKey.From(record.Client.Address));
+        var source = SourceKey.From(record.Client.Address);
+        var admission = context.Guards.Unauthenticated.TryAcquire(source, context.Options.Limits.UnauthenticatedPerSource, source.ToString());
         if (admission.Lease is null)
         {
             record.EndReason = admission.Refusal;

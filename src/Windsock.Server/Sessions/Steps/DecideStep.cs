@@ -1,6 +1,7 @@
 using Windsock.Policy;
 using Windsock.Protocol;
 using Windsock.Server.Ident;
+using Windsock.Server.Limits;
 
 namespace Windsock.Server.Sessions.Steps;
 
@@ -45,6 +46,10 @@ internal static class DecideStep
         else
         {
             context.Access.Apply(decision, record, context);
+            if (SessionAdmission.Counts(request.Command) && !await SessionAdmission.AdmitAsync(client, access.User, cancellationToken).ConfigureAwait(false))
+            {
+                return false;
+            }
         }
 
         return true;

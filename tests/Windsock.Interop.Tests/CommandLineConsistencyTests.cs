@@ -1,0 +1,65 @@
+using System.CommandLine;
+using Windsock.Cli;
+using Xunit;
+
+namespace Windsock.Interop.Tests;
+
+/// <summary>One meaning per short option across the verbs, and no verb option shadowing the program's own.</summary>
+public sealed class CommandLineConsistencyTests
+{
+    private static IEnumerable<Command> Verbs()
+    {
+        Command[] top =
+        [
+            ServeCommand.Create(), PasswdCommand.Create(), CheckCommand.Create(), ClientConnectCommand.Create(),
+            ClientForwardCommand.Create(), ClientResolveCommand.Create(), Windsock.Cli.Run.RunCommand.Create(), BenchCommand.Create(),
+        ];
+        var pending = new Stack<Command>(top);
+        while (pending.Count > 0)
+        {
+            var command = pending.Pop();
+            yield return command;
+            foreach (var sub in command.Subcommands)
+            {
+                pending.Push(sub);
+            }
+        }
+    }
+
+    [Fact]
+    public void Each_short_option_means_the_same_long_option_in_every_verb()
+    {
+        // An option's meaning is its set of long names: --explain with the alias --verbose means what --verbose does.
+        var meanings = new Dictionary<string, List<HashSet<string>>>(StringComparer.Ordinal);
+        foreach (var command in Verbs())
+        {
+            foreach (var option in command.Options)
+            {
+                foreach (var alias in option.Aliases.Where(a => a.Length == 2 && a[0] == '-' && a[1] != '-'))
+                {
+                    if (!meanings.TryGetValue(alias, out var names))
+                    {
+                        meanings[alias] = names = [];
+                    }
+
+                    names.Add([.. option.Aliases.Append(option.Name).Where(a => a.StartsWith("--", StringComparison.Ordinal))]);
+                }
+            }
+        }
+
+        var clashes = meanings
+            .Where(m => m.Value.Any(a => m.Value.Any(b => !a.Overlaps(b))))
+            .Select(m => $"{m.Key}: {string.Join(", ", m.Value.Select(names => string.Join("/", names.Order(StringComparer.Ordinal))).Distinct(StringComparer.Ordinal))}")
+            .ToList();
+        Assert.True(clashes.Count == 0, "short options with several meanings: " + string.Join("; ", clashes));
+    }
+
+    [Fact]
+    public void Check_names_the_socks_version_socks_version()
+    {
+        var check = CheckCommand.Create();
+
+        Assert.Contains(check.Options, o => o.Name == "--socks-version");
+        Assert.DoesNotContain(check.Options, o => o.Name == "--version");
+    }
+}
