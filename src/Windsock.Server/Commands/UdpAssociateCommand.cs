@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Windsock.Protocol;
 using Windsock.Protocol.Socks5;
+using Windsock.Server.Configuration;
 using Windsock.Server.Sessions;
 using Windsock.Server.Sessions.Steps;
 using Windsock.Server.Udp;
@@ -40,13 +41,13 @@ internal static class UdpAssociateCommand
         var record = client.Record;
         var options = context.Options.Udp;
 
-        // Two sockets: the one announced, bound to exactly the address the client reached (replies must leave
-        // from it), on a port of udp.port_range; and the outside one, on every address, towards destinations.
+        // Two sockets: the one announced, bound to exactly the address announced (replies must leave from it),
+        // on a port of udp.port_range; and the outside one, on every address, towards destinations.
         Socket relay;
         Socket clientSide;
         try
         {
-            clientSide = UdpRelaySocket.Open(ReachedAddress(client), options.PortRange);
+            clientSide = OpenClientSide(client, options);
             try
             {
                 relay = UdpRelaySocket.Open(null);
@@ -78,6 +79,31 @@ internal static class UdpAssociateCommand
 
             using var association = new UdpAssociation(relay, client.Socket, record, context, record.Client.Address, stated.Port, client.Protection, clientSide);
             record.EndReason = await association.RunAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The association's client side, bound to the address the reply announces: udp.advertised_address when
+    /// it is an address of this host (a node behind a balancer announces its own reachable address, which
+    /// is not the one the balancer's TCP connection reached), else the address the client reached. An
+    /// advertised address this host does not have (a NAT's public address in front of it) cannot be bound:
+    /// the client's datagrams then arrive at whichever local address the NAT forwards to, so the socket
+    /// takes every address, as before the exact binding.
+    /// </summary>
+    private static Socket OpenClientSide(ClientConnection client, UdpOptions options)
+    {
+        if (options.AdvertisedAddress is not { } advertised)
+        {
+            return UdpRelaySocket.Open(ReachedAddress(client), options.PortRange);
+        }
+
+        try
+        {
+            return UdpRelaySocket.Open(advertised, options.PortRange);
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressNotAvailable)
+        {
+            return UdpRelaySocket.Open(null, options.PortRange);
         }
     }
 

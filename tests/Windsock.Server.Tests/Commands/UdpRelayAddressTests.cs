@@ -40,4 +40,57 @@ public sealed class UdpRelayAddressTests
         Assert.Equal(announced, (IPEndPoint)received.RemoteEndPoint);
         Assert.EndsWith("ping", Encoding.ASCII.GetString(buffer, 0, received.ReceivedBytes), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task An_advertised_address_of_this_host_is_where_the_relay_listens_and_answers_from()
+    {
+        // A node behind a balancer: the TCP connection reaches 127.0.0.1, the reply announces the node's own
+        // address (here 127.0.0.3, which loopback has), and datagrams to it must be relayed.
+        var advertised = IPAddress.Parse("127.0.0.3");
+        await using var server = TestServer.Start(o => o with { Udp = o.Udp with { AdvertisedAddress = advertised } });
+        await using var echo = new UdpEcho(IPAddress.Loopback);
+        using var control = await RawClient.ConnectAsync(server.EndPoint, IPAddress.Loopback);
+        Assert.Equal((byte)AuthMethod.None, await control.GreetAsync(AuthMethod.None));
+        var reply = await control.RequestAsync(Socks5Command.UdpAssociate, SocksEndpoint.FromAddress(IPAddress.Any, 0));
+        Assert.Equal(Socks5ReplyCode.Succeeded, reply.Code);
+        var announced = reply.Bound.ToIPEndPoint()!;
+        Assert.Equal(advertised, announced.Address);
+
+        var received = await RoundTripAsync(announced, echo.EndPoint(IPAddress.Loopback), "to the node");
+
+        Assert.Equal(announced, received.From);
+        Assert.EndsWith("to the node", received.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_advertised_address_this_host_lacks_leaves_the_relay_on_every_address()
+    {
+        // A NAT's public address in front of the host (TEST-NET-1: nothing is ever sent to it). The relay
+        // cannot bind it, so it takes every address and datagrams forwarded to a local one still arrive.
+        var advertised = IPAddress.Parse("192.0.2.10");
+        await using var server = TestServer.Start(o => o with { Udp = o.Udp with { AdvertisedAddress = advertised } });
+        await using var echo = new UdpEcho(IPAddress.Loopback);
+        using var control = await RawClient.ConnectAsync(server.EndPoint, IPAddress.Loopback);
+        Assert.Equal((byte)AuthMethod.None, await control.GreetAsync(AuthMethod.None));
+        var reply = await control.RequestAsync(Socks5Command.UdpAssociate, SocksEndpoint.FromAddress(IPAddress.Any, 0));
+        Assert.Equal(Socks5ReplyCode.Succeeded, reply.Code);
+        var announced = reply.Bound.ToIPEndPoint()!;
+        Assert.Equal(advertised, announced.Address);
+
+        var forwarded = new IPEndPoint(IPAddress.Loopback, announced.Port);
+        var received = await RoundTripAsync(forwarded, echo.EndPoint(IPAddress.Loopback), "through the nat");
+
+        Assert.EndsWith("through the nat", received.Text, StringComparison.Ordinal);
+    }
+
+    private static async Task<(IPEndPoint From, string Text)> RoundTripAsync(IPEndPoint relay, IPEndPoint target, string payload)
+    {
+        using var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        udp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        await udp.SendToAsync(UdpAssociateClient.Datagram(SocksEndpoint.FromEndPoint(target), payload), SocketFlags.None, relay);
+        var buffer = new byte[2048];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var received = await udp.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(IPAddress.Any, 0), timeout.Token);
+        return ((IPEndPoint)received.RemoteEndPoint, Encoding.ASCII.GetString(buffer, 0, received.ReceivedBytes));
+    }
 }
