@@ -22,23 +22,13 @@ public sealed class UdpRelayAddressTests
         await using var server = TestServer.Start(o => o with { Listen = [new IPEndPoint(serverAddress, 0)] });
         await using var echo = new UdpEcho(IPAddress.Loopback);
         using var control = await RawClient.ConnectAsync(server.EndPoint, IPAddress.Loopback);
-        Assert.Equal((byte)AuthMethod.None, await control.GreetAsync(AuthMethod.None));
-        var reply = await control.RequestAsync(Socks5Command.UdpAssociate, SocksEndpoint.FromAddress(IPAddress.Any, 0));
-        Assert.Equal(Socks5ReplyCode.Succeeded, reply.Code);
-        var announced = reply.Bound.ToIPEndPoint()!;
+        var announced = await AssociateAsync(control);
         Assert.Equal(serverAddress, announced.Address);
 
-        using var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        udp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        var target = echo.EndPoint(IPAddress.Loopback);
-        await udp.SendToAsync(UdpAssociateClient.Datagram(SocksEndpoint.FromEndPoint(target), "ping"), SocketFlags.None, announced);
+        var received = await RoundTripAsync(announced, echo.EndPoint(IPAddress.Loopback), "ping");
 
-        var buffer = new byte[2048];
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        var received = await udp.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(IPAddress.Any, 0), timeout.Token);
-
-        Assert.Equal(announced, (IPEndPoint)received.RemoteEndPoint);
-        Assert.EndsWith("ping", Encoding.ASCII.GetString(buffer, 0, received.ReceivedBytes), StringComparison.Ordinal);
+        Assert.Equal(announced, received.From);
+        Assert.EndsWith("ping", received.Text, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -50,10 +40,7 @@ public sealed class UdpRelayAddressTests
         await using var server = TestServer.Start(o => o with { Udp = o.Udp with { AdvertisedAddress = advertised } });
         await using var echo = new UdpEcho(IPAddress.Loopback);
         using var control = await RawClient.ConnectAsync(server.EndPoint, IPAddress.Loopback);
-        Assert.Equal((byte)AuthMethod.None, await control.GreetAsync(AuthMethod.None));
-        var reply = await control.RequestAsync(Socks5Command.UdpAssociate, SocksEndpoint.FromAddress(IPAddress.Any, 0));
-        Assert.Equal(Socks5ReplyCode.Succeeded, reply.Code);
-        var announced = reply.Bound.ToIPEndPoint()!;
+        var announced = await AssociateAsync(control);
         Assert.Equal(advertised, announced.Address);
 
         var received = await RoundTripAsync(announced, echo.EndPoint(IPAddress.Loopback), "to the node");
@@ -71,16 +58,21 @@ public sealed class UdpRelayAddressTests
         await using var server = TestServer.Start(o => o with { Udp = o.Udp with { AdvertisedAddress = advertised } });
         await using var echo = new UdpEcho(IPAddress.Loopback);
         using var control = await RawClient.ConnectAsync(server.EndPoint, IPAddress.Loopback);
-        Assert.Equal((byte)AuthMethod.None, await control.GreetAsync(AuthMethod.None));
-        var reply = await control.RequestAsync(Socks5Command.UdpAssociate, SocksEndpoint.FromAddress(IPAddress.Any, 0));
-        Assert.Equal(Socks5ReplyCode.Succeeded, reply.Code);
-        var announced = reply.Bound.ToIPEndPoint()!;
+        var announced = await AssociateAsync(control);
         Assert.Equal(advertised, announced.Address);
 
         var forwarded = new IPEndPoint(IPAddress.Loopback, announced.Port);
         var received = await RoundTripAsync(forwarded, echo.EndPoint(IPAddress.Loopback), "through the nat");
 
         Assert.EndsWith("through the nat", received.Text, StringComparison.Ordinal);
+    }
+
+    private static async Task<IPEndPoint> AssociateAsync(RawClient control)
+    {
+        Assert.Equal((byte)AuthMethod.None, await control.GreetAsync(AuthMethod.None));
+        var reply = await control.RequestAsync(Socks5Command.UdpAssociate, SocksEndpoint.FromAddress(IPAddress.Any, 0));
+        Assert.Equal(Socks5ReplyCode.Succeeded, reply.Code);
+        return reply.Bound.ToIPEndPoint()!;
     }
 
     private static async Task<(IPEndPoint From, string Text)> RoundTripAsync(IPEndPoint relay, IPEndPoint target, string payload)
