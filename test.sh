@@ -48,6 +48,8 @@ declare -A needs=(
   # windsock run's syscall engine is tested with a Go program the tests build and busybox's static tools.
   [golang-go]=/usr/bin/go
   [busybox-static]=/bin/busybox
+  # The ping test checks that Wireshark's SOCKS dissector decodes a captured windsock ping session.
+  [tshark]=/usr/bin/tshark
   # The peers windsock run is compared with in docs/client-tools.md (socksify comes with dante-client).
   [proxychains4]=/usr/bin/proxychains4
   # The admin listener's tests: a real Prometheus scrapes it, headless Chromium renders the status page.
