@@ -159,7 +159,7 @@ public sealed class RoutingRule
         string? why = found switch
         {
             { Network: { } network } => $"{shown} in {network}",
-            { Pattern: { } pattern } => Destination.TryParseAddress(host, out _) ? $"{shown} is {pattern}" : $"{shown} matches {pattern}",
+            { Pattern: { } pattern } => pattern.Kind == HostPatternKind.Address ? $"{shown} is {pattern}" : $"{shown} matches {pattern}",
             _ => null,
         };
         if (why is null)
