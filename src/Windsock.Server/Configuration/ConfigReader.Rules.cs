@@ -252,6 +252,8 @@ internal sealed partial class ConfigReader
             ok &= notify is not null;
         }
 
+        (string? via, List<System.Net.IPAddress>? sources, bool outboundOk) = ReadOutbound(number, action, commands, values);
+        ok &= outboundOk;
         if (!ok || action is null)
         {
             return null;
@@ -275,6 +277,8 @@ internal sealed partial class ConfigReader
             LogLevel = log,
             Notify = notify ?? [],
             Ident = ident,
+            Via = via,
+            Sources = sources ?? [],
         };
     }
 
