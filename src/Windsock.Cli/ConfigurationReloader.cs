@@ -122,6 +122,11 @@ internal sealed class ConfigurationReloader : IAsyncDisposable
                 CliLog.UsersFileExposed(_logger, exposed);
             }
 
+            foreach (string warning in options.Routes.SelectMany(r => r.Warnings))
+            {
+                CliLog.UsersFileExposed(_logger, warning);
+            }
+
             _requestLog.WriteNotice(ServeCommand.NoticeLine(options.LogFormat, "reloaded", $"configuration reloaded ({trigger})"));
             Reloaded?.Invoke(true);
         }

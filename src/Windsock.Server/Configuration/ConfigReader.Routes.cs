@@ -367,6 +367,12 @@ internal sealed partial class ConfigReader
             return null;
         }
 
+        if (!File.Exists(path))
+        {
+            Problem(value, $"{key} {path} does not exist", $"create it: printf '%s\\n' 'PASSWORD' > {path}; chmod 600 {path}");
+            return null;
+        }
+
         string firstLine;
         try
         {
@@ -375,8 +381,7 @@ internal sealed partial class ConfigReader
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            Problem(value, $"{key} {path} cannot be read: {e.Message}",
-                File.Exists(path) ? $"make it readable for the user windsock runs as (chgrp windsock {path}; chmod 640 {path})" : $"create it: printf '%s\\n' 'PASSWORD' > {path}; chmod 600 {path}");
+            Problem(value, $"{key} {path} cannot be read: {e.Message.TrimEnd('.')}", $"make it readable for the user windsock runs as (chgrp windsock {path}; chmod 640 {path})");
             return null;
         }
 
@@ -386,7 +391,7 @@ internal sealed partial class ConfigReader
             return null;
         }
 
-        if (UsersFileMode.Warning(path, "upstream password file", "anyone can log in to the upstream proxy as this user", "anyone can change where the login goes wrong") is { } exposed)
+        if (UsersFileMode.Warning(path, "upstream password file", "anyone can log in to the upstream proxy as this user", "anyone there can replace the password") is { } exposed)
         {
             warnings.Add(exposed);
         }
