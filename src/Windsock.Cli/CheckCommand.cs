@@ -52,7 +52,7 @@ internal static class CheckCommand
             option.Arity = ArgumentArity.ZeroOrOne;
         }
 
-        var check = new Command("check", "Validate a configuration; with --from and --to, show how the server decides a request (server.allowed_clients, the SOCKS version, the access rules) and why. With --client --to, show how the client routing file routes a destination.")
+        var check = new Command("check", "Validate a configuration; with --from and --to, show how the server decides a request (server.allowed_clients, the SOCKS version, the access rules) and why, and how it goes out (an upstream route and its chains, or a source address). With --client --to, show how the client routing file routes a destination.")
         {
             config,
             user,

@@ -330,15 +330,14 @@ internal sealed partial class ConfigReader
             }
 
             user = Uri.UnescapeDataString(uri.UserInfo);
-            uri = new UriBuilder(uri) { UserName = string.Empty, Password = string.Empty }.Uri;
         }
 
         ProxyHop hop;
         try
         {
-            hop = ProxyHop.FromUri(uri);
+            hop = ProxyHop.FromUri(user is null ? uri : new UriBuilder(uri) { UserName = string.Empty, Password = string.Empty }.Uri);
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or FormatException)
         {
             Problem(node, $"{key} \"{text}\": {e.Message.Split(" (Parameter", 2)[0].TrimEnd('.')}", "write socks5h://HOST:PORT (or socks5://, socks4a://, socks4://)");
             return null;
@@ -376,12 +375,12 @@ internal sealed partial class ConfigReader
         string firstLine;
         try
         {
-            using var reader = new StreamReader(path);
-            firstLine = reader.ReadLine() ?? string.Empty;
+            // Capped like every file the server reads: a path such as /dev/zero must not fill memory.
+            firstLine = AdminFileReader.ReadText(path, "upstream password file", 4096).Split('\n', 2)[0].TrimEnd('\r');
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (ConfigException e)
         {
-            Problem(value, $"{key} {path} cannot be read: {e.Message.TrimEnd('.')}", $"make it readable for the user windsock runs as (chgrp windsock {path}; chmod 640 {path})");
+            Problem(value, $"{key} {path}: {e.Message}", e.Fix);
             return null;
         }
 
@@ -511,6 +510,7 @@ internal sealed partial class ConfigReader
             }
         }
 
-        return options with { Routes = [.. _routes] };
+        // Without routes the options stay the defaults (equal to ServerOptions.Default for an empty file).
+        return _routes.Count == 0 ? options : options with { Routes = [.. _routes] };
     }
 }
