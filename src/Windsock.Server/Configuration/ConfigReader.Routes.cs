@@ -43,29 +43,10 @@ internal sealed partial class ConfigReader
         int number = _routes.Count + 1;
         SyntaxNode header = (SyntaxNode?)table.Name ?? table;
         var location = new SourceLocation(FileName, Line(header), 1);
-        var values = new Dictionary<string, (SyntaxNode Key, ValueSyntax Value)>(StringComparer.Ordinal);
-        bool ok = true;
-        foreach (KeyValueSyntax item in table.Items)
-        {
-            if (item.Key is null || item.Value is null)
-            {
-                continue;
-            }
-
-            List<string> path = TomlDocumentReader.KeyPath(item.Key);
-            string key = path.Count > 0 ? path[0] : "";
-            if (!ConfigSchema.RouteKeys.Contains(key) || path.Count > 1)
-            {
-                string? close = Suggestions.Closest(key, ConfigSchema.RouteKeys);
-                Problem(item.Key, $"unknown key \"{string.Join('.', path)}\" in [[route]] (route {number})",
-                    $"{(close is null ? "" : $"did you mean \"{close}\"? ")}the keys of a [[route]] are {string.Join(", ", ConfigSchema.RouteKeys)}");
-                ok = false;
-                continue;
-            }
-
-            values[key] = (item.Key, item.Value);
-        }
-
+        (var values, bool ok) = TableValues(table, (_, path) =>
+            ConfigSchema.RouteKeys.Contains(path[0]) && path.Count == 1 ? null
+            : ($"unknown key \"{string.Join('.', path)}\" in [[route]] (route {number})",
+                $"{(Suggestions.Closest(path[0], ConfigSchema.RouteKeys) is { } close ? $"did you mean \"{close}\"? " : "")}the keys of a [[route]] are {string.Join(", ", ConfigSchema.RouteKeys)}"));
         UpstreamRouteOptions? route = ok ? BuildRoute(number, location, values) : null;
         if (route is not null)
         {
@@ -181,21 +162,7 @@ internal sealed partial class ConfigReader
             return null;
         }
 
-        var chains = new List<ProxyChain>();
-        bool ok = true;
-        for (int i = 0; i < items.Count; i++)
-        {
-            if (ReadChain(string.Create(CultureInfo.InvariantCulture, $"{key} chain {i + 1}"), items[i]!, warnings) is { } chain)
-            {
-                chains.Add(chain);
-            }
-            else
-            {
-                ok = false;
-            }
-        }
-
-        return ok ? chains : null;
+        return ReadEach(items, i => ReadChain(string.Create(CultureInfo.InvariantCulture, $"{key} chain {i + 1}"), items[i]!, warnings));
     }
 
     private ProxyChain? ReadChain(string key, ValueSyntax value, List<string> warnings)
@@ -207,13 +174,21 @@ internal sealed partial class ConfigReader
             return null;
         }
 
-        var hops = new List<ProxyHop>();
+        List<ProxyHop>? hops = ReadEach(items, i => ReadHop(string.Create(CultureInfo.InvariantCulture, $"{key} hop {i + 1}"), items[i]!, warnings));
+        return hops is null ? null : new ProxyChain(hops);
+    }
+
+    /// <summary>Reads every item (each reports its own problems); null when any failed.</summary>
+    private static List<T>? ReadEach<T>(List<ValueSyntax?> items, Func<int, T?> read)
+        where T : class
+    {
+        var results = new List<T>(items.Count);
         bool ok = true;
         for (int i = 0; i < items.Count; i++)
         {
-            if (ReadHop(string.Create(CultureInfo.InvariantCulture, $"{key} hop {i + 1}"), items[i]!, warnings) is { } hop)
+            if (read(i) is { } result)
             {
-                hops.Add(hop);
+                results.Add(result);
             }
             else
             {
@@ -221,7 +196,7 @@ internal sealed partial class ConfigReader
             }
         }
 
-        return ok ? new ProxyChain(hops) : null;
+        return ok ? results : null;
     }
 
     /// <summary>A hop: a URL, or { url, password_file } for one that logs in.</summary>

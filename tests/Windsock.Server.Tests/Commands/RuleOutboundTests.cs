@@ -23,6 +23,9 @@ public sealed class RuleOutboundTests
             ValueTask.FromResult(new CredentialVerdict(password == "pw", "test"));
     }
 
+    /// <summary>Rule 1 of every route test (its header on line 5 after a three-line route): CONNECTs to loopback through "office".</summary>
+    private const string ViaRule = "\n\n[[rule]]\naction = \"allow\"\ncommands = [\"connect\"]\nto = [\"127.0.0.0/8\"]\nvia = \"office\"\n";
+
     private static TestServer Start(string toml, ICredentialVerifier? credentials = null, TimeProvider? time = null)
     {
         var parsed = ConfigLoader.Parse(toml, "/etc/windsock/windsock.toml");
@@ -87,13 +90,7 @@ public sealed class RuleOutboundTests
             [[route]]
             name = "office"
             chain = ["socks5h://{upstream.EndPoint}"]
-
-            [[rule]]
-            action = "allow"
-            commands = ["connect"]
-            to = ["127.0.0.0/8"]
-            via = "office"
-            """);
+            """ + ViaRule);
 
         Assert.Equal(Socks5ReplyCode.Succeeded, await EchoThroughAsync(front, echo.EndPoint));
 
@@ -118,13 +115,7 @@ public sealed class RuleOutboundTests
             chains = [["socks5h://{first}"], ["socks5h://{second.EndPoint}"]]
             max_failures = 1
             retry_time = "10s"
-
-            [[rule]]
-            action = "allow"
-            commands = ["connect"]
-            to = ["127.0.0.0/8"]
-            via = "office"
-            """, time: time);
+            """ + ViaRule, time: time);
         var counts = CountUpstreamMetrics(front);
 
         Assert.Equal(Socks5ReplyCode.Succeeded, await EchoThroughAsync(front, echo.EndPoint));
@@ -159,13 +150,7 @@ public sealed class RuleOutboundTests
             [[route]]
             name = "office"
             chain = ["socks5h://{dead}"]
-
-            [[rule]]
-            action = "allow"
-            commands = ["connect"]
-            to = ["127.0.0.0/8"]
-            via = "office"
-            """);
+            """ + ViaRule);
 
         Assert.Equal(Socks5ReplyCode.GeneralFailure, await EchoThroughAsync(front, echo.EndPoint));
 
@@ -185,13 +170,7 @@ public sealed class RuleOutboundTests
             name = "office"
             chains = [["socks5h://{upstream.EndPoint}"], ["socks5h://127.0.0.1:1"]]
             max_failures = 1
-
-            [[rule]]
-            action = "allow"
-            commands = ["connect"]
-            to = ["127.0.0.0/8"]
-            via = "office"
-            """);
+            """ + ViaRule);
         var counts = CountUpstreamMetrics(front);
 
         Assert.Equal(Socks5ReplyCode.ConnectionRefused, await EchoThroughAsync(front, closed));
