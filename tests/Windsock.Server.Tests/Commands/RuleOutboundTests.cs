@@ -1,10 +1,10 @@
-using System.Diagnostics.Metrics;
 using System.Net;
 using Microsoft.Extensions.Time.Testing;
 using Windsock.Protocol;
 using Windsock.Protocol.Socks5;
 using Windsock.Server.Authentication;
 using Windsock.Server.Configuration;
+using Windsock.Server.Metrics;
 using Windsock.Server.Tests.Support;
 using Xunit;
 
@@ -116,7 +116,7 @@ public sealed class RuleOutboundTests
             max_failures = 1
             retry_time = "10s"
             """ + ViaRule, time: time);
-        var counts = CountUpstreamMetrics(front);
+        using var metrics = new MetricsCollector(front.Context.Metrics.Meter);
 
         Assert.Equal(Socks5ReplyCode.Succeeded, await EchoThroughAsync(front, echo.EndPoint));
         await upstream.DisposeAsync();
@@ -129,7 +129,7 @@ public sealed class RuleOutboundTests
 
         Assert.Equal(1, front.Lines.Count(l => l.StartsWith("20", StringComparison.Ordinal) && l.Contains(" request ", StringComparison.Ordinal) && l.Contains("route_chain=1", StringComparison.Ordinal)));
         Assert.Equal(5, front.Lines.Count(l => l.Contains(" request ", StringComparison.Ordinal) && l.Contains("route_chain=2", StringComparison.Ordinal)));
-        Assert.Equal((1L, 1L), (counts.Failures, counts.Failovers));
+        Assert.Equal((1L, 1L), UpstreamCounts(metrics));
 
         // Back on its port; before the retry time it is not asked, after it the next request goes through it again.
         await using var restarted = TestServer.Start(o => o with { Listen = [first] });
@@ -171,48 +171,23 @@ public sealed class RuleOutboundTests
             chains = [["socks5h://{upstream.EndPoint}"], ["socks5h://127.0.0.1:1"]]
             max_failures = 1
             """ + ViaRule);
-        var counts = CountUpstreamMetrics(front);
+        using var metrics = new MetricsCollector(front.Context.Metrics.Meter);
 
         Assert.Equal(Socks5ReplyCode.ConnectionRefused, await EchoThroughAsync(front, closed));
 
         string line = await front.WaitForLineAsync(l => l.Contains(" end ", StringComparison.Ordinal));
         Assert.Contains("reply=5", line, StringComparison.Ordinal);
         Assert.Contains("route_chain=1", line, StringComparison.Ordinal);
-        Assert.Equal((0L, 0L), (counts.Failures, counts.Failovers));
+        Assert.Equal((0L, 0L), UpstreamCounts(metrics));
     }
 
-    private sealed class UpstreamCounts
+    /// <summary>The upstream counters as Prometheus scrapes them from this server's meter (each test server has its own).</summary>
+    private static (long Failures, long Failovers) UpstreamCounts(MetricsCollector collector)
     {
-        public long Failures;
-        public long Failovers;
-    }
-
-    /// <summary>windsock.upstream.failures / .failovers of this server's meter (each test server has its own), for route office.</summary>
-    private static UpstreamCounts CountUpstreamMetrics(TestServer server)
-    {
-        var counts = new UpstreamCounts();
-        var listener = new MeterListener();
-        Meter meter = server.Context.Metrics.Meter;
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (ReferenceEquals(instrument.Meter, meter) && instrument.Name.StartsWith("windsock.upstream.", StringComparison.Ordinal))
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
-        {
-            Assert.Equal("office", Assert.Single(tags.ToArray()).Value);
-            if (instrument.Name == "windsock.upstream.failures")
-            {
-                Interlocked.Add(ref counts.Failures, value);
-            }
-            else
-            {
-                Interlocked.Add(ref counts.Failovers, value);
-            }
-        });
-        listener.Start();
-        return counts;
+        string text = PrometheusText.Write(collector.Collect());
+        long Value(string name) => text.Split('\n').FirstOrDefault(l => l.StartsWith(name + "{route=\"office\"} ", StringComparison.Ordinal)) is { } line
+            ? long.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture)
+            : 0;
+        return (Value("windsock_upstream_failures_total"), Value("windsock_upstream_failovers_total"));
     }
 }
