@@ -52,7 +52,7 @@ internal static class CheckCommand
             option.Arity = ArgumentArity.ZeroOrOne;
         }
 
-        var check = new Command("check", "Validate a configuration; with --from and --to, show how the server decides a request (server.allowed_clients, the SOCKS version, the access rules) and why. With --client --to, show how the client routing file routes a destination.")
+        var check = new Command("check", "Validate a configuration; with --from and --to, show how the server decides a request (server.allowed_clients, the SOCKS version, the access rules) and why, and how it goes out (an upstream route and its chains, or a source address). With --client --to, show how the client routing file routes a destination.")
         {
             config,
             user,
@@ -161,6 +161,11 @@ internal static class CheckCommand
             await error.WriteLineAsync($"warning: {exposed}").ConfigureAwait(false);
         }
 
+        foreach (string warning in server.Routes.SelectMany(r => r.Warnings))
+        {
+            await error.WriteLineAsync($"warning: {warning}").ConfigureAwait(false);
+        }
+
         if (server.RunAs is { } account)
         {
             // The server reads these again after switching to [server] user, and stops if it cannot.
@@ -200,6 +205,11 @@ internal static class CheckCommand
             }
 
             await WriteBalancerExplanationAsync(server, output, error).ConfigureAwait(false);
+            foreach (string line in server.Routes.SelectMany(r => r.Explain()))
+            {
+                await output.WriteLineAsync(line).ConfigureAwait(false);
+            }
+
             if (rules is null)
             {
                 await output.WriteLineAsync("no [[rule]]: every client that server.allowed_clients admits may go anywhere the safe default allows").ConfigureAwait(false);
@@ -251,7 +261,8 @@ internal static class CheckCommand
         if (first.Decision.Outcome != DecisionOutcome.NeedsAddress)
         {
             await output.WriteAsync(first.ToString()).ConfigureAwait(false);
-            return await VerdictAsync(output, limits, first.Decision.IsAllowed, null).ConfigureAwait(false);
+            var outbound = OutboundExplanation.Describe(server, first.Decision.Rule, request.Command, request.Destination, null);
+            return await VerdictAsync(output, limits, first.Decision.IsAllowed, null, outbound).ConfigureAwait(false);
         }
 
         string host = request.Destination.Host!;
@@ -300,6 +311,7 @@ internal static class CheckCommand
 
         await output.WriteLineAsync($"{host} resolves to {string.Join(", ", addresses.Select(a => a.ToString()))} ({source}); each address is decided on its own:").ConfigureAwait(false);
         IPAddress? allowed = null;
+        AccessRule? allowedBy = null;
         foreach (IPAddress resolved in addresses)
         {
             Explanation explanation = gate.Explain(request with { ResolvedAddress = resolved });
@@ -309,19 +321,21 @@ internal static class CheckCommand
                 await output.WriteLineAsync("  " + line).ConfigureAwait(false);
             }
 
-            if (explanation.Decision.IsAllowed)
+            if (explanation.Decision.IsAllowed && allowed is null)
             {
-                allowed ??= resolved;
+                allowed = resolved;
+                allowedBy = explanation.Decision.Rule;
             }
         }
 
         string note = allowed is not null
             ? $"the server connects to the first allowed address, {allowed}"
             : addresses.Length == 0 ? $"{host} has no address" : "no address is allowed";
-        return await VerdictAsync(output, limits, allowed is not null, note).ConfigureAwait(false);
+        var how = allowed is null ? [] : OutboundExplanation.Describe(server, allowedBy, request.Command, request.Destination, allowed);
+        return await VerdictAsync(output, limits, allowed is not null, note, how).ConfigureAwait(false);
     }
 
-    private static async Task<int> VerdictAsync(TextWriter output, IReadOnlyList<string> limits, bool allowed, string? note)
+    private static async Task<int> VerdictAsync(TextWriter output, IReadOnlyList<string> limits, bool allowed, string? note, IReadOnlyList<string>? outbound = null)
     {
         if (allowed)
         {
@@ -329,6 +343,12 @@ internal static class CheckCommand
             foreach (string line in limits)
             {
                 await output.WriteLineAsync("  " + line).ConfigureAwait(false);
+            }
+
+            // How the connection goes out: an upstream route (which one, its chains, its failover) or the source address.
+            foreach (string line in outbound ?? [])
+            {
+                await output.WriteLineAsync(line).ConfigureAwait(false);
             }
         }
 

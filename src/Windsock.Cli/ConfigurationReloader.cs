@@ -112,7 +112,7 @@ internal sealed class ConfigurationReloader : IAsyncDisposable
             }
 
             AdminListener.WarnIfChanged(_logger, running.Options.Admin, options.Admin);
-            var next = new SessionContext(options, loaded.Credentials, _requestLog, _logger, running.Time, loaded.Groups, running.Guards, running.Metrics);
+            var next = new SessionContext(options, loaded.Credentials, _requestLog, _logger, running.Time, loaded.Groups, running.Guards, running.Metrics, running.Routes);
             _retired.Add(_server.Swap(next));
             LogLevelSwitch.Current = options.Log.Level;
             CliLog.Reloaded(_logger, trigger, options.Rules?.Rules.Count ?? 0);
@@ -120,6 +120,11 @@ internal sealed class ConfigurationReloader : IAsyncDisposable
             if (UsersFileMode.Warning(options.UsersFile) is { } exposed)
             {
                 CliLog.UsersFileExposed(_logger, exposed);
+            }
+
+            foreach (string warning in options.Routes.SelectMany(r => r.Warnings))
+            {
+                CliLog.UsersFileExposed(_logger, warning);
             }
 
             _requestLog.WriteNotice(ServeCommand.NoticeLine(options.LogFormat, "reloaded", $"configuration reloaded ({trigger})"));

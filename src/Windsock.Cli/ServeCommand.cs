@@ -106,6 +106,11 @@ internal static class ServeCommand
             CliLog.UsersFileExposed(logger, exposed);
         }
 
+        foreach (string warning in options.Routes.SelectMany(r => r.Warnings))
+        {
+            CliLog.UsersFileExposed(logger, warning);
+        }
+
         if (options.PamService is { } pamService && !PamServiceFiles.Exists(pamService))
         {
             CliLog.PamServiceFallsBack(logger, pamService);

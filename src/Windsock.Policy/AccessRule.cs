@@ -54,6 +54,18 @@ public sealed class AccessRule
     public IdentMode Ident { get; init; } = IdentMode.Off;
 
     /// <summary>
+    /// The upstream route (a <c>[[route]]</c> name) an allowed CONNECT goes through instead of connecting
+    /// directly; null: direct. The policy only carries it: the server knows the routes.
+    /// </summary>
+    public string? Via { get; init; }
+
+    /// <summary>
+    /// The source addresses, at most one per family, an allowed direct connection leaves from (instead of
+    /// the [outside] address of that family); empty: [outside] or the routing table chooses.
+    /// </summary>
+    public IReadOnlyList<IPAddress> Sources { get; init; } = [];
+
+    /// <summary>
     /// Matches the request. With <paramref name="notes"/> given, collects a phrase per condition
     /// (all failing ones when the rule does not match, every checked one when it does); without,
     /// stops at the first failing condition and allocates nothing.

@@ -17,7 +17,7 @@ internal static class ConnectCommand
     {
         var pipelined = request.Reader.Leftover.ToArray();
         request.Reader.Dispose(); // no handshake buffer held for the life of the relay
-        return RunAsync(client, request.Destination, pipelined, request.Pending, cancellationToken);
+        return RunAsync(client, request.Destination, pipelined, request.Pending, cancellationToken, request.Decided?.Rule);
     }
 
     /// <param name="client">The client side.</param>
@@ -25,7 +25,8 @@ internal static class ConnectCommand
     /// <param name="pipelined">Bytes the client sent behind its request.</param>
     /// <param name="access">The request as the rules see it, when its decision waits for the resolved address.</param>
     /// <param name="cancellationToken">Session shutdown.</param>
-    public static async Task RunAsync(ClientConnection client, SocksEndpoint destination, ReadOnlyMemory<byte> pipelined, AccessRequest? access, CancellationToken cancellationToken)
+    /// <param name="decidedBy">The rule that allowed the request up front, whose via and source say how it goes out.</param>
+    public static async Task RunAsync(ClientConnection client, SocksEndpoint destination, ReadOnlyMemory<byte> pipelined, AccessRequest? access, CancellationToken cancellationToken, AccessRule? decidedBy = null)
     {
         var context = client.Context;
         var record = client.Record;
@@ -41,7 +42,8 @@ internal static class ConnectCommand
             return decision;
         };
 
-        var result = await context.Connector.ConnectAsync(destination, addressCheck, cancellationToken).ConfigureAwait(false);
+        var result = await context.Connector.ConnectAsync(destination, addressCheck, cancellationToken, decidedBy).ConfigureAwait(false);
+        record.Outbound = result.Path;
         if (result.Denial is { } denial)
         {
             await client.DenyAsync(denial, cancellationToken).ConfigureAwait(false);

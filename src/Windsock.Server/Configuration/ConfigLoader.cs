@@ -72,7 +72,8 @@ public static class ConfigLoader
         }
 
         var reader = new ConfigReader(fileName);
-        (List<TomlTableHeader> tables, List<TomlEntry> entries, List<TableArraySyntax> rules) = TomlDocumentReader.Read(document);
+        var routes = new List<TableArraySyntax>();
+        (List<TomlTableHeader> tables, List<TomlEntry> entries, List<TableArraySyntax> rules) = TomlDocumentReader.Read(document, routes);
         foreach (TomlTableHeader table in tables)
         {
             reader.CheckTable(table);
@@ -84,11 +85,17 @@ public static class ConfigLoader
             options = reader.Apply(options, entry);
         }
 
+        foreach (TableArraySyntax route in routes)
+        {
+            reader.ReadRoute(route);
+        }
+
         foreach (TableArraySyntax rule in rules)
         {
             reader.ReadRule(rule);
         }
 
+        options = reader.FinishRoutes(options);
         options = reader.Finish(options);
         options = reader.FinishGssapi(options);
         options = reader.FinishAdmin(options);

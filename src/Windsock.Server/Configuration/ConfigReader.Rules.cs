@@ -50,6 +50,21 @@ internal sealed partial class ConfigReader
         int number = _rules.Count + 1;
         SyntaxNode header = (SyntaxNode?)table.Name ?? table;
         var location = new SourceLocation(FileName, Line(header), 1);
+        (var values, bool ok) = TableValues(table, (key, path) =>
+            !ConfigSchema.RuleKeys.Contains(path[0]) ? ($"unknown key \"{string.Join('.', path)}\" in [[rule]] (rule {number})", RuleKeyFix(path[0]))
+            : path.Count > 1 ? ($"{path[0]} (rule {number}) is a single value and has no sub-key \"{path[1]}\"", $"write {path[0]} = VALUE")
+            : null);
+        AccessRule? rule = ok ? BuildRule(number, location, values) : null;
+        // A placeholder keeps the numbering of later rules right in their messages.
+        _rules.Add(rule ?? new AccessRule { Action = RuleAction.Deny, Location = location });
+    }
+
+    /// <summary>
+    /// The keys of a [[rule]] or [[route]] table with their values. <paramref name="refuse"/> says what is wrong with a
+    /// key's path (message and fix), or null for a known key; refused keys are reported and make the table not ok.
+    /// </summary>
+    private (Dictionary<string, (SyntaxNode Key, ValueSyntax Value)> Values, bool Ok) TableValues(TableArraySyntax table, Func<KeySyntax, List<string>, (string Message, string Fix)?> refuse)
+    {
         var values = new Dictionary<string, (SyntaxNode Key, ValueSyntax Value)>(StringComparer.Ordinal);
         bool ok = true;
         foreach (KeyValueSyntax item in table.Items)
@@ -60,26 +75,23 @@ internal sealed partial class ConfigReader
             }
 
             List<string> path = TomlDocumentReader.KeyPath(item.Key);
-            string key = path.Count > 0 ? path[0] : "";
-            if (!ConfigSchema.RuleKeys.Contains(key))
+            if (path.Count == 0)
             {
-                Problem(item.Key, $"unknown key \"{string.Join('.', path)}\" in [[rule]] (rule {number})", RuleKeyFix(key));
-                ok = false;
+                path.Add("");
             }
-            else if (path.Count > 1)
+
+            if (refuse(item.Key, path) is { } problem)
             {
-                Problem(item.Key, $"{key} (rule {number}) is a single value and has no sub-key \"{path[1]}\"", $"write {key} = VALUE");
+                Problem(item.Key, problem.Message, problem.Fix);
                 ok = false;
             }
             else
             {
-                values[key] = (item.Key, item.Value);
+                values[path[0]] = (item.Key, item.Value);
             }
         }
 
-        AccessRule? rule = ok ? BuildRule(number, location, values) : null;
-        // A placeholder keeps the numbering of later rules right in their messages.
-        _rules.Add(rule ?? new AccessRule { Action = RuleAction.Deny, Location = location });
+        return (values, ok);
     }
 
     /// <summary>Puts the rules and [access] into the options, with the checks that need the whole file.</summary>
@@ -252,6 +264,8 @@ internal sealed partial class ConfigReader
             ok &= notify is not null;
         }
 
+        (string? via, List<System.Net.IPAddress>? sources, bool outboundOk) = ReadOutbound(number, action, commands, values);
+        ok &= outboundOk;
         if (!ok || action is null)
         {
             return null;
@@ -275,6 +289,8 @@ internal sealed partial class ConfigReader
             LogLevel = log,
             Notify = notify ?? [],
             Ident = ident,
+            Via = via,
+            Sources = sources ?? [],
         };
     }
 

@@ -33,6 +33,12 @@ internal sealed partial class ConfigReader(string fileName)
             return;
         }
 
+        if (table.Path.Count > 0 && table.Path[0] == ConfigSchema.Route)
+        {
+            CheckRouteTable(table, at, name);
+            return;
+        }
+
         if (table.IsArrayOfTables)
         {
             Problem(at, $"[[{name}]] declares an array of tables", ConfigSchema.Keys.ContainsKey(name) ? $"write [{name}] with single brackets" : SectionFix(table.Path[0]));
@@ -66,6 +72,10 @@ internal sealed partial class ConfigReader(string fileName)
             {
                 Problem(keyNode, "\"rule\" must be written as [[rule]] tables, not as a value", RuleTableFix);
             }
+            else if (key == ConfigSchema.Route)
+            {
+                Problem(keyNode, "\"route\" must be written as [[route]] tables, not as a value", RouteTableFix);
+            }
             else if (ConfigSchema.Keys.ContainsKey(key))
             {
                 Problem(entry.Value, $"\"{key}\" must be a section, not a value", $"write [{key}] on its own line and put its keys below it");
@@ -83,12 +93,12 @@ internal sealed partial class ConfigReader(string fileName)
         }
 
         string section = path[0];
-        if (section == ConfigSchema.Rule)
+        if (section == ConfigSchema.Rule || section == ConfigSchema.Route)
         {
             // Keys under [rule] or [rule.x] headers: the header reports it; dotted rule.x = ... has none.
             if (entry.KeyValue.Parent?.Parent is not TableSyntaxBase)
             {
-                Problem(keyNode, $"\"{entry.DottedPath}\" writes a rule as a dotted key", RuleTableFix);
+                Problem(keyNode, $"\"{entry.DottedPath}\" writes a {section} as a dotted key", section == ConfigSchema.Rule ? RuleTableFix : RouteTableFix);
             }
 
             return options;
@@ -163,6 +173,7 @@ internal sealed partial class ConfigReader(string fileName)
         "udp.idle_timeout" => ServerOptions.Default.Udp.IdleTimeout,
         "bind.timeout" => BindOptions.Default.Timeout,
         "limits.login_max_delay" => ClientLimits.Default.Logins.MaxDelay,
+        "route.retry_time" => UpstreamRouteOptions.DefaultRetryTime,
         _ => TimeSpan.FromSeconds(10),
     };
 

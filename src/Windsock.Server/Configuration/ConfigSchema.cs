@@ -31,6 +31,15 @@ internal static class ConfigSchema
 
     public const string Outside = "outside";
 
+    /// <summary>The name of the <c>[[route]]</c> array of tables (upstream routes); its keys are <see cref="RouteKeys"/>.</summary>
+    public const string Route = "route";
+
+    /// <summary>The keys of one <c>[[route]]</c> table (docs/upstream-routes.md).</summary>
+    public static readonly IReadOnlyList<string> RouteKeys = ["name", "chain", "chains", "max_failures", "retry_time"];
+
+    /// <summary>The keys of one hop written as an inline table in a route's chain.</summary>
+    public static readonly IReadOnlyList<string> HopKeys = ["url", "password_file"];
+
     /// <summary>The name of the <c>[[rule]]</c> array of tables; its keys are <see cref="RuleKeys"/>.</summary>
     public const string Rule = "rule";
 
@@ -74,6 +83,8 @@ internal static class ConfigSchema
         "log",
         "notify",
         "ident",
+        "via",
+        "source",
     ];
 
     public const int MinRelayBufferSize = 4096;
@@ -95,6 +106,8 @@ internal static class ConfigSchema
         // a day would keep a port open in the firewall long after anyone cares.
         ["bind.timeout"] = (TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1)),
         ["limits.login_max_delay"] = (TimeSpan.FromSeconds(1), TimeSpan.FromHours(1)),
+        // route.retry_time: below a second a dead upstream is hammered; beyond a day it is forgotten.
+        ["route.retry_time"] = (TimeSpan.FromSeconds(1), TimeSpan.FromDays(1)),
     };
 
     /// <summary>The section a key belongs to, for "users_file belongs in [auth]" hints.</summary>

@@ -16,6 +16,16 @@ public sealed record OutsideAddresses
 
     public IPAddress? IPv6 { get; init; }
 
+    /// <summary>
+    /// Whether this host can send from <paramref name="address"/>: one of its interfaces has it (loopback counts
+    /// whole, as Linux answers the whole of 127.0.0.0/8 on lo). [outside] and a rule's source are checked so.
+    /// </summary>
+    public static bool IsOnThisHost(IPAddress address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        return IPAddress.IsLoopback(address) || Access.AccessGate.LocalAddresses().Contains(address);
+    }
+
     /// <summary>The outside address for a destination of <paramref name="family"/>; null when none is set for it.</summary>
     public IPAddress? For(AddressFamily family) => family == AddressFamily.InterNetworkV6 ? IPv6 : family == AddressFamily.InterNetwork ? IPv4 : null;
 }

@@ -50,6 +50,9 @@ public sealed record ServerOptions
     /// <summary>The source address per family towards destinations (the <c>[outside]</c> section).</summary>
     public OutsideAddresses Outside { get; init; } = OutsideAddresses.None;
 
+    /// <summary>The upstream routes (<c>[[route]]</c> tables) that rules' <c>via</c> name, in file order.</summary>
+    public IReadOnlyList<UpstreamRouteOptions> Routes { get; init; } = [];
+
     /// <summary>The diagnostic log's level and the request log's file (the <c>[log]</c> section).</summary>
     public LogOptions Log { get; init; } = LogOptions.Default;
 

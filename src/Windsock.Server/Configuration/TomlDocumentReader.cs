@@ -13,8 +13,13 @@ internal static class TomlDocumentReader
     /// The table headers, the entries of every table but the <c>[[rule]]</c> array, and the
     /// <c>[[rule]]</c> tables in file order, whose keys are read per rule.
     /// </returns>
-    public static (List<TomlTableHeader> Tables, List<TomlEntry> Entries, List<TableArraySyntax> Rules) Read(DocumentSyntax document)
+    public static (List<TomlTableHeader> Tables, List<TomlEntry> Entries, List<TableArraySyntax> Rules) Read(DocumentSyntax document) =>
+        Read(document, []);
+
+    /// <summary>As <see cref="Read(DocumentSyntax)"/>, with the <c>[[route]]</c> tables collected into <paramref name="routes"/> (read per route, like rules).</summary>
+    public static (List<TomlTableHeader> Tables, List<TomlEntry> Entries, List<TableArraySyntax> Rules) Read(DocumentSyntax document, List<TableArraySyntax> routes)
     {
+        ArgumentNullException.ThrowIfNull(routes);
         var tables = new List<TomlTableHeader>();
         var entries = new List<TomlEntry>();
         var rules = new List<TableArraySyntax>();
@@ -30,6 +35,12 @@ internal static class TomlDocumentReader
             if (table is TableArraySyntax array && prefix is [ConfigSchema.Rule])
             {
                 rules.Add(array);
+                continue;
+            }
+
+            if (table is TableArraySyntax route && prefix is [ConfigSchema.Route])
+            {
+                routes.Add(route);
                 continue;
             }
 

@@ -114,6 +114,22 @@ public static class RequestLogFormatter
 
         yield return ("reply", record.ReplyCode);
         yield return ("rule", record.Rule);
+        if (record.Outbound is { } outbound)
+        {
+            // Only connections a rule sent out its own way have these; other lines keep their shape.
+            if (outbound.Route is not null)
+            {
+                yield return ("route", outbound.Route);
+                yield return ("route_chain", outbound.Chain == 0 ? null : outbound.Chain);
+                yield return ("route_hops", outbound.Hops);
+            }
+
+            if (outbound.Source is not null)
+            {
+                yield return ("source", outbound.Source.ToString());
+            }
+        }
+
         if (record.Udp is { } udp)
         {
             // Only UDP associations have these; TCP lines keep their shape.

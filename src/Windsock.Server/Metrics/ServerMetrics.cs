@@ -41,6 +41,8 @@ public sealed class ServerMetrics : IDisposable
     private readonly Histogram<double> _bindWait;
     private readonly Counter<long> _limitHits;
     private readonly Counter<long> _reloads;
+    private readonly Counter<long> _upstreamFailures;
+    private readonly Counter<long> _upstreamFailovers;
     private readonly object _endGate = new();
     private readonly long[] _endedDrops = new long[Enum.GetValues<UdpDropReason>().Length];
     private long _endedBytesUp;
@@ -65,6 +67,8 @@ public sealed class ServerMetrics : IDisposable
         _bindWait = Meter.CreateHistogram("windsock.bind.wait.duration", "s", "How long BIND waited for its peer", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = WaitBuckets });
         _limitHits = Meter.CreateCounter<long>("windsock.limit.hits", "{refusal}", "Refusals by a limit, by the limit's name");
         _reloads = Meter.CreateCounter<long>("windsock.reloads", "{reload}", "Configuration reloads, by outcome (ok, failed)");
+        _upstreamFailures = Meter.CreateCounter<long>("windsock.upstream.failures", "{attempt}", "Attempts through an upstream route's chain that could not get through (a hop unreachable, refusing the login or failing), by route");
+        _upstreamFailovers = Meter.CreateCounter<long>("windsock.upstream.failovers", "{attempt}", "Requests that went on to a route's next chain after one failed, by route");
         Meter.CreateObservableUpDownCounter("windsock.sessions.active", ObserveActive, "{session}", "Sessions open now, by command and SOCKS version (\"none\" while negotiating)");
         Meter.CreateObservableCounter("windsock.relayed", ObserveBytes, "By", "Payload bytes relayed, by direction (up: client to destination)");
         Meter.CreateObservableCounter("windsock.udp.datagrams", ObserveDatagrams, "{datagram}", "UDP datagrams relayed, by direction");
@@ -143,6 +147,12 @@ public sealed class ServerMetrics : IDisposable
 
     /// <summary>An outbound connect finished; <paramref name="outcome"/> is "ok", "refused", "unreachable", "timeout" or "failed".</summary>
     public void Connected(string outcome, TimeSpan elapsed) => _connect.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("outcome", outcome));
+
+    /// <summary>A chain of upstream route <paramref name="route"/> failed (its name is configured, so the label stays few).</summary>
+    public void UpstreamFailed(string route) => _upstreamFailures.Add(1, new KeyValuePair<string, object?>("route", route));
+
+    /// <summary>A request of route <paramref name="route"/> went on to the next chain.</summary>
+    public void UpstreamFailedOver(string route) => _upstreamFailovers.Add(1, new KeyValuePair<string, object?>("route", route));
 
     /// <summary>A name lookup finished; <paramref name="outcome"/> is "ok", "failed" or "timeout".</summary>
     public void Resolved(string outcome, TimeSpan elapsed) => _dns.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("outcome", outcome));

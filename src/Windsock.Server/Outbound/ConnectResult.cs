@@ -6,7 +6,7 @@ using Windsock.Protocol.Socks5;
 namespace Windsock.Server.Outbound;
 
 /// <summary>An outbound connection attempt's outcome: a connected socket, or the reply code that tells the client why not.</summary>
-public readonly record struct ConnectResult(Socket? Socket, IPEndPoint? Connected, Socks5ReplyCode Code, string? FailureReason, Decision? Denial = null)
+public readonly record struct ConnectResult(Socket? Socket, IPEndPoint? Connected, Socks5ReplyCode Code, string? FailureReason, Decision? Denial = null, OutboundPath? Path = null)
 {
     public bool Succeeded => Socket is not null;
 

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Windsock.Policy;
 using Windsock.Protocol;
 using Windsock.Server.Configuration;
@@ -20,17 +22,23 @@ public sealed class OutboundConnector
     private readonly TimeProvider _time;
     private readonly ServerMetrics? _metrics;
     private readonly OutsideAddresses _outside;
+    private readonly UpstreamRoutes _routes;
+    private readonly ILogger _logger;
 
     /// <param name="timeout">For all the addresses of one destination together.</param>
     /// <param name="time">The server's clock.</param>
     /// <param name="metrics">Connect latency and outcomes, when metrics are on.</param>
     /// <param name="outside">The [outside] addresses: the source of each connection in its family, when set.</param>
-    public OutboundConnector(TimeSpan timeout, TimeProvider time, ServerMetrics? metrics = null, OutsideAddresses? outside = null)
+    /// <param name="routes">The upstream routes rules' via name.</param>
+    /// <param name="logger">Where upstream chains going down and back are logged.</param>
+    public OutboundConnector(TimeSpan timeout, TimeProvider time, ServerMetrics? metrics = null, OutsideAddresses? outside = null, UpstreamRoutes? routes = null, ILogger? logger = null)
     {
         _timeout = timeout;
         _time = time;
         _metrics = metrics;
         _outside = outside ?? OutsideAddresses.None;
+        _routes = routes ?? UpstreamRoutes.None;
+        _logger = logger ?? NullLogger.Instance;
     }
 
     /// <param name="destination">The address, or the name to resolve.</param>
@@ -39,8 +47,20 @@ public sealed class OutboundConnector
     /// connected to, so a name cannot lead around a rule); a denied address is skipped.
     /// </param>
     /// <param name="cancellationToken">Session shutdown.</param>
-    public async Task<ConnectResult> ConnectAsync(SocksEndpoint destination, Func<IPAddress, Decision>? addressCheck, CancellationToken cancellationToken)
+    /// <param name="decidedBy">
+    /// The rule that allowed the request when it was decided up front (without waiting for an address): its via sends
+    /// the destination as the client gave it (a name stays a name, for the last hop to resolve) through a route, and
+    /// its source is where a direct connection leaves from. A rule decided per address (<paramref name="addressCheck"/>)
+    /// is asked the same for that address.
+    /// </param>
+    public async Task<ConnectResult> ConnectAsync(SocksEndpoint destination, Func<IPAddress, Decision>? addressCheck, CancellationToken cancellationToken, AccessRule? decidedBy = null)
     {
+        if (decidedBy?.Via is { } via && _routes.Find(via) is { } route)
+        {
+            EndPoint target = destination.Address is { } literal ? new IPEndPoint(literal, destination.Port) : new DnsEndPoint(destination.Host!, destination.Port);
+            return await route.ConnectAsync(target, _logger, _metrics, cancellationToken).ConfigureAwait(false);
+        }
+
         using var deadline = new CancellationTokenSource(_timeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, cancellationToken);
         var token = linked.Token;
@@ -62,8 +82,8 @@ public sealed class OutboundConnector
         }
 
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var result = await ConnectToAnyAsync(destination, addresses, addressCheck, deadline, token, cancellationToken).ConfigureAwait(false);
-        if (result.Denial is null)
+        var result = await ConnectToAnyAsync(destination, addresses, addressCheck, decidedBy, deadline, token, cancellationToken).ConfigureAwait(false);
+        if (result.Denial is null && result.Path?.Route is null)
         {
             _metrics?.Connected(Outcome(result.Code), System.Diagnostics.Stopwatch.GetElapsedTime(started));
         }
@@ -71,7 +91,7 @@ public sealed class OutboundConnector
         return result;
     }
 
-    private async Task<ConnectResult> ConnectToAnyAsync(SocksEndpoint destination, IPAddress[] addresses, Func<IPAddress, Decision>? addressCheck, CancellationTokenSource deadline, CancellationToken token, CancellationToken cancellationToken)
+    private async Task<ConnectResult> ConnectToAnyAsync(SocksEndpoint destination, IPAddress[] addresses, Func<IPAddress, Decision>? addressCheck, AccessRule? decidedBy, CancellationTokenSource deadline, CancellationToken token, CancellationToken cancellationToken)
     {
         var failure = ConnectResult.Failure(Socks5ReplyCode.GeneralFailure, "no address tried");
         Decision? denial = null;
@@ -79,13 +99,25 @@ public sealed class OutboundConnector
         foreach (var candidate in addresses)
         {
             var target = new IPEndPoint(candidate.IsIPv4MappedToIPv6 ? candidate.MapToIPv4() : candidate, destination.Port);
-            if (addressCheck?.Invoke(target.Address) is { IsAllowed: false } denied)
+            AccessRule? rule = decidedBy;
+            if (addressCheck?.Invoke(target.Address) is { } decision)
             {
-                denial = denied;
-                continue;
+                if (!decision.IsAllowed)
+                {
+                    denial = decision;
+                    continue;
+                }
+
+                rule = decision.Rule;
             }
 
             anyAllowed = true;
+            if (rule?.Via is { } via && _routes.Find(via) is { } route)
+            {
+                // Decided on this address: the route is asked for the address, not the name, so the rules held for what is reached.
+                return await route.ConnectAsync(target, _logger, _metrics, cancellationToken).ConfigureAwait(false);
+            }
+
             Socket socket;
             try
             {
@@ -105,13 +137,14 @@ public sealed class OutboundConnector
 
             try
             {
-                if (_outside.For(target.AddressFamily) is { } source)
+                IPAddress? ruleSource = rule?.Sources.FirstOrDefault(s => s.AddressFamily == target.AddressFamily);
+                if ((ruleSource ?? _outside.For(target.AddressFamily)) is { } source)
                 {
                     socket.Bind(new IPEndPoint(source, 0));
                 }
 
                 await socket.ConnectAsync(target, token).ConfigureAwait(false);
-                return ConnectResult.Success(socket, target);
+                return ruleSource is null ? ConnectResult.Success(socket, target) : ConnectResult.Success(socket, target) with { Path = new OutboundPath { Source = ruleSource } };
             }
             catch (SocketException e)
             {

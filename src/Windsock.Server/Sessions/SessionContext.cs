@@ -17,7 +17,7 @@ namespace Windsock.Server.Sessions;
 /// <summary>What every session of one server shares: options, the user store, the connector and the logs.</summary>
 public sealed class SessionContext : IAsyncDisposable
 {
-    public SessionContext(ServerOptions options, ICredentialVerifier? credentials, RequestLog requestLog, ILogger logger, TimeProvider time, IReadOnlyDictionary<string, IReadOnlyList<string>>? groups = null, ClientGuards? guards = null, ServerMetrics? metrics = null)
+    public SessionContext(ServerOptions options, ICredentialVerifier? credentials, RequestLog requestLog, ILogger logger, TimeProvider time, IReadOnlyDictionary<string, IReadOnlyList<string>>? groups = null, ClientGuards? guards = null, ServerMetrics? metrics = null, UpstreamRoutes? previousRoutes = null)
     {
         Metrics = metrics ?? new ServerMetrics(time);
         Groups = groups ?? new Dictionary<string, IReadOnlyList<string>>();
@@ -32,7 +32,8 @@ public sealed class SessionContext : IAsyncDisposable
         Time = time;
         Guards = guards?.For(options.Limits) ?? new ClientGuards(options.Limits, time);
         Balancers = new NetworkSet(options.ProxyProtocolFrom);
-        Connector = new OutboundConnector(options.ConnectTimeout, time, Metrics, options.Outside);
+        Routes = new UpstreamRoutes(options.Routes, options.ConnectTimeout, time, previousRoutes);
+        Connector = new OutboundConnector(options.ConnectTimeout, time, Metrics, options.Outside, Routes, Logger);
         Hooks = new HookRunner(TimeSpan.FromSeconds(10), maxPerMinute: 30, concurrency: 2, time);
         Hooks.Completed += result => HookLog.Finished(Logger, result);
         // Lookups happen when ident is on globally or when any rule asks for it (the rule decides later).
@@ -87,6 +88,12 @@ public sealed class SessionContext : IAsyncDisposable
     public ClientGuards Guards { get; }
 
     public OutboundConnector Connector { get; }
+
+    /// <summary>
+    /// The upstream routes ([[route]]) with their chains' health. Pass the running context's to the next on reload:
+    /// a route whose chains did not change keeps their health.
+    /// </summary>
+    public UpstreamRoutes Routes { get; }
 
     /// <summary>
     /// The instruments and the live session list. Pass the running context's to the next on reload, as

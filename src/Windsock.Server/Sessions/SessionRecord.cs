@@ -97,6 +97,9 @@ public sealed class SessionRecord
     /// <summary>The address the server actually connected to.</summary>
     public IPEndPoint? Connected { get; set; }
 
+    /// <summary>How a rule sent the connection out (an upstream route and its chain, or a rule's source address); null otherwise.</summary>
+    public Outbound.OutboundPath? Outbound { get; set; }
+
     /// <summary>BIND: the address and port the first reply announced for the peer to connect to.</summary>
     public IPEndPoint? BindAnnounced { get; set; }
 

@@ -52,6 +52,33 @@ public class RequestLogFormatterTests
     }
 
     [Fact]
+    public void A_routed_connection_adds_route_chain_and_hops_after_the_rule_in_text_and_json()
+    {
+        SessionRecord record = Record();
+        record.Rule = "rule 1";
+        record.Outbound = new Windsock.Server.Outbound.OutboundPath { Route = "office", Chain = 2, Hops = "socks5h://alice@127.0.0.1:1081 -> socks5h://127.0.0.1:1082" };
+
+        string text = RequestLogFormatter.FormatText(RequestLogEvent.End, record, Now);
+        using JsonDocument json = JsonDocument.Parse(RequestLogFormatter.FormatJson(RequestLogEvent.End, record, Now));
+
+        Assert.Contains(" reply=0 rule=\"rule 1\" route=office route_chain=2 route_hops=\"socks5h://alice@127.0.0.1:1081 -> socks5h://127.0.0.1:1082\" bytes_up=1234 ", text, StringComparison.Ordinal);
+        Assert.Equal(("office", 2), (json.RootElement.GetProperty("route").GetString(), json.RootElement.GetProperty("route_chain").GetInt32()));
+        Assert.DoesNotContain(" source=", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_rules_source_address_follows_the_rule()
+    {
+        SessionRecord record = Record();
+        record.Outbound = new Windsock.Server.Outbound.OutboundPath { Source = IPAddress.Parse("127.0.0.2") };
+
+        string text = RequestLogFormatter.FormatText(RequestLogEvent.Request, record, Now);
+
+        Assert.EndsWith(" reply=0 rule=- source=127.0.0.2", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("route", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Text_end_line_adds_bytes_duration_and_reason()
     {
         var line = RequestLogFormatter.FormatText(RequestLogEvent.End, Record(), Now);

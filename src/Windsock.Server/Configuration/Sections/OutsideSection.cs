@@ -33,7 +33,7 @@ internal static class OutsideSection
             return null;
         }
 
-        if (!IPAddress.IsLoopback(address) && !Access.AccessGate.LocalAddresses().Contains(address))
+        if (!OutsideAddresses.IsOnThisHost(address))
         {
             reader.InvalidValue(value, $"{key} {address} is not an address of this host", "write an address one of this host's interfaces has (ip -brief address)");
             return null;

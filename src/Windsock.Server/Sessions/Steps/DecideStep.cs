@@ -45,6 +45,7 @@ internal static class DecideStep
         }
         else
         {
+            request.Decided = decision;
             context.Access.Apply(decision, record, context);
             if (SessionAdmission.Counts(request.Command) && !await SessionAdmission.AdmitAsync(client, access.User, cancellationToken).ConfigureAwait(false))
             {

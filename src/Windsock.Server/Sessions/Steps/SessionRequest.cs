@@ -22,4 +22,7 @@ internal sealed class SessionRequest(Socks5Command command, SocksEndpoint destin
 
     /// <summary>Set by the decide step when the decision waits for the resolved address; null when decided or not decided by rules.</summary>
     public AccessRequest? Pending { get; set; }
+
+    /// <summary>Set by the decide step when the rules allowed the request up front: its rule's via and source say how it goes out.</summary>
+    public Decision? Decided { get; set; }
 }
