@@ -14,6 +14,7 @@ namespace Windsock.Interop.Tests;
 /// same address takes effect, and an address that cannot be bound fails the reload and keeps the old listener.
 /// </summary>
 [Trait("Needs", "windsock-serve")]
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed partial class AdminReloadTests(LoopbackTargets targets)
 {
     private static readonly HttpClient Http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(20) };
@@ -78,10 +79,7 @@ public sealed partial class AdminReloadTests(LoopbackTargets targets)
     private static async Task WriteTokenAsync(string path, string token, CancellationToken ct)
     {
         await File.WriteAllTextAsync(path, token + "\n", ct);
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
     }
 
     private static Task WaitForReloadsAsync(WindsockProcess server, string marker, int count) =>
