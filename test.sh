@@ -55,6 +55,8 @@ declare -A needs=(
   # The admin listener's tests: a real Prometheus scrapes it, headless Chromium renders the status page.
   [prometheus]=/usr/bin/prometheus
   [chromium]=/usr/bin/chromium
+  # SystemdUnitTests boots Debian's systemd as PID 1 of a container the test makes (systemd-nspawn).
+  [systemd-container]=/usr/bin/systemd-nspawn
   # The Debian package (packaging/deb/build, DebianPackageTests): NativeAOT needs clang and zlib's headers,
   # the man pages pandoc, the Depends line dpkg-shlibdeps; the test runs lintian, systemd-analyze and man.
   [clang]=/usr/bin/clang

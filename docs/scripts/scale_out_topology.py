@@ -6,7 +6,7 @@ tests/Windsock.Interop.Tests/FleetTests.cs). Plain SVG text, no libraries:
 """
 import pathlib
 
-W, H = 900, 440
+W, H = 1200, 440
 BOX_W, BOX_H = 230, 86
 
 # name, x, y, title, lines
@@ -16,6 +16,7 @@ boxes = {
     "node1": (660, 40, "Windsock node1", ["listen 10.232.2.2:1080", "UDP relay 10.232.2.3", "proxy_protocol_from 10.232.2.1"]),
     "node2": (660, 304, "Windsock node2", ["listen 10.232.3.2:1080", "UDP relay 10.232.3.3", "proxy_protocol_from 10.232.3.1"]),
     "target": (660, 172, "target", ["10.232.4.2", "HTTP :80, UDP echo :7", ""]),
+    "prometheus": (955, 172, "Prometheus", ["(in HAProxy's namespace)", "scrapes both admin listeners", "10.232.2.2 / 10.232.3.2 :9180"]),
 }
 
 
@@ -43,14 +44,14 @@ def arrow(a, b, label, colour, dashed=False, dy=-6, bend=0, dx=0):
 
 
 def main():
-    tcp, udp, out = "#1f5fa8", "#b5561b", "#2e7d32"
+    tcp, udp, out, scrape = "#1f5fa8", "#b5561b", "#2e7d32", "#6a1b9a"
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" font-family="sans-serif" font-size="13">',
              '<rect width="100%" height="100%" fill="white"/>', "<defs>"]
-    for colour in (tcp, udp, out):
+    for colour in (tcp, udp, out, scrape):
         parts.append(f'<marker id="head-{colour[1:]}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto">'
                      f'<path d="M0,0 L10,5 L0,10 z" fill="{colour}"/></marker>')
     parts.append("</defs>")
-    fills = {"client": "#eef3fb", "haproxy": "#fdf6e3", "node1": "#e8f5e9", "node2": "#e8f5e9", "target": "#f3e5f5"}
+    fills = {"client": "#eef3fb", "haproxy": "#fdf6e3", "node1": "#e8f5e9", "node2": "#e8f5e9", "target": "#f3e5f5", "prometheus": "#f5f5f5"}
     for name, (x, y, title, lines) in boxes.items():
         parts += box(x, y, title, lines, fills[name])
     parts += arrow(anchor("client", "right"), anchor("haproxy", "left"), "SOCKS", tcp)
@@ -60,7 +61,9 @@ def main():
     parts += arrow(anchor("node2", "top"), anchor("target", "bottom"), "connect to the target", out, dy=4, dx=-68)
     parts += arrow((anchor("client", "top")[0], 172), (660, 70), "UDP datagrams to the advertised relay (routed, not balanced)", udp, dashed=True, bend=-150, dy=-10)
     parts += arrow((anchor("client", "bottom")[0], 258), (660, 334), "UDP datagrams to node2's advertised relay", udp, dashed=True, bend=150, dy=14)
-    parts.append(f'<text x="20" y="{H - 12}" font-size="11" fill="#555">Each box is a network namespace in the fleet test; '
+    parts += arrow(anchor("prometheus", "top"), anchor("node1", "right"), "GET /metrics, bearer token", scrape, dashed=True, bend=-30, dy=-34, dx=45)
+    parts += arrow(anchor("prometheus", "bottom"), anchor("node2", "right"), "GET /metrics, bearer token", scrape, dashed=True, bend=30, dy=50, dx=45)
+    parts.append(f'<text x="20" y="{H - 12}" font-size="11" fill="#555">Each box but Prometheus is a network namespace in the fleet test; '
                  'HAProxy\'s namespace also routes between the links. Drawn by docs/scripts/scale_out_topology.py.</text>')
     parts.append("</svg>")
     target = pathlib.Path(__file__).resolve().parent.parent / "images" / "scale-out.svg"

@@ -6,22 +6,8 @@ using Windsock.Server.Metrics;
 namespace Windsock.Cli;
 
 /// <summary>`windsock serve`'s admin listener: none unless [admin] listen is set; its token read from the token file.</summary>
-internal static partial class AdminListener
+internal static class AdminListener
 {
-    [LoggerMessage(144, LogLevel.Warning, "The [admin] section changed from {Running} to {Configured}: restart to apply; the admin listener keeps {Running}")]
-    public static partial void NeedsRestart(ILogger logger, string running, string configured);
-
-    /// <summary>A reload does not rebind the admin listener (nor re-read its token): say so when the section changed.</summary>
-    public static void WarnIfChanged(ILogger logger, AdminOptions? running, AdminOptions? configured)
-    {
-        if (running != configured)
-        {
-            NeedsRestart(logger, Describe(running), Describe(configured));
-        }
-    }
-
-    private static string Describe(AdminOptions? admin) => admin is null ? "off" : admin.Describe() + (admin.TokenFile is { } token ? $" with token {token}" : "");
-
     /// <summary>What `windsock check` says of the [admin] section.</summary>
     public static string Explain(AdminOptions? admin) => admin switch
     {
@@ -32,27 +18,25 @@ internal static partial class AdminListener
     };
 
     /// <summary>Starts the listener the configuration asks for, or returns null. Throws StartupException or ListenException.</summary>
-    public static AdminServer? Start(ServerOptions options, ServerMetrics metrics, ILogger logger)
+    public static AdminServer? Start(ServerOptions options, ServerMetrics metrics, ILogger logger) =>
+        options.Admin is { } admin ? AdminServer.Start(admin, ReadToken(options), metrics, logger) : null;
+
+    /// <summary>The token [admin] token_file holds, or null without one. Throws StartupException naming where the key was set.</summary>
+    public static string? ReadToken(ServerOptions options)
     {
-        if (options.Admin is not { } admin)
+        if (options.Admin?.TokenFile is not { } file)
         {
             return null;
         }
 
-        string? token = null;
-        if (admin.TokenFile is { } file)
+        try
         {
-            try
-            {
-                token = AdminTokenFile.Read(file);
-            }
-            catch (ConfigException e)
-            {
-                string origin = options.Origins.TryGetValue("admin.token_file", out string? where) ? $" (set by {where})" : string.Empty;
-                throw new StartupException(e + origin, e);
-            }
+            return AdminTokenFile.Read(file);
         }
-
-        return AdminServer.Start(admin, token, metrics, logger);
+        catch (ConfigException e)
+        {
+            string origin = options.Origins.TryGetValue("admin.token_file", out string? where) ? $" (set by {where})" : string.Empty;
+            throw new StartupException(e + origin, e);
+        }
     }
 }

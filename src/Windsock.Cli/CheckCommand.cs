@@ -204,6 +204,12 @@ internal static class CheckCommand
                 await output.WriteLineAsync(AdminListener.Explain(server.Admin)).ConfigureAwait(false);
             }
 
+            if (server.Outside is { } outside && (outside.IPv4 is not null || outside.IPv6 is not null))
+            {
+                string addresses = string.Join(", ", new[] { outside.IPv4, outside.IPv6 }.OfType<System.Net.IPAddress>());
+                await output.WriteLineAsync($"outside addresses: {addresses}: the source of outbound connections and of UDP datagrams to destinations of that family, and where BIND listens").ConfigureAwait(false);
+            }
+
             await WriteBalancerExplanationAsync(server, output, error).ConfigureAwait(false);
             foreach (string line in server.Routes.SelectMany(r => r.Explain()))
             {

@@ -32,7 +32,8 @@ internal static class ClientRouting
     public static Option<FileInfo?> PasswordFileOption() => new("--password-file")
     {
         Description = $"Read the password for --proxy URLs written socks5h://USER@HOST:PORT (no password) from this file's first line; "
-            + $"else from ${PasswordVariable}. The user may come from ${UserVariable} when the URL has none.",
+            + $"else from ${PasswordVariable}. The user may come from ${UserVariable} when the URL has none. "
+            + $"Routing-file and ALL_PROXY URLs take ?password-file=PATH, or ${PasswordVariable}, instead.",
     };
 
     public static Option<bool> VerboseOption() => new("--verbose", "-v")
@@ -105,6 +106,12 @@ internal static class ClientRouting
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             error.WriteLine($"windsock {command}: --password-file {passwordFile!.FullName}: {e.Message}");
+            return null;
+        }
+
+        if (passwordFile is not null && proxies is not { Length: > 0 })
+        {
+            error.WriteLine($"windsock {command}: --password-file applies to --proxy hops; in a routing file or ALL_PROXY write the proxy as socks5h://USER@HOST:PORT?password-file=PATH (or set {PasswordVariable})");
             return null;
         }
 

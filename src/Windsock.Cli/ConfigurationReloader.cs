@@ -11,8 +11,9 @@ namespace Windsock.Cli;
 /// Live reload: SIGHUP, or a change of the configuration file or the users file, reads everything
 /// again. The new configuration is validated completely before it replaces the running one; a bad
 /// file is reported (file:line:column) and the running configuration stays. Sessions in progress
-/// keep going with the configuration they started with; new requests use the new one. Listen
-/// addresses are not rebound: a change there is reported and needs a restart.
+/// keep going with the configuration they started with; new requests use the new one. SOCKS listen
+/// addresses are not rebound: a change there is reported and needs a restart. The admin listener is
+/// (<see cref="RunningAdminListener"/>): a new address it cannot bind fails the whole reload.
 /// </summary>
 internal sealed class ConfigurationReloader : IAsyncDisposable
 {
@@ -21,6 +22,7 @@ internal sealed class ConfigurationReloader : IAsyncDisposable
     private readonly Func<LoadedConfiguration> _load;
     private readonly SocksServer _server;
     private readonly RequestLog _requestLog;
+    private readonly RunningAdminListener _admin;
     private readonly ILogger _logger;
     private readonly List<SessionContext> _retired = [];
     private readonly SemaphoreSlim _oneAtATime = new(1, 1);
@@ -32,12 +34,14 @@ internal sealed class ConfigurationReloader : IAsyncDisposable
         Func<LoadedConfiguration> load,
         SocksServer server,
         RequestLog requestLog,
+        RunningAdminListener admin,
         ILogger logger,
         IEnumerable<string?> watchedFiles)
     {
         _load = load;
         _server = server;
         _requestLog = requestLog;
+        _admin = admin;
         _logger = logger;
         _debounce = new Timer(_ => _ = ReloadAsync("a file changed"));
         if (!OperatingSystem.IsWindows())
@@ -90,10 +94,7 @@ internal sealed class ConfigurationReloader : IAsyncDisposable
             }
             catch (StartupException e)
             {
-                CliLog.ReloadFailed(_logger, trigger, e.Message);
-                _server.Context.Metrics.Reloaded(false);
-                _requestLog.WriteNotice(ServeCommand.NoticeLine(_server.Context.Options.LogFormat, "reload-failed", $"reload failed ({trigger}), the running configuration stays: {e.Message}"));
-                Reloaded?.Invoke(false);
+                Fail(trigger, e.Message);
                 return;
             }
 
@@ -111,7 +112,18 @@ internal sealed class ConfigurationReloader : IAsyncDisposable
                 options = options with { RunAs = running.Options.RunAs };
             }
 
-            AdminListener.WarnIfChanged(_logger, running.Options.Admin, options.Admin);
+            // Last before the swap: the one step that binds, so a failure here leaves everything as it was.
+            string? adminMoved;
+            try
+            {
+                adminMoved = await _admin.ApplyAsync(options).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is StartupException or ListenException)
+            {
+                Fail(trigger, e.Message);
+                return;
+            }
+
             var next = new SessionContext(options, loaded.Credentials, _requestLog, _logger, running.Time, loaded.Groups, running.Guards, running.Metrics, running.Routes);
             _retired.Add(_server.Swap(next));
             LogLevelSwitch.Current = options.Log.Level;
@@ -127,6 +139,11 @@ internal sealed class ConfigurationReloader : IAsyncDisposable
                 CliLog.UsersFileExposed(_logger, warning);
             }
 
+            if (adminMoved is not null)
+            {
+                _requestLog.WriteNotice(ServeCommand.NoticeLine(options.LogFormat, "admin", $"admin listener at {adminMoved}", ("address", adminMoved)));
+            }
+
             _requestLog.WriteNotice(ServeCommand.NoticeLine(options.LogFormat, "reloaded", $"configuration reloaded ({trigger})"));
             Reloaded?.Invoke(true);
         }
@@ -134,6 +151,14 @@ internal sealed class ConfigurationReloader : IAsyncDisposable
         {
             _oneAtATime.Release();
         }
+    }
+
+    private void Fail(string trigger, string error)
+    {
+        CliLog.ReloadFailed(_logger, trigger, error);
+        _server.Context.Metrics.Reloaded(false);
+        _requestLog.WriteNotice(ServeCommand.NoticeLine(_server.Context.Options.LogFormat, "reload-failed", $"reload failed ({trigger}), the running configuration stays: {error}"));
+        Reloaded?.Invoke(false);
     }
 
     /// <summary>The context in use when the server stops; the retired ones are disposed with it.</summary>

@@ -6,7 +6,6 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Windsock.Server;
-using Windsock.Server.Admin;
 using Windsock.Server.Configuration;
 using Windsock.Server.Logging;
 using Windsock.Server.Sessions;
@@ -118,11 +117,11 @@ internal static class ServeCommand
 
         var context = new SessionContext(options, configuration.Credentials, requestLog, logger, TimeProvider.System, configuration.Groups);
         await using var server = new SocksServer(context);
-        AdminServer? admin = null;
+        RunningAdminListener admin;
         try
         {
             // Before the SOCKS listeners, so that the first session is already counted.
-            admin = AdminListener.Start(options, context.Metrics, logger);
+            admin = RunningAdminListener.Start(options, context.Metrics, logger);
             server.Start();
         }
         catch (Exception e) when (e is ListenException or StartupException)
@@ -132,9 +131,9 @@ internal static class ServeCommand
         }
 
         await using var adminListener = admin;
-        if (admin is not null)
+        if (admin.Address is { } adminAddress)
         {
-            requestLog.WriteNotice(NoticeLine(options.LogFormat, "admin", $"admin listener at {admin.Address}", ("address", admin.Address)));
+            requestLog.WriteNotice(NoticeLine(options.LogFormat, "admin", $"admin listener at {adminAddress}", ("address", adminAddress)));
         }
 
         if (options.RunAs is { } account && await SwitchAccountAsync(account, Load, logger).ConfigureAwait(false) is { } failed)
@@ -144,7 +143,7 @@ internal static class ServeCommand
 
         // SIGHUP is handled before "listening on" is printed: that line is the readiness signal scripts and
         // tests wait for, and a SIGHUP sent right after it must reload, not kill the process (its default).
-        await using var reloader = new ConfigurationReloader(Load, server, requestLog, logger, [configPath, options.UsersFile, options.GroupsFile]);
+        await using var reloader = new ConfigurationReloader(Load, server, requestLog, admin, logger, [configPath, options.UsersFile, options.GroupsFile]);
         foreach (var probes in Windsock.Server.Probes.ProbeCapabilities.Describe())
         {
             requestLog.WriteNotice(NoticeLine(options.LogFormat, "probes", probes));

@@ -53,7 +53,7 @@ internal static class StatusCommand
 
                 if (configured is null && result.GetValue(admin) is null)
                 {
-                    await error.WriteLineAsync($"windsock status: error: {configPath} has no [admin] listen, so the server has no admin listener; add [admin] listen = \"{DefaultAdmin}\" and restart it").ConfigureAwait(false);
+                    await error.WriteLineAsync($"windsock status: error: {configPath} has no [admin] listen, so the server has no admin listener; add [admin] listen = \"{DefaultAdmin}\" and reload it (SIGHUP)").ConfigureAwait(false);
                     return 1;
                 }
             }

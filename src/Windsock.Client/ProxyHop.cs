@@ -158,6 +158,15 @@ public sealed class ProxyHop
         };
     }
 
+    /// <summary>This hop with <paramref name="credentials"/> (found outside its URL), everything else the same.</summary>
+    internal ProxyHop WithCredentials(SocksCredentials credentials) => new(Host, Port, Protocol)
+    {
+        Credentials = credentials,
+        Resolution = Resolution,
+        Gssapi = Gssapi,
+        UserId = Protocol == SocksProtocol.Socks5 ? null : credentials.UserName,
+    };
+
     private static SocksGssapiOptions? ReadGssapiQuery(Uri uri, SocksProtocol protocol)
     {
         string query = uri.Query.TrimStart('?');
@@ -190,7 +199,7 @@ public sealed class ProxyHop
                 case "gssapi-service":
                     throw new ArgumentException("gssapi-service=NAME needs a service name without '/', e.g. rcmd.", nameof(uri));
                 default:
-                    throw new ArgumentException($"Unknown proxy URI parameter '{key}'; the parameters are gssapi and gssapi-service.", nameof(uri));
+                    throw new ArgumentException($"Unknown proxy URI parameter '{key}'; the parameters are gssapi and gssapi-service (and password-file in a routing file or ALL_PROXY).", nameof(uri));
             }
         }
 

@@ -122,6 +122,40 @@ public class RoutingTests
         Assert.DoesNotContain("hunter2", e.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("socks5h://bob:pw@p:1080?password-file=pw", "a password in the URL and password-file: keep one")]
+    [InlineData("socks5h://bob@p:1080?password-file=/nonexistent/pw", "password-file /nonexistent/pw: ")]
+    [InlineData("socks5h://p:1080?password-file=pw", "password-file needs a user: write socks5h://USER@HOST:PORT?password-file=pw")]
+    public void Password_file_mistakes_are_errors_at_the_url(string url, string message)
+    {
+        var e = Assert.Throws<RoutingFileException>(() => Router.Parse($"[[rule]]\naction = \"via\"\nproxies = [\"{url}\"]\n", "r.toml"));
+        Assert.StartsWith("r.toml:3:12: ", e.Message, StringComparison.Ordinal);
+        Assert.Contains(message, e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(":pw@", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void All_proxy_takes_user_and_password_from_the_environment_and_a_password_file_relative_to_the_working_folder()
+    {
+        var env = new Dictionary<string, string?> { ["ALL_PROXY"] = "socks5h://p:1080", ["WINDSOCK_PROXY_USER"] = "bob", ["WINDSOCK_PROXY_PASSWORD"] = "pw" };
+        var hop = Router.FromEnvironment(n => env.GetValueOrDefault(n), _ => false).GetRoute("example.org", 443).Proxies.Single().Single();
+        Assert.Equal(("bob", "pw"), (hop.Credentials!.UserName, hop.Credentials.Password));
+        Assert.Equal("socks5h://p:1080", hop.ToString());
+
+        string file = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(file, "from-file\nsecond line\n");
+            env["ALL_PROXY"] = $"socks5h://carol@p:1080?password-file={Uri.EscapeDataString(file)}";
+            hop = Router.FromEnvironment(n => env.GetValueOrDefault(n), _ => false).GetRoute("example.org", 443).Proxies.Single().Single();
+            Assert.Equal(("carol", "from-file"), (hop.Credentials!.UserName, hop.Credentials.Password));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     [Fact]
     public void Load_reports_a_missing_file_by_name()
     {

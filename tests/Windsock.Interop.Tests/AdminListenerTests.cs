@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -17,10 +16,7 @@ namespace Windsock.Interop.Tests;
 [Trait("Needs", "windsock-serve")]
 public sealed partial class AdminListenerTests(LoopbackTargets targets)
 {
-    private const string Prometheus = "/usr/bin/prometheus";
     private const string Chromium = "/usr/bin/chromium";
-
-    private static readonly HttpClient Http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(20) };
 
     private static string Config(ushort deniedPort) => $"""
         [server]
@@ -55,7 +51,6 @@ public sealed partial class AdminListenerTests(LoopbackTargets targets)
     [Fact]
     public async Task Prometheus_scrapes_the_counts_of_a_known_load()
     {
-        Assert.True(File.Exists(Prometheus), "Debian's prometheus is not installed (test.sh installs it)");
         var (server, admin, dir, denied) = await StartAsync();
         await using var _ = server;
         using var __ = dir;
@@ -76,32 +71,25 @@ public sealed partial class AdminListenerTests(LoopbackTargets targets)
         // Every session has ended (its end line is written) before Prometheus is asked.
         await server.WaitUntilAsync(lines => lines.Count(l => l.Contains("event=end", StringComparison.Ordinal) || l.Contains(" end ", StringComparison.Ordinal)) >= Allowed + Denied, Timeouts.LogLine, "5 end lines");
 
-        ushort webPort = FreePort.Closed();
-        var promConfig = Path.Combine(dir.Path, "prometheus.yml");
-        await File.WriteAllTextAsync(promConfig, $"""
+        await using var prometheus = PrometheusServer.Start(dir.Path, $"""
             global:
               scrape_interval: 1s
             scrape_configs:
               - job_name: windsock
                 static_configs:
                   - targets: ["{admin.Authority}"]
-            """, TestContext.Current.CancellationToken);
-        await using var prometheus = BackgroundCommand.Start(Prometheus,
-        [
-            $"--config.file={promConfig}", $"--storage.tsdb.path={Path.Combine(dir.Path, "tsdb")}", $"--web.listen-address=127.0.0.1:{webPort}",
-        ]);
-        var api = new Uri($"http://127.0.0.1:{webPort}/");
+            """);
 
         string sessions = "sum(windsock_sessions_total{command=\"connect\",version=\"5\"})";
-        Assert.Equal(Allowed + Denied, await QueryUntilAsync(api, sessions, Allowed + Denied, prometheus));
-        Assert.Equal(Denied, await QueryUntilAsync(api, $"windsock_denials_total{{rule=\"no port {denied}\"}}", Denied, prometheus));
-        Assert.Equal(Allowed, await QueryUntilAsync(api, "windsock_replies_total{version=\"5\",code=\"0\"}", Allowed, prometheus));
-        Assert.Equal(Denied, await QueryUntilAsync(api, "windsock_replies_total{version=\"5\",code=\"2\"}", Denied, prometheus));
-        Assert.Equal(Allowed, await QueryUntilAsync(api, "windsock_connect_duration_seconds_count{outcome=\"ok\"}", Allowed, prometheus));
-        Assert.Equal(Allowed + Denied, await QueryUntilAsync(api, "sum(windsock_authentications_total{method=\"none\",outcome=\"success\"})", Allowed + Denied, prometheus));
+        Assert.Equal(Allowed + Denied, await prometheus.QueryUntilAsync(sessions, Allowed + Denied));
+        Assert.Equal(Denied, await prometheus.QueryUntilAsync($"windsock_denials_total{{rule=\"no port {denied}\"}}", Denied));
+        Assert.Equal(Allowed, await prometheus.QueryUntilAsync("windsock_replies_total{version=\"5\",code=\"0\"}", Allowed));
+        Assert.Equal(Denied, await prometheus.QueryUntilAsync("windsock_replies_total{version=\"5\",code=\"2\"}", Denied));
+        Assert.Equal(Allowed, await prometheus.QueryUntilAsync("windsock_connect_duration_seconds_count{outcome=\"ok\"}", Allowed));
+        Assert.Equal(Allowed + Denied, await prometheus.QueryUntilAsync("sum(windsock_authentications_total{method=\"none\",outcome=\"success\"})", Allowed + Denied));
         // Exactly the bytes the HTTP server sent, once per allowed request.
         double down = Allowed * (double)targets.Http.ResponseLength;
-        Assert.Equal(down, await QueryUntilAsync(api, "windsock_relayed_bytes_total{direction=\"down\"}", down, prometheus));
+        Assert.Equal(down, await prometheus.QueryUntilAsync("windsock_relayed_bytes_total{direction=\"down\"}", down));
     }
 
     [Fact]
@@ -213,40 +201,6 @@ public sealed partial class AdminListenerTests(LoopbackTargets targets)
             Assert.NotEqual(0, read);
             filled += read;
         }
-    }
-
-    /// <summary>Asks Prometheus's HTTP API (bounded, 45 s) until the instant query has the expected value; returns the last value seen.</summary>
-    private static async Task<double> QueryUntilAsync(Uri api, string query, double expected, BackgroundCommand prometheus)
-    {
-        var deadline = Stopwatch.StartNew();
-        double last = double.NaN;
-        string lastBody = "";
-        while (deadline.Elapsed < TimeSpan.FromSeconds(45))
-        {
-            try
-            {
-                lastBody = await Http.GetStringAsync(new Uri(api, "api/v1/query?query=" + Uri.EscapeDataString(query)));
-                using var document = JsonDocument.Parse(lastBody);
-                var result = document.RootElement.GetProperty("data").GetProperty("result");
-                if (result.GetArrayLength() == 1)
-                {
-                    last = double.Parse(result[0].GetProperty("value")[1].GetString()!, CultureInfo.InvariantCulture);
-                    if (last == expected)
-                    {
-                        return last;
-                    }
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // Prometheus is still starting.
-            }
-
-            await Task.Delay(250);
-        }
-
-        Assert.Fail($"Prometheus never answered {expected} to {query}; last answer {lastBody}\n{prometheus.Transcript()}");
-        return last;
     }
 
     [GeneratedRegex(@"http://[0-9.]+:\d+/")]

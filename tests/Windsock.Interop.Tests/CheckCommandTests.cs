@@ -51,6 +51,18 @@ public sealed class CheckCommandTests
     }
 
     [Fact]
+    public async Task Outside_addresses_are_named_with_what_they_are_the_source_of()
+    {
+        (TempDirectory dir, string config) = await WriteConfigAsync(Config + "\n\n[outside]\nipv4 = \"127.0.0.2\"\n");
+        using var _ = dir;
+
+        var result = await CheckAsync("--config", config);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("outside addresses: 127.0.0.2: the source of outbound connections and of UDP datagrams", result.StdoutText, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_invalid_configuration_names_file_line_and_column()
     {
         (TempDirectory dir, string config) = await WriteConfigAsync(Config.Replace("ports = [80, 443]", "ports = [80, \"htps\"]", StringComparison.Ordinal));

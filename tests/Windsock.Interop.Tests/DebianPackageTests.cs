@@ -21,6 +21,33 @@ public sealed class DebianPackageTests
     private static readonly TimeSpan Build = TimeSpan.FromMinutes(10);
     private static readonly TimeSpan Step = TimeSpan.FromMinutes(2);
 
+    private const string ProjectMaintainer = "Windsock contributors <maintainers@windsock.invalid>";
+
+    [Theory]
+    [InlineData("", "", "", ProjectMaintainer)]
+    [InlineData("Site Ops <ops@example.org>", "ann@example.org", "Ann", "Site Ops <ops@example.org>")]
+    [InlineData("", "ann@example.org", "Ann Admin", "Ann Admin <ann@example.org>")]
+    [InlineData("", "Bob <bob@example.org>", "", "Bob <bob@example.org>")]
+    [InlineData("", "ann@example.org", "", "Windsock contributors <ann@example.org>")]
+    public async Task The_maintainer_is_deb_maintainer_else_debemail_else_the_project_value(string debMaintainer, string debEmail, string debFullName, string expected)
+    {
+        var result = await ProcessRunner.RunAsync(Path.Combine(Tools.SourceRoot, "packaging", "deb", "build"), ["--print-maintainer"],
+            environment: new Dictionary<string, string> { ["DEB_MAINTAINER"] = debMaintainer, ["DEBEMAIL"] = debEmail, ["DEBFULLNAME"] = debFullName });
+
+        Assert.True(result.ExitCode == 0, result.Describe());
+        Assert.Equal(expected + "\n", result.StdoutText);
+    }
+
+    [Fact]
+    public async Task A_maintainer_that_is_not_name_and_address_stops_the_build()
+    {
+        var result = await ProcessRunner.RunAsync(Path.Combine(Tools.SourceRoot, "packaging", "deb", "build"), ["--print-maintainer"],
+            environment: new Dictionary<string, string> { ["DEB_MAINTAINER"] = "ops@example.org" });
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("the Maintainer \"ops@example.org\" (from DEB_MAINTAINER) is not \"Name <address>\"", result.Stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task The_package_builds_passes_lintian_installs_checks_its_config_serves_as_its_user_completes_and_purges()
     {
@@ -36,6 +63,8 @@ public sealed class DebianPackageTests
 
         var lintian = await Run("/usr/bin/lintian", "--fail-on", "error", deb);
         Assert.True(lintian.ExitCode == 0 && !lintian.StdoutText.Contains("E: ", StringComparison.Ordinal), lintian.Describe());
+
+        Assert.Equal(ProjectMaintainer + "\n", (await Run("/usr/bin/dpkg-deb", "--field", deb, "Maintainer")).StdoutText);
 
         var contents = await Run("/usr/bin/dpkg-deb", "--contents", deb);
         foreach (string path in new[]

@@ -8,10 +8,12 @@ namespace Windsock.Interop.Tests;
 /// <summary>
 /// Two Windsock nodes behind Debian's HAProxy (mode tcp, send-proxy-v2, health checks), in the network
 /// namespaces of <see cref="FleetNetwork"/>, with the exact files of examples/scale-out/ that
-/// docs/scale-out.md shows. The clients are curl and fleet_client.py (SOCKS5 from RFC 1928, no library).
-/// Fixed ports (1080, 80, 7) are safe here: nothing but this test lives in these namespaces, and the
+/// docs/scale-out.md shows. The clients are curl and fleet_client.py (SOCKS5 from RFC 1928, no library);
+/// one Prometheus (Debian's) in the balancer's namespace scrapes both nodes' admin listeners.
+/// Fixed ports (1080, 80, 7, 9180, 9090) are safe here: nothing but this test lives in these namespaces, and the
 /// configurations stay exactly the documented ones.
 /// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed partial class FleetTests
 {
     private const string Proxy = FleetNetwork.Vip;
@@ -20,6 +22,9 @@ public sealed partial class FleetTests
 
     /// <summary>New connections that may fail while a node stops (measured: see docs/scale-out.md).</summary>
     private const int MaxFailuresDuringSwitch = 5;
+
+    /// <summary>The admin token both nodes and Prometheus share (the test's own; the docs leave it to the reader).</summary>
+    private const string AdminToken = "fleet-admin-token-4f9c2e";
 
     private static string Example(string file) => Path.Combine(Tools.SourceRoot, "examples", "scale-out", file);
 
@@ -37,6 +42,9 @@ public sealed partial class FleetTests
         string[] configs = [Path.Combine(dir.Path, "node1.toml"), Path.Combine(dir.Path, "node2.toml")];
         File.Copy(Example("node1.toml"), configs[0]);
         File.Copy(Example("node2.toml"), configs[1]);
+        string token = Path.Combine(dir.Path, "admin-token"); // the nodes' token_file, relative to their configuration
+        await File.WriteAllTextAsync(token, AdminToken + "\n");
+        File.SetUnixFileMode(token, UnixFileMode.UserRead | UnixFileMode.UserWrite);
 
         await using var target = FleetNetwork.StartIn(fleet.Target, [Tools.Python, Path.Combine(Tools.PythonDirectory, "fleet_target.py"), Target]);
         await target.WaitForLineAsync(l => l == "listening", "the target's listening line");
@@ -44,6 +52,12 @@ public sealed partial class FleetTests
         await using var node2 = await WindsockProcess.StartAsync(["--config", configs[1]], null, null, fleet.Node(2));
         WindsockProcess[] nodes = [node1, node2];
         await using var haproxy = FleetNetwork.StartIn(fleet.Balancer, [Tools.Haproxy, "-db", "-f", Example("haproxy.cfg")]);
+
+        // One Prometheus for both nodes: exactly prometheus.yml, but scraping every second and with the test's token file.
+        string prometheusConfig = (await File.ReadAllTextAsync(Example("prometheus.yml")))
+            .Replace("scrape_interval: 15s", "scrape_interval: 1s", StringComparison.Ordinal)
+            .Replace("/etc/prometheus/windsock-admin-token", token, StringComparison.Ordinal);
+        await using var prometheus = PrometheusServer.Start(dir.Path, prometheusConfig, fleet.Balancer);
 
         // HAProxy's health checks reach both nodes (each says so in its request log) before clients come.
         foreach (var node in nodes)
@@ -92,17 +106,24 @@ public sealed partial class FleetTests
 
         Assert.Equal(["10.232.2.3", "10.232.3.3"], relays.Order(StringComparer.Ordinal));
 
-        // 4. Both nodes reloaded with SIGHUP: the widened rule holds on both.
+        // 4. Both nodes reloaded with SIGHUP in the middle of 60 new connections, none of which may fail;
+        // afterwards the widened rule holds on both.
         foreach (string config in configs)
         {
             string text = await File.ReadAllTextAsync(config);
             await File.WriteAllTextAsync(config, text.Replace("from = [\"10.232.1.3\"]", "from = [\"10.232.1.3\", \"10.232.1.4\"]", StringComparison.Ordinal));
         }
 
+        const int duringReload = 60;
+        var reloading = await RunClientAsync(fleet, ["connect", Proxy, ProxyPort, Target, "80", FleetNetwork.ClientAddress, duringReload.ToString(CultureInfo.InvariantCulture),
+            $"{node1.Pid},{node2.Pid}", "20", "HUP"], TimeSpan.FromMinutes(2));
+        var reload = Attempts.Parse(reloading.StdoutText);
+        Assert.True(reload.Ok.Count == duringReload, reloading.StdoutText);
+        Assert.Contains($"sent SIGHUP to {node1.Pid},{node2.Pid} before attempt 20", reloading.StdoutText, StringComparison.Ordinal);
         foreach (var node in nodes)
         {
-            node.Hangup();
-            await node.WaitForLineAsync(l => l.Contains("configuration reloaded", StringComparison.Ordinal), "the reload notice");
+            // The file watcher may have reloaded the rewritten file already; the SIGHUP reloads it once more.
+            await node.WaitForLineAsync(l => l.Contains("configuration reloaded (SIGHUP)", StringComparison.Ordinal), "the SIGHUP reload notice");
         }
 
         var late = await ConnectAsync(fleet, FleetNetwork.LateAddress, 4);
@@ -111,6 +132,24 @@ public sealed partial class FleetTests
         {
             await node.WaitForLineAsync(l => IsRequest(l, FleetNetwork.LateAddress) && l.Contains("the lab bench stays in", StringComparison.Ordinal), "the late client's denied request");
         }
+
+        // One Prometheus scraped both nodes: per node, the connect sessions it counted are those its own request
+        // log ended, and together they are every SOCKS CONNECT the test sent (2 curl, 4 + 4, 60, 4 late); each
+        // counted the good reloads its log has (the SIGHUP's, and the file watcher's when it saw the rewrite first).
+        const int connectsSent = 2 + 4 + 4 + duringReload + 4;
+        int Ended(WindsockProcess node) => node.StdoutLines.Count(l => l.Contains(" end ", StringComparison.Ordinal) && l.Contains("command=connect", StringComparison.Ordinal));
+        var perNode = await prometheus.QueryUntilAsync("sum by (instance) (windsock_sessions_total{command=\"connect\"})", samples =>
+            samples.Count == 2 && samples.Sum(s => s.Value) == connectsSent
+            && samples.Single(s => s.Labels["instance"] == "10.232.2.2:9180").Value == Ended(node1)
+            && samples.Single(s => s.Labels["instance"] == "10.232.3.2:9180").Value == Ended(node2),
+            $"{connectsSent} connect sessions over both nodes, each node's as many as its log ended");
+        TestContext.Current.TestOutputHelper?.WriteLine($"prometheus: {string.Join(", ", perNode.Select(s => $"{s.Labels["instance"]}={s.Value}"))} connect sessions");
+        Assert.All(perNode, s => Assert.True(s.Value >= duringReload / 2 - 5, $"{s.Labels["instance"]} served {s.Value}: the balancer skipped it"));
+        int Reloads(WindsockProcess node) => node.StdoutLines.Count(l => l.Contains("configuration reloaded", StringComparison.Ordinal));
+        await prometheus.QueryUntilAsync("windsock_reloads_total{outcome=\"ok\"}", samples =>
+            samples.Count == 2 && samples.Single(s => s.Labels["instance"] == "10.232.2.2:9180").Value == Reloads(node1)
+            && samples.Single(s => s.Labels["instance"] == "10.232.3.2:9180").Value == Reloads(node2),
+            "each node's good reloads as its log has them");
 
         // 5. Node 1 stopped (SIGTERM, as systemctl stop) before the 100th of 300 new connections.
         const int attempts = 300;
@@ -137,6 +176,7 @@ public sealed partial class FleetTests
     [InlineData("haproxy.cfg")]
     [InlineData("node1.toml")]
     [InlineData("node2.toml")]
+    [InlineData("prometheus.yml")]
     public void Docs_scale_out_shows_exactly_the_files_the_test_runs(string file)
     {
         string doc = File.ReadAllText(Path.Combine(Tools.SourceRoot, "docs", "scale-out.md"));

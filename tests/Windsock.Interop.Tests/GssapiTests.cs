@@ -213,6 +213,34 @@ public sealed class GssapiTests(GssapiRealmFixture realm) : IClassFixture<Gssapi
         Assert.Contains("granted integrity", integrity.StdoutText, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("up", "integrity")]
+    [InlineData("down", "confidentiality")]
+    public async Task A_bandwidth_limit_paces_a_protected_session_in_each_direction(string direction, string level)
+    {
+        // 1 MiB echoed through a per-user limit of 192 KiB/s in one direction: a second's worth passes at once,
+        // the other 832 KiB take about 4.3 s. Unpaced, the same transfer takes well under a second here.
+        const int rate = 192 * 1024;
+        var server = await realm.StartAsync("paced-" + direction, $$"""
+            [gssapi]
+            keytab = "{{realm.Keytab}}"
+            protection = ["{{level}}"]
+
+            [limits]
+            bandwidth_per_user_{{direction}} = {{rate}}
+            """);
+        int before = server.StdoutLines.Count;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var result = await realm.PythonAsync(server, realm.AliceCache, "--level", level, "--bytes", GssapiRealmFixture.Bytes(OneMebibyte));
+        clock.Stop();
+
+        Expect.Success(result, server);
+        Assert.Contains($"echoed {OneMebibyte} bytes intact", result.StdoutText, StringComparison.Ordinal);
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(3.5), TimeSpan.FromSeconds(30));
+        var end = await NewLineAsync(server, before, l => IsEnd(l) && l.Contains("command=connect", StringComparison.Ordinal), "the session's end line");
+        Assert.Contains($"protection={level}", end, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task An_unreadable_keytab_stops_the_start_at_its_line()
     {

@@ -69,6 +69,9 @@ public sealed class UdpEcho : IAsyncDisposable
     /// <summary>Payloads received, as text (tests send ASCII markers).</summary>
     public ConcurrentQueue<string> Received { get; } = new();
 
+    /// <summary>The source address of each datagram received, in order (where a relay sent from).</summary>
+    public ConcurrentQueue<IPEndPoint> Senders { get; } = new();
+
     private async Task EchoAsync(Socket socket)
     {
         var buffer = new byte[65536];
@@ -78,6 +81,7 @@ public sealed class UdpEcho : IAsyncDisposable
             while (true)
             {
                 var result = await socket.ReceiveFromAsync(buffer, SocketFlags.None, any, _stop.Token);
+                Senders.Enqueue((IPEndPoint)result.RemoteEndPoint);
                 Received.Enqueue(System.Text.Encoding.ASCII.GetString(buffer, 0, result.ReceivedBytes));
                 await socket.SendToAsync(buffer.AsMemory(0, result.ReceivedBytes), SocketFlags.None, result.RemoteEndPoint, _stop.Token);
             }

@@ -144,7 +144,7 @@ public sealed partial class Router
             {
                 try
                 {
-                    return Through(new ProxyChain(RoutingFile.ParseProxyUrl(url.Trim())), name);
+                    return Through(new ProxyChain(RoutingFile.ParseProxyUrl(url.Trim(), Directory.GetCurrentDirectory(), variable, userFromEnvironment: true)), name);
                 }
                 catch (FormatException e)
                 {

@@ -267,7 +267,8 @@ internal static class RoutingFile
     {
         try
         {
-            return ParseProxyUrl(url.Value ?? "");
+            string folder = Path.GetDirectoryName(Path.GetFullPath(fileName)) ?? Directory.GetCurrentDirectory();
+            return ParseProxyUrl(url.Value ?? "", folder, Environment.GetEnvironmentVariable, userFromEnvironment: false);
         }
         catch (FormatException e)
         {
@@ -275,8 +276,11 @@ internal static class RoutingFile
         }
     }
 
-    /// <summary>A proxy URL as <see cref="ProxyHop.FromUri"/> takes it; a <see cref="FormatException"/> says what is wrong in one line.</summary>
-    internal static ProxyHop ParseProxyUrl(string text)
+    /// <summary>
+    /// A proxy URL as <see cref="ProxyHop.FromUri"/> takes it, with its password possibly kept elsewhere
+    /// (<see cref="ProxyUrlCredentials"/>); a <see cref="FormatException"/> says what is wrong in one line.
+    /// </summary>
+    internal static ProxyHop ParseProxyUrl(string text, string folder, Func<string, string?> variable, bool userFromEnvironment)
     {
         if (!Uri.TryCreate(text, UriKind.Absolute, out Uri? uri) || !text.Contains("://", StringComparison.Ordinal))
         {
@@ -285,7 +289,13 @@ internal static class RoutingFile
 
         try
         {
-            return ProxyHop.FromUri(uri);
+            var (bare, credentials) = ProxyUrlCredentials.Split(uri, folder, variable, userFromEnvironment);
+            var hop = ProxyHop.FromUri(bare);
+            return credentials is null ? hop : hop.WithCredentials(credentials);
+        }
+        catch (FormatException e)
+        {
+            throw new FormatException($"\"{Redact(uri)}\": {e.Message}", e);
         }
         catch (ArgumentException e)
         {

@@ -30,7 +30,8 @@ public sealed class AdminApi
 
     private readonly ServerMetrics _metrics;
     private readonly MetricsCollector _collector;
-    private readonly byte[]? _token;
+    // Replaced whole on a reload that re-reads the token file; each request reads it once.
+    private volatile byte[]? _token;
     private readonly ILogger _logger;
 
     public AdminApi(ServerMetrics metrics, MetricsCollector collector, string? token, ILogger logger)
@@ -41,19 +42,23 @@ public sealed class AdminApi
         _logger = logger;
     }
 
+    /// <summary>A reload read another token from the token file (null: the listener needs none any more).</summary>
+    public void ReplaceToken(string? token) => _token = token is null ? null : Encoding.UTF8.GetBytes(token);
+
     /// <param name="request">The parsed request head.</param>
     /// <param name="overUnixSocket">The request came over the unix socket: its file mode decided who may connect, and Host means nothing.</param>
     /// <param name="peer">The client, for the log.</param>
     public AdminResponse Handle(HttpRequestHead request, bool overUnixSocket, string peer)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (_token is not null && !Authorized(request.Header("Authorization")))
+        var token = _token;
+        if (token is not null && !Authorized(request.Header("Authorization"), token))
         {
             AdminLog.Refused(_logger, peer, "no valid token");
             return AdminResponse.Error(401, "this admin listener needs its token: Authorization: Bearer TOKEN (windsock status --token-file FILE)", Challenges);
         }
 
-        if (_token is null && !overUnixSocket && !IsAddressHost(request.Header("Host")))
+        if (token is null && !overUnixSocket && !IsAddressHost(request.Header("Host")))
         {
             AdminLog.Refused(_logger, peer, $"Host \"{request.Header("Host")}\" is not an address");
             return AdminResponse.Error(421, "name the admin listener by its address (http://127.0.0.1:PORT/), not by a host name");
@@ -125,7 +130,7 @@ public sealed class AdminApi
         return new AdminResponse(200, AdminResponse.Json, StatusJson.Ended(id));
     }
 
-    private bool Authorized(string? authorization)
+    private static bool Authorized(string? authorization, byte[] token)
     {
         if (authorization is null)
         {
@@ -151,7 +156,7 @@ public sealed class AdminApi
             }
         }
 
-        return presented is not null && CryptographicOperations.FixedTimeEquals(presented, _token);
+        return presented is not null && CryptographicOperations.FixedTimeEquals(presented, token);
     }
 
     /// <summary>"127.0.0.1:9180", "[::1]:9180", "localhost:9180": a name no attacker's DNS decides.</summary>

@@ -26,13 +26,18 @@ public sealed class AdminServer : IAsyncDisposable
     private readonly SemaphoreSlim _slots = new(MaxConnections, MaxConnections);
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _acceptLoop;
+    private readonly ServerMetrics _metrics;
 
-    private AdminServer(Socket listener, string? socketPath, ServerMetrics metrics, string? token, ILogger logger)
+    // Set when a replacement took the collector over: the counters it holds live on in the new listener.
+    private bool _collectorHandedOver;
+
+    private AdminServer(Socket listener, string? socketPath, ServerMetrics metrics, MetricsCollector collector, string? token, ILogger logger)
     {
         _listener = listener;
         _socketPath = socketPath;
         _logger = logger;
-        _collector = new MetricsCollector(metrics.Meter);
+        _metrics = metrics;
+        _collector = collector;
         _api = new AdminApi(metrics, _collector, token, logger);
         LocalEndPoint = listener.LocalEndPoint as IPEndPoint;
         Address = socketPath is null ? $"http://{LocalEndPoint}/" : $"unix:{socketPath}";
@@ -47,8 +52,37 @@ public sealed class AdminServer : IAsyncDisposable
     /// <summary>Binds the listener or throws <see cref="ListenException"/> saying why and what to do.</summary>
     public static AdminServer Start(AdminOptions options, string? token, ServerMetrics metrics, ILogger logger)
     {
-        ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(metrics);
+        var collector = new MetricsCollector(metrics.Meter);
+        try
+        {
+            return Start(options, token, metrics, collector, logger);
+        }
+        catch
+        {
+            collector.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// A reload moved the listener: binds <paramref name="options"/> while this one still serves, and hands it the
+    /// metrics collected so far (a counter must not start again because its address changed). Throws
+    /// <see cref="ListenException"/> and leaves this listener as it was; on success the caller disposes this one.
+    /// </summary>
+    public AdminServer Replace(AdminOptions options, string? token)
+    {
+        var next = Start(options, token, _metrics, _collector, _logger);
+        _collectorHandedOver = true;
+        return next;
+    }
+
+    /// <summary>A reload re-read the token file and the listener stays where it is.</summary>
+    public void ReplaceToken(string? token) => _api.ReplaceToken(token);
+
+    private static AdminServer Start(AdminOptions options, string? token, ServerMetrics metrics, MetricsCollector collector, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
         Socket listener;
         if (options.SocketPath is { } path)
         {
@@ -75,7 +109,7 @@ public sealed class AdminServer : IAsyncDisposable
             }
         }
 
-        var server = new AdminServer(listener, options.SocketPath, metrics, token, logger);
+        var server = new AdminServer(listener, options.SocketPath, metrics, collector, token, logger);
         AdminLog.Listening(logger, server.Address);
         return server;
     }
@@ -241,7 +275,11 @@ public sealed class AdminServer : IAsyncDisposable
             }
         }
 
-        _collector.Dispose();
+        if (!_collectorHandedOver)
+        {
+            _collector.Dispose();
+        }
+
         _stop.Dispose();
     }
 }

@@ -41,16 +41,16 @@ internal static class UdpAssociateCommand
         var record = client.Record;
         var options = context.Options.Udp;
 
-        // Two sockets: the one announced, bound to exactly the address announced (replies must leave from it),
-        // on a port of udp.port_range; and the outside one, on every address, towards destinations.
-        Socket relay;
+        // The socket announced, bound to exactly the address announced (replies must leave from it), on a port
+        // of udp.port_range; and the outside ones towards destinations, on the [outside] address of their family.
+        UdpOutsideSockets relay;
         Socket clientSide;
         try
         {
             clientSide = OpenClientSide(client, options);
             try
             {
-                relay = UdpRelaySocket.Open(null);
+                relay = UdpOutsideSockets.Open(context.Options.Outside);
             }
             catch
             {

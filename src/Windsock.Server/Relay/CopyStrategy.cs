@@ -43,7 +43,7 @@ internal sealed class CopyStrategy : RelayStrategy
     /// </summary>
     internal static async Task CopyAsync(TcpRelay relay, RelayDirection direction, int bufferSize, BandwidthPacer? pacer)
     {
-        int readSize = pacer?.ChunkSize(bufferSize) ?? bufferSize;
+        int readSize = RelayPacing.ReadSize(pacer, bufferSize);
         var from = direction.From;
         var to = direction.To;
         var shutdown = relay.Shutdown;
@@ -98,15 +98,9 @@ internal sealed class CopyStrategy : RelayStrategy
                 }
 
                 relay.CountMoved(direction, read);
-                if (pacer is not null && pacer.Take(read) is { } wait && wait > TimeSpan.Zero)
+                if (!await RelayPacing.AfterMovedAsync(relay, pacer, read).ConfigureAwait(false))
                 {
-                    // Over the rate: hold the buffer back (the peer's TCP window fills and slows it down).
-                    await Task.Delay(wait, relay.Time, shutdown).ConfigureAwait(false);
-                    relay.Touch();
-                    if (relay.Stopped)
-                    {
-                        return;
-                    }
+                    return;
                 }
 
                 if (from.Available == 0)

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using Windsock.Protocol.Gssapi;
 using Windsock.Server.Gssapi;
+using Windsock.Server.Limits;
 
 namespace Windsock.Server.Relay;
 
@@ -19,9 +20,12 @@ namespace Windsock.Server.Relay;
 /// (MTYP 0xFF), anything but MTYP 3, or a FIN in the middle of a frame refuses the session at once
 /// (<see cref="TcpRelay.Refuse"/>): nothing of that message reaches the destination.</item>
 /// </list>
+/// A session with a bandwidth limit is paced on plaintext bytes, as the copy loop paces a plain one
+/// (<see cref="RelayPacing"/>): each direction waits after a message until its buckets are back in credit, and
+/// the wrapping direction reads at most the pacer's chunk per message.
 /// One instance per session: it holds the session's security context.
 /// </summary>
-internal sealed class GssapiWrapStrategy(GssapiSecurity security) : RelayStrategy
+internal sealed class GssapiWrapStrategy(GssapiSecurity security, SessionLimits? limits = null) : RelayStrategy
 {
     private const int MaxFrameLength = GssapiMessage.HeaderLength + GssapiMessage.MaxTokenLength;
 
@@ -101,6 +105,10 @@ internal sealed class GssapiWrapStrategy(GssapiSecurity security) : RelayStrateg
                         }
 
                         relay.CountMoved(direction, plain.Written.Length);
+                        if (!await RelayPacing.AfterMovedAsync(relay, limits?.Up, plain.Written.Length).ConfigureAwait(false))
+                        {
+                            return;
+                        }
                     }
                 }
 
@@ -171,6 +179,7 @@ internal sealed class GssapiWrapStrategy(GssapiSecurity security) : RelayStrateg
         var shutdown = relay.Shutdown;
         byte[]? buffer = null;
         int used = 0;
+        int readSize = RelayPacing.ReadSize(limits?.Down, GssapiSecurity.MaxPlaintextPerMessage);
         using var frame = new GssapiFrameBuffer();
         try
         {
@@ -191,7 +200,7 @@ internal sealed class GssapiWrapStrategy(GssapiSecurity security) : RelayStrateg
                 int read;
                 try
                 {
-                    read = await destination.ReceiveAsync(buffer.AsMemory(0, GssapiSecurity.MaxPlaintextPerMessage), SocketFlags.None, shutdown).ConfigureAwait(false);
+                    read = await destination.ReceiveAsync(buffer.AsMemory(0, readSize), SocketFlags.None, shutdown).ConfigureAwait(false);
                 }
                 catch (SocketException)
                 {
@@ -233,6 +242,11 @@ internal sealed class GssapiWrapStrategy(GssapiSecurity security) : RelayStrateg
                 }
 
                 relay.CountMoved(direction, read);
+                if (!await RelayPacing.AfterMovedAsync(relay, limits?.Down, read).ConfigureAwait(false))
+                {
+                    return;
+                }
+
                 if (destination.Available == 0)
                 {
                     ReturnCleared(ref buffer, used);

@@ -43,10 +43,10 @@ internal sealed class UdpAssociation : IDisposable
     // Errors from the relay socket in a row before the association gives up (guards against a spin).
     private const int MaxConsecutiveErrors = 100;
 
-    private readonly Socket _relay;
+    // Towards destinations: one socket per family, bound to that family's [outside] address when one is set.
+    private readonly UdpOutsideSockets _outside;
 
-    // The socket the client sends to, bound to exactly the announced address (replies leave from it); the
-    // relay socket itself when one socket serves both sides.
+    // The socket the client sends to, bound to exactly the announced address (replies leave from it).
     private readonly Socket _clientSide;
 
     // Two receive loops (client side, outside) share the association's state: one datagram is handled at a time.
@@ -68,27 +68,27 @@ internal sealed class UdpAssociation : IDisposable
     // limits.udp_datagrams_per_second: one bucket per association, null without the limit.
     private readonly TokenBucket? _rate;
 
-    /// <param name="relay">The association's bound relay socket.</param>
+    /// <param name="outside">The association's sockets towards destinations.</param>
     /// <param name="control">The TCP control connection.</param>
     /// <param name="record">The session record, with its UDP part set.</param>
     /// <param name="context">What the server shares.</param>
     /// <param name="clientAddress">The control connection's remote address: the only address datagrams are taken from.</param>
     /// <param name="clientPort">The client's UDP source port when the request named one; 0 to learn it from the first datagram.</param>
     /// <param name="protection">The session's GSSAPI protection, when datagrams to and from the client are wrapped.</param>
-    /// <param name="clientSide">The socket bound to the announced address that the client sends to; null when <paramref name="relay"/> serves the client too.</param>
-    public UdpAssociation(Socket relay, Socket control, SessionRecord record, SessionContext context, IPAddress clientAddress, int clientPort, GssapiSecurity? protection = null, Socket? clientSide = null)
+    /// <param name="clientSide">The socket bound to the announced address that the client sends to.</param>
+    public UdpAssociation(UdpOutsideSockets outside, Socket control, SessionRecord record, SessionContext context, IPAddress clientAddress, int clientPort, GssapiSecurity? protection, Socket clientSide)
     {
-        _clientSide = clientSide ?? relay;
+        _clientSide = clientSide;
         _protection = protection;
         _message = protection is null ? null : new GssapiFrameBuffer();
-        _relay = relay;
+        _outside = outside;
         _control = control;
         _record = record;
         _counts = record.Udp ?? throw new ArgumentException("The record has no UDP part.", nameof(record));
         _context = context;
         _clientAddress = Plain(clientAddress);
         _clientPort = clientPort;
-        _ipv6Usable = UdpRelaySocket.CanSendIPv6(relay);
+        _ipv6Usable = outside.CanSendIPv6;
         _lastActivity = context.Time.GetTimestamp();
         _decisions = context.UdpDestinationFilter.ForAssociation(record);
         if (context.Options.Limits.UdpDatagramsPerSecond is { } rate)
@@ -105,9 +105,7 @@ internal sealed class UdpAssociation : IDisposable
     public async Task<string> RunAsync(CancellationToken shutdown)
     {
         using var end = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
-        Task<string?>[] waits = _clientSide == _relay
-            ? [RelayAsync(_relay, end.Token), WatchControlAsync(end.Token), WatchIdleAsync(end.Token)]
-            : [RelayAsync(_relay, end.Token), RelayAsync(_clientSide, end.Token), WatchControlAsync(end.Token), WatchIdleAsync(end.Token)];
+        Task<string?>[] waits = [RelayAsync(_clientSide, end.Token), .. _outside.All.Select(socket => RelayAsync(socket, end.Token)), WatchControlAsync(end.Token), WatchIdleAsync(end.Token)];
         var first = await Task.WhenAny(waits).ConfigureAwait(false);
         await end.CancelAsync().ConfigureAwait(false);
         try
@@ -221,9 +219,9 @@ internal sealed class UdpAssociation : IDisposable
 
     private async ValueTask HandleAsync(byte[] buffer, int length, IPEndPoint source, Socket arrivedOn, CancellationToken token)
     {
-        // The client is taken on the announced socket only, peers on the outside one only (the same socket when one serves both).
+        // The client is taken on the announced socket only, peers on the outside ones only.
         bool fromClient = arrivedOn == _clientSide && IsClient(source);
-        bool fromPeer = !fromClient && arrivedOn == _relay && _clientEndPoint is not null && _peers.Contains(source);
+        bool fromPeer = !fromClient && _outside.Owns(arrivedOn) && _clientEndPoint is not null && _peers.Contains(source);
         bool known = fromClient || fromPeer;
         if (known && _rate is not null && !_rate.TryTake())
         {
@@ -304,7 +302,7 @@ internal sealed class UdpAssociation : IDisposable
         var payload = datagram[parsed.Consumed..];
         try
         {
-            await _relay.SendToAsync(payload, SocketFlags.None, destination, token).ConfigureAwait(false);
+            await _outside.For(destination.Address).SendToAsync(payload, SocketFlags.None, destination, token).ConfigureAwait(false);
         }
         catch (SocketException e)
         {

@@ -36,6 +36,22 @@ public sealed class BackgroundCommand : IAsyncDisposable
 
     public string Command { get; private set; } = "";
 
+    /// <summary>SIGTERM, as a service manager stops a process (Dispose kills outright).</summary>
+    public void Terminate()
+    {
+        if (WindsockProcess.Kill(_process.Id, WindsockProcess.SigTerm) != 0 && !_process.HasExited)
+        {
+            throw new InvalidOperationException($"kill({_process.Id}, SIGTERM) failed");
+        }
+    }
+
+    /// <summary>The exit code, waiting at most <paramref name="timeout"/>.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        await _process.WaitForExitAsync().WaitAsync(timeout);
+        return _process.ExitCode;
+    }
+
     public string Transcript()
     {
         lock (_output)

@@ -285,11 +285,11 @@ public sealed partial class WindsockProcess : IAsyncDisposable
     }
 
     private const int SigUsr1 = 10;
-    private const int SigTerm = 15;
+    internal const int SigTerm = 15;
     private const int SigHup = 1;
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int Kill(int pid, int signal);
+    internal static partial int Kill(int pid, int signal);
 
     /// <summary>Waits (bounded) for the process to exit and both its streams to drain; returns the exit code.</summary>
     public async Task<int> WaitForExitAsync(TimeSpan timeout)

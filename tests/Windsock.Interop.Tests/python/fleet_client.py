@@ -1,13 +1,14 @@
 """Clients of the fleet test, run in the client's network namespace. SOCKS5 written here from RFC 1928
 (no library), so what reaches Windsock through HAProxy is exactly these bytes.
 
-  fleet_client.py connect PROXY_HOST PROXY_PORT TARGET_HOST TARGET_PORT SOURCE COUNT [KILL_PID KILL_AT]
+  fleet_client.py connect PROXY_HOST PROXY_PORT TARGET_HOST TARGET_PORT SOURCE COUNT [KILL_PIDS KILL_AT [SIGNAL]]
       COUNT new connections one after another, each: TCP connect from SOURCE, greeting, CONNECT, and on
       success an HTTP GET whose answer must be the target's. One line per attempt:
         attempt I ok BND_ADDR          the reply's BND.ADDR says which node connected out
         attempt I refused REP          the proxy answered with reply code REP
         attempt I failed WHY           anything else (reset, timeout, short answer)
-      With KILL_PID, SIGTERM goes to that process right before attempt KILL_AT.
+      With KILL_PIDS (comma-separated), SIGTERM (or SIGNAL, e.g. HUP) goes to those processes right
+      before attempt KILL_AT.
   fleet_client.py udp PROXY_HOST PROXY_PORT TARGET_HOST TARGET_PORT SOURCE
       UDP ASSOCIATE over the proxy, one datagram to the target's echo through the announced relay:
         relay ADDR PORT
@@ -53,13 +54,15 @@ def socks5(proxy, source, command, host, port):
 def connect(args):
     proxy = (args[0], int(args[1]))
     target, target_port, source, count = args[2], int(args[3]), args[4], int(args[5])
-    kill_pid = int(args[6]) if len(args) > 6 else None
+    kill_pids = [int(p) for p in args[6].split(",")] if len(args) > 6 else None
     kill_at = int(args[7]) if len(args) > 7 else None
+    kill_signal = getattr(signal, "SIG" + args[8]) if len(args) > 8 else signal.SIGTERM
     ok = refused = failed = 0
     for i in range(count):
-        if kill_pid is not None and i == kill_at:
-            os.kill(kill_pid, signal.SIGTERM)
-            print(f"sent SIGTERM to {kill_pid} before attempt {i}", flush=True)
+        if kill_pids is not None and i == kill_at:
+            for pid in kill_pids:
+                os.kill(pid, kill_signal)
+            print(f"sent {kill_signal.name} to {','.join(map(str, kill_pids))} before attempt {i}", flush=True)
         try:
             sock, rep, bound, _ = socks5(proxy, source, 1, target, target_port)
             with sock:

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using Windsock.Protocol;
 using Windsock.Protocol.Socks5;
+using Windsock.Server.Configuration;
 using Windsock.Server.Tests.Support;
 using Xunit;
 
@@ -65,6 +66,26 @@ public sealed class UdpRelayAddressTests
         var received = await RoundTripAsync(forwarded, echo.EndPoint(IPAddress.Loopback), "through the nat");
 
         Assert.EndsWith("through the nat", received.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Datagrams_to_destinations_leave_from_the_outside_address_and_replies_still_reach_the_client()
+    {
+        // [outside] ipv4 on a loopback alias: the destination sees 127.0.0.2 (Dante's external:), while the
+        // client keeps talking to the announced 127.0.0.1 and gets the answers from there.
+        var outside = IPAddress.Parse("127.0.0.2");
+        await using var server = TestServer.Start(o => o with { Outside = new OutsideAddresses { IPv4 = outside } });
+        await using var echo = new UdpEcho(IPAddress.Loopback);
+        using var control = await RawClient.ConnectAsync(server.EndPoint, IPAddress.Loopback);
+        var announced = await AssociateAsync(control);
+        Assert.Equal(IPAddress.Loopback, announced.Address);
+
+        var received = await RoundTripAsync(announced, echo.EndPoint(IPAddress.Loopback), "from outside");
+
+        Assert.Equal(announced, received.From);
+        Assert.EndsWith("from outside", received.Text, StringComparison.Ordinal);
+        Assert.True(echo.Senders.TryPeek(out var sender));
+        Assert.Equal(outside, sender.Address);
     }
 
     private static async Task<IPEndPoint> AssociateAsync(RawClient control)

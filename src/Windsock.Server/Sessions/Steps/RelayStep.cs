@@ -16,10 +16,10 @@ internal static class RelayStep
     {
         var options = client.Context.Options;
 
-        // GSSAPI integrity/confidentiality: a message at a time, wrapped and unwrapped; otherwise the plain relay.
-        // A bandwidth-limited session takes the paced copy loop; every other keeps splice.
+        // GSSAPI integrity/confidentiality: a message at a time, wrapped and unwrapped (and paced when limited);
+        // otherwise the plain relay. A bandwidth-limited session takes the paced copy loop; every other keeps splice.
         var strategy = client.Protection is { } protection
-            ? new GssapiWrapStrategy(protection)
+            ? new GssapiWrapStrategy(protection, client.Limits is { IsPaced: true } limited ? limited : null)
             : client.Limits is { IsPaced: true } paced ? new PacedCopyStrategy(options.RelayBufferSize, paced)
             : RelayStrategy.Plain(options.RelayMode, options.RelayBufferSize);
         var relay = new TcpRelay(client.Socket, peer, client.Record, strategy, options.IdleTimeout, client.Context.Time);
