@@ -113,9 +113,9 @@ public sealed record BenchOptions
             CheckTargetNameIsLoopback(TargetName);
         }
 
-        if ((Pids.Count > 0 && Mode is not ("idle" or "soak")) || (ProcessGroup is not null && Mode != "idle"))
+        if ((Pids.Count > 0 && Mode is not ("idle" or "soak" or "connrate")) || (ProcessGroup is not null && Mode is not ("idle" or "connrate")))
         {
-            throw new FormatException("--pid goes with idle and soak, --pgid with idle");
+            throw new FormatException("--pid goes with idle, connrate and soak, --pgid with idle and connrate");
         }
     }
 

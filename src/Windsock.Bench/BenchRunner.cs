@@ -36,8 +36,11 @@ public sealed class BenchRunner(TextWriter output, TextWriter error, bool errorI
 
                 case "connrate":
                 {
+                    var cpu = new ProcessCpu(options.Pids, options.ProcessGroup);
+                    cpu.Check();
                     var load = new ConnectionRateLoad(
-                        connector, options.Concurrency, options.Duration, options.Warmup, options.MaxOperations, options.Timeout, options.PayloadSize ?? 32, progress, options.CloseFirst);
+                        connector, options.Concurrency, options.Duration, options.Warmup, options.MaxOperations, options.Timeout, options.PayloadSize ?? 32, progress, options.CloseFirst,
+                        cpu);
                     ConnectionRateResult result = await load.RunAsync(cancellationToken).ConfigureAwait(false);
                     await StopAsync().ConfigureAwait(false);
                     Write(options, () => report.WriteJson(options, result), () => report.WriteTable(options, result));

@@ -21,6 +21,7 @@ public sealed class ConnectionRateLoad
     private readonly int _payloadSize;
     private readonly BenchProgress? _progress;
     private readonly CloseFirst _closeFirst;
+    private readonly ProcessCpu? _serverCpu;
 
     public ConnectionRateLoad(
         TunnelConnector connector,
@@ -31,7 +32,8 @@ public sealed class ConnectionRateLoad
         TimeSpan connectionTimeout,
         int payloadSize = 32,
         BenchProgress? progress = null,
-        CloseFirst closeFirst = CloseFirst.Client)
+        CloseFirst closeFirst = CloseFirst.Client,
+        ProcessCpu? serverCpu = null)
     {
         ArgumentNullException.ThrowIfNull(connector);
         ArgumentOutOfRangeException.ThrowIfLessThan(concurrency, 1);
@@ -49,6 +51,7 @@ public sealed class ConnectionRateLoad
         _payloadSize = payloadSize;
         _progress = progress;
         _closeFirst = closeFirst;
+        _serverCpu = serverCpu is { IsEmpty: false } ? serverCpu : null;
     }
 
     public async Task<ConnectionRateResult> RunAsync(CancellationToken cancellationToken)
@@ -73,7 +76,9 @@ public sealed class ConnectionRateLoad
             workers[i] = WorkerAsync(echo.EndPoint, request, window, hardStop.Token);
         }
 
-        WorkerTally[] tallies = await Task.WhenAll(workers).ConfigureAwait(false);
+        Task<WorkerTally[]> all = Task.WhenAll(workers);
+        CpuWindow cpu = await MeasureCpuAsync(window.MeasureFrom, now + ToTicks(_warmup + _duration), all).ConfigureAwait(false);
+        WorkerTally[] tallies = await all.ConfigureAwait(false);
 
         var latency = new LatencyHistogram();
         long failed = 0;
@@ -90,8 +95,40 @@ public sealed class ConnectionRateLoad
             ? Stopwatch.GetElapsedTime(window.MeasureFrom, Math.Max(window.LastStart, window.MeasureFrom)).TotalSeconds
             : _duration.TotalSeconds;
 
-        return new ConnectionRateResult(_concurrency, seconds, latency.Count, failed, latency, firstError);
+        return new ConnectionRateResult(_concurrency, seconds, latency.Count, failed, latency, firstError)
+        {
+            ServerCores = cpu.Server,
+            BenchCores = cpu.Bench,
+        };
     }
+
+    /// <summary>
+    /// The CPU the server (when given) and this process used over the measured window: read when it opens and
+    /// when it closes (or when the workers are done, if they stop first by count), so the warm-up is not in it.
+    /// </summary>
+    private async Task<CpuWindow> MeasureCpuAsync(long from, long until, Task workers)
+    {
+        await WaitUntilAsync(from, workers).ConfigureAwait(false);
+        CpuSample? serverStart = _serverCpu?.Sample();
+        TimeSpan benchStart = Environment.CpuUsage.TotalTime;
+        long start = Stopwatch.GetTimestamp();
+        await WaitUntilAsync(until, workers).ConfigureAwait(false);
+        CpuSample? serverEnd = _serverCpu?.Sample();
+        double wall = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        double bench = wall <= 0 ? 0 : (Environment.CpuUsage.TotalTime - benchStart).TotalSeconds / wall;
+        return new CpuWindow(serverStart is null || serverEnd is null ? null : ProcessCpu.CoresUsed(serverStart, serverEnd), bench);
+    }
+
+    private static async Task WaitUntilAsync(long timestamp, Task workers)
+    {
+        TimeSpan wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), timestamp);
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.WhenAny(Task.Delay(wait), workers).ConfigureAwait(false);
+        }
+    }
+
+    private readonly record struct CpuWindow(double? Server, double Bench);
 
     private async Task<WorkerTally> WorkerAsync(IPEndPoint echo, byte[]? request, StartGate window, CancellationToken stop)
     {

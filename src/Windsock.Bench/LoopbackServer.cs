@@ -21,7 +21,20 @@ public abstract class LoopbackServer : IAsyncDisposable
     protected LoopbackServer()
     {
         _listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        try
+        {
+            _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            // bind(port 0) takes a port of the ephemeral range that no socket holds, and sockets in TIME_WAIT hold theirs
+            // for a minute: after a heavy connection-rate load there may be none left.
+            _listener.Dispose();
+            throw new InvalidOperationException(
+                "no free port on 127.0.0.1 for the bench's own server: the ephemeral port range is taken (sockets in TIME_WAIT after "
+                + "connection-rate loads: `ss -tan state time-wait | wc -l`); try again in a minute", e);
+        }
+
         _listener.Listen(4096);
         EndPoint = (IPEndPoint)_listener.LocalEndPoint!;
     }

@@ -15,35 +15,17 @@ public sealed record MemorySample(long RssKiB, long? PssKiB, int Processes);
 /// </summary>
 public sealed class ProcessMemory
 {
-    private readonly IReadOnlyList<int> _pids;
-    private readonly int? _processGroup;
+    private readonly ServerProcesses _processes;
 
     public ProcessMemory(IReadOnlyList<int> pids, int? processGroup)
     {
-        ArgumentNullException.ThrowIfNull(pids);
-        _pids = pids;
-        _processGroup = processGroup;
+        _processes = new ServerProcesses(pids, processGroup);
     }
 
-    public bool IsEmpty => _pids.Count == 0 && _processGroup is null;
+    public bool IsEmpty => _processes.IsEmpty;
 
     /// <summary>The processes a sample reads now.</summary>
-    public IReadOnlyList<int> CurrentProcesses()
-    {
-        var all = new SortedSet<int>(_pids);
-        if (_processGroup is int group)
-        {
-            foreach (string dir in Directory.EnumerateDirectories("/proc"))
-            {
-                if (int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out int pid) && ProcessGroupOf(pid) == group)
-                {
-                    all.Add(pid);
-                }
-            }
-        }
-
-        return [.. all];
-    }
+    public IReadOnlyList<int> CurrentProcesses() => _processes.Current();
 
     /// <summary>Reads every process; throws <see cref="InvalidOperationException"/> when a given pid is gone.</summary>
     public MemorySample Sample()
@@ -57,7 +39,7 @@ public sealed class ProcessMemory
             long? processRss = ReadKiB($"/proc/{pid}/status", "VmRSS:");
             if (processRss is null)
             {
-                if (_pids.Contains(pid))
+                if (_processes.Pids.Contains(pid))
                 {
                     throw new InvalidOperationException($"cannot read VmRSS of process {pid} (gone, or a kernel thread?)");
                 }
@@ -78,7 +60,7 @@ public sealed class ProcessMemory
     /// <summary>Checks up front that every given pid can be read, so a typo fails before the load.</summary>
     public void Check()
     {
-        foreach (int pid in _pids)
+        foreach (int pid in _processes.Pids)
         {
             if (ReadKiB($"/proc/{pid}/status", "VmRSS:") is null)
             {
@@ -86,25 +68,7 @@ public sealed class ProcessMemory
             }
         }
 
-        if (_processGroup is int group && CurrentProcesses().Count == 0)
-        {
-            throw new InvalidOperationException($"--pgid {group}: no process in that group");
-        }
-    }
-
-    private static int? ProcessGroupOf(int pid)
-    {
-        try
-        {
-            // /proc/PID/stat: "pid (comm) state ppid pgrp ..."; comm may hold spaces and parentheses.
-            string stat = File.ReadAllText($"/proc/{pid}/stat");
-            string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return int.Parse(fields[2], NumberStyles.Integer, CultureInfo.InvariantCulture);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException or ArgumentOutOfRangeException)
-        {
-            return null;
-        }
+        _processes.CheckGroup();
     }
 
     private static long? ReadKiB(string path, string key)

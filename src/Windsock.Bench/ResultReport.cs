@@ -36,6 +36,9 @@ public sealed class ResultReport(TextWriter output)
             json.WriteNumber("succeeded", result.Succeeded);
             json.WriteNumber("failed", result.Failed);
             json.WriteNumber("conn_per_s", Math.Round(result.ConnectionsPerSecond, 1));
+            WriteNullable(json, "server_cpu_percent", result.ServerCores is double cores ? Math.Round(cores * 100, 1) : null);
+            WriteNullable(json, "server_cpu_us_per_conn", result.ServerMicrosecondsPerConnection is double us ? Math.Round(us, 1) : null);
+            json.WriteNumber("bench_cpu_percent", Math.Round(result.BenchCores * 100, 1));
             WriteLatency(json, result.Latency);
             json.WriteString("first_error", result.FirstError);
         });
@@ -117,6 +120,8 @@ public sealed class ResultReport(TextWriter output)
             ("measured", Str($"{result.Seconds:F2} s")),
             ("connections", Str($"{result.Succeeded:N0} ok, {result.Failed:N0} failed")),
             ("rate", Str($"{result.ConnectionsPerSecond:F0} conn/s")),
+            ("server CPU", result.ServerCores is double cores ? Str($"{cores * 100:F0} % of a core, {result.ServerMicrosecondsPerConnection:F0} µs per connection") : "-"),
+            ("bench CPU", Str($"{result.BenchCores * 100:F0} % of a core")),
             .. LatencyRows(result.Latency),
             ("first error", result.FirstError ?? "-"),
         ]);

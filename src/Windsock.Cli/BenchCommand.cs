@@ -59,12 +59,16 @@ internal static class BenchCommand
             Description = "Which end closes each connection first: client (after reading the echo) or server (the echo target closes; the client waits for end of stream).",
             DefaultValueFactory = _ => CloseFirst.Client,
         };
-        var command = new Command("connrate", "Workers in a loop: connect, CONNECT to the bench's echo server, echo a few bytes, close. Connections/s and latency percentiles.")
+        var pid = new Option<int[]>("--pid") { Description = "The server's process: its CPU time (utime+stime from /proc/PID/stat) over the window, per connection. Repeat for several.", Arity = ArgumentArity.ZeroOrMore };
+        var pgid = new Option<int?>("--pgid") { Description = "Also count every process in this process group (Dante's workers; exited ones through their parent's cutime/cstime)." };
+        var command = new Command("connrate", "Workers in a loop: connect, CONNECT to the bench's echo server, echo a few bytes, close. Connections/s, latency percentiles and, with --pid/--pgid, the server's CPU per connection.")
         {
             concurrency,
             max,
             payload,
             closeFirst,
+            pid,
+            pgid,
         };
         common.AddTo(command);
         command.SetAction((parse, token) => RunAsync(parse, token, () => common.Build(parse, "connrate"), options => options with
@@ -73,6 +77,8 @@ internal static class BenchCommand
             MaxOperations = parse.GetValue(max),
             PayloadSize = parse.GetValue(payload),
             CloseFirst = parse.GetValue(closeFirst),
+            Pids = parse.GetValue(pid) ?? [],
+            ProcessGroup = parse.GetValue(pgid),
         }));
         return command;
     }

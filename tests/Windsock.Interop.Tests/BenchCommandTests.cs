@@ -134,6 +134,36 @@ public sealed class BenchCommandTests(OpenServerFixture fixture) : IClassFixture
         NoError(json, result);
     }
 
+    [Fact]
+    public async Task Connrate_with_the_servers_pid_reports_its_cpu_per_connection()
+    {
+        var pid = fixture.Server.Pid.ToString(CultureInfo.InvariantCulture);
+        var (result, json) = await BenchAsync("connrate", "--proxy", Proxy, "-j", "4", "--seconds", "1", "--warmup", "0.2", "--pid", pid, "--json");
+
+        Assert.Equal(0, Number(json, "failed", result));
+        long succeeded = Number(json, "succeeded", result);
+        Assert.True(succeeded > 0, result.Describe());
+
+        // The server handled every one of those connections, so it used CPU for them: /proc/PID/stat's ticks moved.
+        double percent = json.GetProperty("server_cpu_percent").GetDouble();
+        double perConnection = json.GetProperty("server_cpu_us_per_conn").GetDouble();
+        Assert.True(percent > 0 && percent < 100 * Environment.ProcessorCount + 1, result.Describe());
+        Assert.True(perConnection > 0, result.Describe());
+        Assert.Equal(percent / 100 * 1e6 / json.GetProperty("conn_per_s").GetDouble(), perConnection, perConnection * 0.01 + 0.2);
+        Assert.True(json.GetProperty("bench_cpu_percent").GetDouble() > 0, result.Describe());
+        NoError(json, result);
+    }
+
+    [Fact]
+    public async Task Connrate_without_a_pid_reports_no_server_cpu()
+    {
+        var (result, json) = await BenchAsync("connrate", "--proxy", Proxy, "--seconds", "0.5", "--warmup", "0", "--json");
+
+        Assert.Equal(JsonValueKind.Null, json.GetProperty("server_cpu_percent").ValueKind);
+        Assert.Equal(JsonValueKind.Null, json.GetProperty("server_cpu_us_per_conn").ValueKind);
+        NoError(json, result);
+    }
+
     [Theory]
     [InlineData("throughput", "--proxy", "10.0.0.1:1080")]
     [InlineData("connrate", "--proxy", "socks5://u:p@192.0.2.1:1080")]

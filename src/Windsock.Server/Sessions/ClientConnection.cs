@@ -165,11 +165,25 @@ public sealed class ClientConnection
         }
     }
 
+    /// <summary>
+    /// What a session may send to its client with a plain, synchronous send(2): less than the smallest send
+    /// buffer Linux gives a TCP socket (SO_SNDBUF is never below 4608 bytes), so such a send always finds room
+    /// and never waits, whether the client reads or not.
+    /// </summary>
+    internal const int SynchronousSendBudget = 4096;
+
+    private int _sentSynchronously;
+
     /// <summary>Sends a message as it is, or wrapped in one RFC 1961 encapsulated message on a protected session.</summary>
     internal async ValueTask SendBytesAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
     {
         if (Protection is not { } protection)
         {
+            if (TrySendSynchronously(message.Span))
+            {
+                return;
+            }
+
             await Socket.SendAsync(message, SocketFlags.None, cancellationToken).ConfigureAwait(false);
             return;
         }
@@ -177,5 +191,24 @@ public sealed class ClientConnection
         using var frame = new GssapiFrameBuffer();
         protection.WrapFrame(message.Span, frame);
         await Socket.SendAsync(frame.Written, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The handshake's replies (a few dozen bytes each) as one send(2) on the calling thread, while everything the
+    /// session has sent so far stays within <see cref="SynchronousSendBudget"/>: the same system call SendAsync
+    /// makes first, without the send awaitable the socket would otherwise create and keep for its whole life (about
+    /// 360 bytes per idle session) and without a state machine per reply. A GSSAPI session sends its negotiation
+    /// tokens (up to 64 KiB) on its own, uncounted here, so it keeps the asynchronous send.
+    /// </summary>
+    private bool TrySendSynchronously(ReadOnlySpan<byte> message)
+    {
+        if (Record.AuthMethod == AuthMethod.Gssapi || _sentSynchronously + message.Length > SynchronousSendBudget)
+        {
+            return false;
+        }
+
+        _sentSynchronously += message.Length;
+        Socket.Send(message, SocketFlags.None);
+        return true;
     }
 }
