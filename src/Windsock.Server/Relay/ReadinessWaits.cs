@@ -68,15 +68,12 @@ internal static class ReadinessWaits
                 return _state == 1;
             }
 
-            _state = -1;
-            if (!OperatingSystem.IsLinux())
-            {
-                return false;
-            }
-
-            int epoll = LinuxEpoll.Create();
+            // The state stays 0 until the set works or is known not to: a relay asking meanwhile waits on the lock
+            // for the answer rather than taking a "no" that was only "not yet".
+            int epoll = OperatingSystem.IsLinux() ? LinuxEpoll.Create() : -1;
             if (epoll < 0)
             {
+                Volatile.Write(ref _state, -1);
                 return false;
             }
 
