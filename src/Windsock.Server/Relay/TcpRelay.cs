@@ -144,11 +144,12 @@ internal sealed class TcpRelay
 
     /// <summary>
     /// Waits until <paramref name="direction"/>'s source is readable (or at its end, failed, shut down) without
-    /// holding a buffer: parked in the epoll set where there is one, else a zero-byte receive. The pump then reads
-    /// without blocking, and checks <see cref="Stopped"/> first.
+    /// holding a buffer: parked in the epoll set where there is one and the direction is not busy
+    /// (<see cref="ParkedSocket.ShouldPark"/>), else a zero-byte receive. The pump then reads without blocking, and
+    /// checks <see cref="Stopped"/> first.
     /// </summary>
     public ValueTask<int> WaitReadableAsync(RelayDirection direction) =>
-        direction.Park is { } park && park.TryWait(out var parked)
+        direction.Park is { } park && park.ShouldPark(_time) && park.TryWait(out var parked)
             ? parked
             : direction.From.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, _shutdown);
 

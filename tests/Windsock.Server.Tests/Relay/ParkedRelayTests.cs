@@ -54,9 +54,6 @@ public class ParkedRelayTests
             var exchanges = clients.Select((client, i) => ExchangeAsync(client.Socket, RandomBytes(48 * 1024 + i, seed: i))).ToArray();
             var results = await Task.WhenAll(exchanges).WaitAsync(Bound);
             Assert.All(results, r => Assert.Equal(r.Sent, r.Received));
-
-            // Drained, they park again.
-            await WaitForParkedAsync(parkedBefore + (2 * Sessions));
         }
         finally
         {
