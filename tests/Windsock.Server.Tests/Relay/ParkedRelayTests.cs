@@ -51,7 +51,7 @@ public class ParkedRelayTests
             await WaitForParkedAsync(parkedBefore + (2 * Sessions));
 
             // All wake at once, each with its own bytes, both directions busy; each must come back whole.
-            var exchanges = clients.Select((client, i) => ExchangeAsync(client.Socket, RandomBytes(48 * 1024 + i, seed: i))).ToArray();
+            var exchanges = clients.Select((client, i) => ExchangeAsync(client.Socket, SpliceRelayTests.RandomBytes(48 * 1024 + i, seed: i))).ToArray();
             var results = await Task.WhenAll(exchanges).WaitAsync(Bound);
             Assert.All(results, r => Assert.Equal(r.Sent, r.Received));
         }
@@ -147,8 +147,8 @@ public class ParkedRelayTests
         Assert.Equal(0, await rig.DestinationOuter.ReceiveAsync(new byte[16]).WaitAsync(Bound));
 
         // The destination's direction was parked too and still is: it wakes for the answer.
-        var answer = RandomBytes(200 * 1024, seed: 5);
-        var reading = ReadToEndAsync(rig.ClientOuter);
+        var answer = SpliceRelayTests.RandomBytes(200 * 1024, seed: 5);
+        var reading = SpliceRelayTests.ReadToEndAsync(rig.ClientOuter);
         await rig.DestinationOuter.SendAsync(answer, SocketFlags.None).WaitAsync(Bound);
         rig.DestinationOuter.Shutdown(SocketShutdown.Send);
         var answered = await reading.WaitAsync(Bound);
@@ -164,8 +164,8 @@ public class ParkedRelayTests
         {
             long parkedBefore = ReadinessWaits.Parked;
             await using var rig = await RelayRig.StartAsync(RelayMode.Splice);
-            var bytes = RandomBytes(100 * 1024, seed: 6);
-            var received = ReadExactlyAsync(rig.DestinationOuter, bytes.Length);
+            var bytes = SpliceRelayTests.RandomBytes(100 * 1024, seed: 6);
+            var received = SpliceRelayTests.ReadExactlyAsync(rig.DestinationOuter, bytes.Length);
             await rig.ClientOuter.SendAsync(bytes, SocketFlags.None).WaitAsync(Bound);
             var arrived = await received.WaitAsync(Bound);
             Assert.True(bytes.AsSpan().SequenceEqual(arrived));
@@ -219,52 +219,9 @@ public class ParkedRelayTests
 
     private static async Task<(string Sent, string Received)> ExchangeAsync(Socket socket, byte[] bytes)
     {
-        var echoed = ReadExactlyAsync(socket, bytes.Length);
+        var echoed = SpliceRelayTests.ReadExactlyAsync(socket, bytes.Length);
         await socket.SendAsync(bytes, SocketFlags.None);
         return (Convert.ToHexString(SHA256.HashData(bytes)), Convert.ToHexString(SHA256.HashData(await echoed)));
-    }
-
-    private static async Task<byte[]> ReadExactlyAsync(Socket socket, int count)
-    {
-        using var cts = new CancellationTokenSource(Bound);
-        var buffer = new byte[count];
-        int read = 0;
-        while (read < count)
-        {
-            int n = await socket.ReceiveAsync(buffer.AsMemory(read), SocketFlags.None, cts.Token);
-            if (n == 0)
-            {
-                throw new EndOfStreamException($"closed after {read} of {count} bytes");
-            }
-
-            read += n;
-        }
-
-        return buffer;
-    }
-
-    private static async Task<byte[]> ReadToEndAsync(Socket socket)
-    {
-        using var cts = new CancellationTokenSource(Bound);
-        var all = new MemoryStream();
-        var buffer = new byte[64 * 1024];
-        while (true)
-        {
-            int n = await socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token);
-            if (n == 0)
-            {
-                return all.ToArray();
-            }
-
-            all.Write(buffer, 0, n);
-        }
-    }
-
-    private static byte[] RandomBytes(int length, int seed)
-    {
-        var bytes = new byte[length];
-        new Random(seed).NextBytes(bytes);
-        return bytes;
     }
 
     private static void Dispose(List<RawClient> clients)
