@@ -54,8 +54,8 @@ internal sealed class CopyStrategy : RelayStrategy
             {
                 if (buffer is null)
                 {
-                    // Wait for readability without holding memory: idle sessions cost no buffer.
-                    await from.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, shutdown).ConfigureAwait(false);
+                    // Wait for readability without holding memory: idle sessions cost no buffer (and, parked, no receive).
+                    await relay.WaitReadableAsync(direction).ConfigureAwait(false);
                     if (relay.Stopped)
                     {
                         return;

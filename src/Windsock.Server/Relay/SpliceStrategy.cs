@@ -57,22 +57,18 @@ internal sealed class SpliceStrategy : RelayStrategy
         return last;
     }
 
+    /// <summary>
+    /// Splices until the direction is finished, then hands over to the copy loop if a socket refused splice. One
+    /// method (one state machine) for both: it lives as long as the session, idle or not.
+    /// </summary>
     public override async Task PumpAsync(TcpRelay relay, RelayDirection direction)
-    {
-        if (await SpliceAsync(relay, direction).ConfigureAwait(false))
-        {
-            await _fallback.PumpAsync(relay, direction).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>Splices until the direction is finished; true when the copy loop must take over.</summary>
-    private async Task<bool> SpliceAsync(TcpRelay relay, RelayDirection direction)
     {
         var from = direction.From;
         var to = direction.To;
         SplicePipe pipe = default;
         bool havePipe = false;
         bool pipeEmpty = true;
+        bool copyInstead = false;
         long moved = 0;
         bool fromReferenced = false;
         bool toReferenced = false;
@@ -82,20 +78,21 @@ internal sealed class SpliceStrategy : RelayStrategy
             from.SafeHandle.DangerousAddRef(ref fromReferenced);
             to.SafeHandle.DangerousAddRef(ref toReferenced);
             var ends = new Ends((int)from.SafeHandle.DangerousGetHandle(), (int)to.SafeHandle.DangerousGetHandle());
-            while (true)
+            while (!copyInstead)
             {
-                // Wait for readability holding nothing: idle sessions cost no pipe and no buffer.
-                await from.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, relay.Shutdown).ConfigureAwait(false);
+                // Wait for readability holding nothing: idle sessions cost no pipe, no buffer and (parked) no receive.
+                await relay.WaitReadableAsync(direction).ConfigureAwait(false);
                 if (relay.Stopped)
                 {
-                    return false;
+                    return;
                 }
 
                 if (!havePipe)
                 {
                     if (!SplicePipePool.TryRent(out pipe))
                     {
-                        return true;
+                        copyInstead = true;
+                        continue;
                     }
 
                     havePipe = true;
@@ -114,12 +111,13 @@ internal sealed class SpliceStrategy : RelayStrategy
                         break;
                     case Burst.CopyInstead:
                         pipeEmpty = true;
-                        return true;
+                        copyInstead = true;
+                        break;
                     case Burst.Finished:
                         pipeEmpty = true;
-                        return false;
+                        return;
                     default:
-                        return false;
+                        return;
                 }
             }
         }
@@ -147,8 +145,10 @@ internal sealed class SpliceStrategy : RelayStrategy
             {
                 to.SafeHandle.DangerousRelease();
             }
-
         }
+
+        // A socket refuses splice (or no pipe to be had): the copy loop takes over, after what the pipe held went out.
+        await _fallback.PumpAsync(relay, direction).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -65,8 +65,15 @@ internal sealed class TcpRelay
         _shutdown = shutdown;
         await using var idleTimer = _time.CreateTimer(static state => ((TcpRelay)state!).CheckIdle(), this, _idleTimeout, CheckInterval(_idleTimeout)).ConfigureAwait(false);
 
-        var down = RunPumpAsync(new RelayDirection(_destination, _client, upstream: false));
-        var up = RunPumpAsync(new RelayDirection(_client, _destination, upstream: true));
+        // Idle directions park in the shared epoll set rather than in a pending .NET receive (Linux). A parked wait
+        // knows nothing of the token, so the token stops the relay as a failure or the idle timeout does:
+        // shutdown(2) of both sockets, which the epoll set reports. One registration per relay, whether parked or not.
+        var downPark = ParkedSocket.For(_destination);
+        var upPark = downPark is null ? null : ParkedSocket.For(_client);
+        using var stopOnShutdown = downPark is null ? default : shutdown.UnsafeRegister(static state => ((TcpRelay)state!).Stop(), this);
+
+        var down = RunPumpAsync(new RelayDirection(_destination, _client, upstream: false, downPark));
+        var up = RunPumpAsync(new RelayDirection(_client, _destination, upstream: true, upPark));
 
         // Both awaited whatever happens to the other (without an allocation for WhenAll). A pump that throws
         // something unexpected has stopped the relay first, so the other one finishes too; the exception
@@ -135,6 +142,17 @@ internal sealed class TcpRelay
         Fail(RelaySide.Protection);
     }
 
+    /// <summary>
+    /// Waits until <paramref name="direction"/>'s source is readable (or at its end, failed, shut down) without
+    /// holding a buffer: parked in the epoll set where there is one and the direction is not busy
+    /// (<see cref="ParkedSocket.ShouldPark"/>), else a zero-byte receive. The pump then reads without blocking, and
+    /// checks <see cref="Stopped"/> first.
+    /// </summary>
+    public ValueTask<int> WaitReadableAsync(RelayDirection direction) =>
+        direction.Park is { } park && park.ShouldPark(_time) && park.TryWait(out var parked)
+            ? parked
+            : direction.From.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, _shutdown);
+
     private async Task RunPumpAsync(RelayDirection direction)
     {
         try
@@ -158,6 +176,11 @@ internal sealed class TcpRelay
             // A bug in a pump: stop the other direction so it does not wait forever, and let the session log it.
             Fail(direction.FromSide);
             throw;
+        }
+        finally
+        {
+            // Out of the epoll set before the session closes the socket.
+            direction.Park?.Dispose();
         }
     }
 

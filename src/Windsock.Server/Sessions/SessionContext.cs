@@ -40,6 +40,7 @@ public sealed class SessionContext : IAsyncDisposable
         bool rulesWantIdent = Access.Rules.Rules.Any(rule => rule.Ident != IdentMode.Off);
         Ident = options.IdentMode == IdentMode.Off && !rulesWantIdent ? null : new IdentClient(options.IdentTimeout, options.IdentPort, time);
         UdpNames = new UdpNameCache(time, options.ConnectTimeout, Metrics);
+        Deadlines = new DeadlineSources(time);
         if (options.Gssapi is { } gssapi && GssapiKeytab.Register(gssapi.Keytab) is { } error)
         {
             // The serve command checked the file; a library that still refuses it fails every GSSAPI client, loudly.
@@ -100,6 +101,9 @@ public sealed class SessionContext : IAsyncDisposable
     /// <see cref="Guards"/>: counters and open sessions outlive a configuration.
     /// </summary>
     public ServerMetrics Metrics { get; }
+
+    /// <summary>Reused sources for handshake deadlines: nothing of a session's handshake stays reachable during its relay.</summary>
+    internal DeadlineSources Deadlines { get; }
 
     /// <summary>Destination names of UDP datagrams, resolved and kept briefly, shared by all associations.</summary>
     public UdpNameCache UdpNames { get; }

@@ -185,7 +185,7 @@ public partial class SpliceRelayTests
         Assert.True(expected.AsSpan().SequenceEqual(actual), "same length, different bytes");
     }
 
-    private static byte[] RandomBytes(int length, int seed)
+    internal static byte[] RandomBytes(int length, int seed)
     {
         var bytes = new byte[length];
         new Random(seed).NextBytes(bytes);
@@ -199,7 +199,7 @@ public partial class SpliceRelayTests
         socket.Shutdown(SocketShutdown.Send);
     }
 
-    private static async Task<byte[]> ReadToEndAsync(Socket socket)
+    internal static async Task<byte[]> ReadToEndAsync(Socket socket)
     {
         using var cts = new CancellationTokenSource(Bound);
         var all = new MemoryStream();
@@ -216,7 +216,7 @@ public partial class SpliceRelayTests
         }
     }
 
-    private static async Task<byte[]> ReadExactlyAsync(Socket socket, int count)
+    internal static async Task<byte[]> ReadExactlyAsync(Socket socket, int count)
     {
         using var cts = new CancellationTokenSource(Bound);
         var buffer = new byte[count];

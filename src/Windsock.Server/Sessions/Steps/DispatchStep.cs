@@ -24,14 +24,12 @@ internal static class DispatchStep
     /// <summary>Whether a command has a handler. SOCKS4 requests arrive only as Connect or Bind (Socks4RequestStep maps CD 1 and 2).</summary>
     public static bool Serves(Socks5Command command) => Handlers.ContainsKey(command);
 
-    public static async Task RunAsync(ClientConnection client, SessionRequest request, CancellationToken cancellationToken)
-    {
-        if (Handlers.TryGetValue(request.Command, out var handler))
-        {
-            await handler(client, request, cancellationToken).ConfigureAwait(false);
-            return;
-        }
+    /// <summary>The handler's own task: no state machine of the dispatch waits for the length of the relay.</summary>
+    public static Task RunAsync(ClientConnection client, SessionRequest request, CancellationToken cancellationToken) =>
+        Handlers.TryGetValue(request.Command, out var handler) ? handler(client, request, cancellationToken) : RefuseAsync(client, request, cancellationToken);
 
+    private static async Task RefuseAsync(ClientConnection client, SessionRequest request, CancellationToken cancellationToken)
+    {
         request.Reader.Dispose();
         client.Record.EndReason = $"command {client.Record.CommandName} not supported";
         await client.ReplyAsync(Socks5ReplyCode.CommandNotSupported, null, cancellationToken).ConfigureAwait(false);

@@ -17,9 +17,11 @@ internal static class NegotiateStep
     {
         var context = client.Context;
         var record = client.Record;
-        using var deadline = new CancellationTokenSource(context.Options.NegotiationTimeout, context.Time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, shutdown);
-        var token = linked.Token;
+        // The deadline's source is reused (see DeadlineSources: the socket keeps pointing at it during the relay),
+        // and the session's shutdown cancels it through one registration instead of a linked source per session.
+        var deadline = context.Deadlines.Rent(context.Options.NegotiationTimeout);
+        var onShutdown = shutdown.UnsafeRegister(static source => ((CancellationTokenSource)source!).Cancel(), deadline);
+        var token = deadline.Token;
         try
         {
             switch (await SniffStep.RunAsync(client, reader, token).ConfigureAwait(false))
@@ -57,6 +59,12 @@ internal static class NegotiateStep
             context.Metrics.Authenticated("gssapi", AuthOutcome.Failure);
             GssapiLog.AuthenticationFailed(context.Logger, record.Client, record.Id, e.Message);
             return null;
+        }
+        finally
+        {
+            // Unregistered first (waits for a cancel in progress), so the source goes back untouched by this session.
+            onShutdown.Dispose();
+            context.Deadlines.Return(deadline);
         }
     }
 

@@ -1,0 +1,241 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Windsock.Protocol;
+using Windsock.Protocol.Socks5;
+using Windsock.Server.Metrics;
+using Windsock.Server.Relay;
+using Windsock.Server.Tests.Support;
+using Xunit;
+
+namespace Windsock.Server.Tests.Relay;
+
+/// <summary>
+/// Idle relay directions parked in the readiness epoll set (Linux): they must wake for data, a FIN, the idle timeout,
+/// an administrator's end and the server's stop exactly as directions waiting in a .NET receive did. Alone in their
+/// collection: the parked count is the process's, and one test turns parking off.
+/// </summary>
+[Collection(RelayParking.Name)]
+public class ParkedRelayTests
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
+
+    public static TheoryData<RelayMode> Modes => [RelayMode.Splice, RelayMode.Copy];
+
+    [Fact]
+    public void Parking_is_available_on_Linux()
+    {
+        Assert.Equal(OperatingSystem.IsLinux(), ReadinessWaits.IsAvailable);
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public async Task Many_parked_sessions_all_woken_at_once_relay_their_bytes_exactly(RelayMode mode)
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux(), "parking is Linux only");
+        const int Sessions = 150;
+        await using var server = TestServer.Start(o => o with { RelayMode = mode });
+        await using var echo = new EchoServer(IPAddress.Loopback);
+        long parkedBefore = ReadinessWaits.Parked;
+        var clients = new List<RawClient>();
+        try
+        {
+            for (int i = 0; i < Sessions; i++)
+            {
+                var client = await RawClient.ConnectAsync(server.EndPoint);
+                clients.Add(client);
+                Assert.Equal(Socks5ReplyCode.Succeeded, (await client.ConnectSocks5Async(SocksEndpoint.FromEndPoint(echo.EndPoint))).Code);
+            }
+
+            // Every direction of every session is parked: nothing waits in a .NET receive.
+            await WaitForParkedAsync(parkedBefore + (2 * Sessions));
+
+            // All wake at once, each with its own bytes, both directions busy; each must come back whole.
+            var exchanges = clients.Select((client, i) => ExchangeAsync(client.Socket, SpliceRelayTests.RandomBytes(48 * 1024 + i, seed: i))).ToArray();
+            var results = await Task.WhenAll(exchanges).WaitAsync(Bound);
+            Assert.All(results, r => Assert.Equal(r.Sent, r.Received));
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                client.Dispose();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Server_stop_ends_parked_sessions_promptly()
+    {
+        const int Sessions = 20;
+        await using var server = TestServer.Start();
+        await using var echo = new EchoServer(IPAddress.Loopback);
+        var clients = await OpenParkedAsync(server, echo, Sessions);
+        try
+        {
+            await server.Server.StopAsync(TimeSpan.Zero).WaitAsync(Bound);
+            foreach (var client in clients)
+            {
+                Assert.True(await client.IsClosedByServerAsync(TimeSpan.FromSeconds(10)));
+            }
+
+            await WaitForLinesAsync(server, "reason=\"server shutdown\"", Sessions);
+        }
+        finally
+        {
+            Dispose(clients);
+        }
+    }
+
+    [Fact]
+    public async Task The_idle_timeout_ends_parked_sessions()
+    {
+        const int Sessions = 10;
+        await using var server = TestServer.Start(o => o with { IdleTimeout = TimeSpan.FromMilliseconds(600) });
+        await using var echo = new EchoServer(IPAddress.Loopback);
+        var clients = await OpenParkedAsync(server, echo, Sessions, waitForParking: false);
+        try
+        {
+            foreach (var client in clients)
+            {
+                Assert.True(await client.IsClosedByServerAsync(TimeSpan.FromSeconds(10)));
+            }
+
+            await WaitForLinesAsync(server, "reason=\"idle timeout\"", Sessions);
+        }
+        finally
+        {
+            Dispose(clients);
+        }
+    }
+
+    [Fact]
+    public async Task An_administrator_ending_a_parked_session_ends_that_one_only()
+    {
+        await using var server = TestServer.Start();
+        await using var echo = new EchoServer(IPAddress.Loopback);
+        var clients = await OpenParkedAsync(server, echo, 2);
+        try
+        {
+            var live = server.Context.Metrics.Live.Snapshot();
+            Assert.Equal(2, live.Count);
+            Assert.True(live[0].End()); // what DELETE /api/sessions/ID does
+
+            Assert.True(await clients[0].IsClosedByServerAsync(TimeSpan.FromSeconds(10)));
+            await server.WaitForLineAsync(l => l.Contains(LiveSession.EndedReason, StringComparison.Ordinal));
+
+            // The other one is still parked and still relays.
+            await clients[1].SendAsync(7, 8, 9);
+            Assert.Equal(new byte[] { 7, 8, 9 }, await clients[1].ReadExactlyAsync(3));
+        }
+        finally
+        {
+            Dispose(clients);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public async Task A_fin_while_parked_half_closes_and_the_other_direction_keeps_flowing(RelayMode mode)
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux(), "parking is Linux only");
+        long parkedBefore = ReadinessWaits.Parked;
+        await using var rig = await RelayRig.StartAsync(mode);
+        await WaitForParkedAsync(parkedBefore + 2);
+
+        rig.ClientOuter.Shutdown(SocketShutdown.Send);
+        Assert.Equal(0, await rig.DestinationOuter.ReceiveAsync(new byte[16]).WaitAsync(Bound));
+
+        // The destination's direction was parked too and still is: it wakes for the answer.
+        var answer = SpliceRelayTests.RandomBytes(200 * 1024, seed: 5);
+        var reading = SpliceRelayTests.ReadToEndAsync(rig.ClientOuter);
+        await rig.DestinationOuter.SendAsync(answer, SocketFlags.None).WaitAsync(Bound);
+        rig.DestinationOuter.Shutdown(SocketShutdown.Send);
+        var answered = await reading.WaitAsync(Bound);
+        Assert.True(answer.AsSpan().SequenceEqual(answered));
+        Assert.Equal(RelayEnd.Closed, await rig.Relay.WaitAsync(Bound));
+    }
+
+    [Fact]
+    public async Task Without_parking_the_relay_waits_in_receives_and_works_the_same()
+    {
+        ReadinessWaits.Disabled = true;
+        try
+        {
+            long parkedBefore = ReadinessWaits.Parked;
+            await using var rig = await RelayRig.StartAsync(RelayMode.Splice);
+            var bytes = SpliceRelayTests.RandomBytes(100 * 1024, seed: 6);
+            var received = SpliceRelayTests.ReadExactlyAsync(rig.DestinationOuter, bytes.Length);
+            await rig.ClientOuter.SendAsync(bytes, SocketFlags.None).WaitAsync(Bound);
+            var arrived = await received.WaitAsync(Bound);
+            Assert.True(bytes.AsSpan().SequenceEqual(arrived));
+            Assert.Equal(parkedBefore, ReadinessWaits.Parked);
+        }
+        finally
+        {
+            ReadinessWaits.Disabled = false;
+        }
+    }
+
+    private static async Task<List<RawClient>> OpenParkedAsync(TestServer server, EchoServer echo, int sessions, bool waitForParking = true)
+    {
+        long parkedBefore = ReadinessWaits.Parked;
+        var clients = new List<RawClient>();
+        for (int i = 0; i < sessions; i++)
+        {
+            var client = await RawClient.ConnectAsync(server.EndPoint);
+            clients.Add(client);
+            Assert.Equal(Socks5ReplyCode.Succeeded, (await client.ConnectSocks5Async(SocksEndpoint.FromEndPoint(echo.EndPoint))).Code);
+        }
+
+        if (waitForParking && OperatingSystem.IsLinux())
+        {
+            await WaitForParkedAsync(parkedBefore + (2 * sessions));
+        }
+
+        return clients;
+    }
+
+    /// <summary>Bounded: the count the epoll set holds reaches <paramref name="expected"/>, or the test fails.</summary>
+    private static async Task WaitForParkedAsync(long expected)
+    {
+        using var bound = new CancellationTokenSource(Bound);
+        while (ReadinessWaits.Parked < expected)
+        {
+            Assert.False(bound.IsCancellationRequested, $"parked {ReadinessWaits.Parked}, expected {expected}");
+            await Task.Delay(10, CancellationToken.None);
+        }
+    }
+
+    private static async Task WaitForLinesAsync(TestServer server, string needle, int count)
+    {
+        using var bound = new CancellationTokenSource(Bound);
+        while (server.Lines.Count(l => l.Contains(needle, StringComparison.Ordinal)) < count)
+        {
+            Assert.False(bound.IsCancellationRequested, $"fewer than {count} lines with {needle}:\n" + string.Join('\n', server.Lines));
+            await Task.Delay(10, CancellationToken.None);
+        }
+    }
+
+    private static async Task<(string Sent, string Received)> ExchangeAsync(Socket socket, byte[] bytes)
+    {
+        var echoed = SpliceRelayTests.ReadExactlyAsync(socket, bytes.Length);
+        await socket.SendAsync(bytes, SocketFlags.None);
+        return (Convert.ToHexString(SHA256.HashData(bytes)), Convert.ToHexString(SHA256.HashData(await echoed)));
+    }
+
+    private static void Dispose(List<RawClient> clients)
+    {
+        foreach (var client in clients)
+        {
+            client.Dispose();
+        }
+    }
+}
+
+/// <summary>The parking tests run alone: they count the process's parked directions and switch parking off once.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class RelayParking
+{
+    public const string Name = "relay parking";
+}
