@@ -36,12 +36,15 @@ public sealed class SocksServer : IAsyncDisposable
 
     /// <summary>
     /// Replaces the configuration for sessions accepted from now on (a reload). Listeners stay as they
-    /// are: changing them needs a restart. Returns the previous context, still in use by its sessions.
+    /// are: changing them needs a restart. Returns the previous context, still in use by its sessions;
+    /// only their UDP datagrams' destinations are decided by the new rules from the next datagram on.
     /// </summary>
     public SessionContext Swap(SessionContext next)
     {
         ArgumentNullException.ThrowIfNull(next);
-        return Interlocked.Exchange(ref _context, next);
+        var previous = Interlocked.Exchange(ref _context, next);
+        previous.Access.SupersedeWith(next.Access);
+        return previous;
     }
 
     /// <summary>The addresses actually bound (with the real port where port 0 was asked for).</summary>

@@ -181,4 +181,31 @@ public class Socks5UdpHeaderTests
             }
         }, iter: Gens.FuzzIterations);
     }
+
+    [Fact]
+    public void The_relays_literal_read_agrees_with_the_full_parse_on_arbitrary_bytes()
+    {
+        // The relay trusts TryReadAddressLiteral for address datagrams and sends the rest to TryParse: whatever
+        // it accepts, TryParse must read the same FRAG, address, port and length; what it refuses as an
+        // address, TryParse must refuse too or read as a name.
+        var datagrams = Gen.Frequency(
+            (1, Gen.Byte.Array[0, 64]),
+            (3, Gen.Select(Gen.OneOf<byte>(0, 1), Gen.OneOf<byte>(1, 3, 4, 5), Gen.Byte.Array[0, 40], (frag, atyp, tail) => Concat([0, 0, frag, atyp], tail))));
+        datagrams.Sample(datagram =>
+        {
+            var result = Parse<Socks5UdpHeader>(Socks5UdpHeader.TryParse, datagram, out var header);
+            if (Socks5UdpHeader.TryReadAddressLiteral(datagram, out byte fragment, out var address, out ushort port, out int length))
+            {
+                Assert.Equal(ParseResult.Done(length), result);
+                Assert.Equal(header.Fragment, fragment);
+                Assert.Equal(header.Address.Port, port);
+                var parsed = new IPAddress(address);
+                Assert.Equal(header.Address.Address, parsed.IsIPv4MappedToIPv6 ? parsed.MapToIPv4() : parsed);
+            }
+            else
+            {
+                Assert.True(!result.IsDone || header.Address.IsHostName, "TryParse read an address the literal read refused");
+            }
+        }, iter: Gens.FuzzIterations);
+    }
 }

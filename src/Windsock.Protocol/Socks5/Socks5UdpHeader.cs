@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+
 namespace Windsock.Protocol.Socks5;
 
 /// <summary>
@@ -59,6 +61,42 @@ public readonly record struct Socks5UdpHeader(byte Fragment, SocksEndpoint Addre
             default:
                 return address;
         }
+    }
+
+    /// <summary>
+    /// A relay's per-datagram parse: true when the header is well formed and names an IPv4 or IPv6 address,
+    /// which is handed back as the bytes on the wire (no <see cref="System.Net.IPAddress"/> is made); false for
+    /// a host name or anything malformed, which <see cref="TryParse"/> then reads or diagnoses. Whenever this
+    /// answers true, <see cref="TryParse"/> is Done with the same FRAG, address, port and length.
+    /// </summary>
+    public static bool TryReadAddressLiteral(ReadOnlySpan<byte> datagram, out byte fragment, out ReadOnlySpan<byte> address, out ushort port, out int headerLength)
+    {
+        fragment = 0;
+        address = default;
+        port = 0;
+        headerLength = 0;
+        if (datagram.Length <= FixedLength || datagram[0] != 0 || datagram[1] != 0)
+        {
+            return false;
+        }
+
+        int addressLength = (AddressType)datagram[FixedLength] switch
+        {
+            AddressType.IPv4 => 4,
+            AddressType.IPv6 => 16,
+            _ => 0,
+        };
+        int length = FixedLength + 1 + addressLength + 2;
+        if (addressLength == 0 || datagram.Length < length)
+        {
+            return false;
+        }
+
+        fragment = datagram[2];
+        address = datagram.Slice(FixedLength + 1, addressLength);
+        port = BinaryPrimitives.ReadUInt16BigEndian(datagram[(length - 2)..]);
+        headerLength = length;
+        return true;
     }
 
     /// <summary>Writes RSV, FRAG and the address; returns the header's length. The payload goes right behind it.</summary>

@@ -29,6 +29,9 @@ public sealed class AccessGate : IUdpDestinationFilter
     private readonly string? _socks4Refusal;
     private readonly ConcurrentDictionary<string, HookCommand?> _hookCommands = new(StringComparer.Ordinal);
 
+    // Set once, when a reload puts another gate in force: running UDP associations follow it.
+    private AccessGate? _successor;
+
     /// <summary>The rules alone: every client and version admitted (unit tests of the rules' decisions).</summary>
     public AccessGate(RuleSet rules, IReadOnlyDictionary<string, IReadOnlyList<string>> groups, IReadOnlyCollection<IPAddress> serverAddresses)
         : this(rules, groups, serverAddresses, null, null)
@@ -166,12 +169,39 @@ public sealed class AccessGate : IUdpDestinationFilter
     /// <summary>The server's datagram filter: the access rules, command <c>udp</c>.</summary>
     IUdpDatagramDecisions IUdpDestinationFilter.ForAssociation(SessionRecord session) => ForUdpAssociation(session);
 
-    /// <summary>The decisions for the datagrams of one UDP association (SOCKS5 only), described once.</summary>
-    internal UdpDatagramPolicy ForUdpAssociation(SessionRecord record)
+    /// <summary>The decisions for the datagrams of one UDP association (SOCKS5 only), described once per gate in force.</summary>
+    internal UdpDatagramPolicy ForUdpAssociation(SessionRecord record) => new(this, record);
+
+    /// <summary>One UDP association described as a request; each datagram's destination replaces its own.</summary>
+    internal AccessRequest DescribeUdpAssociation(SessionRecord record) =>
+        Describe(record, SocksVersion.Socks5, PolicyCommand.UdpAssociate, SocksEndpoint.FromAddress(IPAddress.Any, 0));
+
+    /// <summary>
+    /// A reload put <paramref name="next"/> in force. Sessions keep the gate they started with, except for the
+    /// destinations of UDP datagrams, each a decision of its own: those follow <see cref="Latest"/>.
+    /// </summary>
+    public void SupersedeWith(AccessGate next)
     {
-        ArgumentNullException.ThrowIfNull(record);
-        var association = Describe(record, SocksVersion.Socks5, PolicyCommand.UdpAssociate, SocksEndpoint.FromAddress(IPAddress.Any, 0));
-        return new UdpDatagramPolicy(this, association);
+        ArgumentNullException.ThrowIfNull(next);
+        if (!ReferenceEquals(next, this))
+        {
+            Volatile.Write(ref _successor, next);
+        }
+    }
+
+    /// <summary>The gate in force now: this one, or the last that replaced it. One read while no reload happened.</summary>
+    internal AccessGate Latest
+    {
+        get
+        {
+            var gate = this;
+            while (Volatile.Read(ref gate._successor) is { } next)
+            {
+                gate = next;
+            }
+
+            return gate;
+        }
     }
 
     /// <summary>

@@ -77,7 +77,7 @@ internal static class UdpAssociateCommand
                 return;
             }
 
-            using var association = new UdpAssociation(relay, client.Socket, record, context, record.Client.Address, stated.Port, client.Protection, clientSide);
+            var association = new UdpAssociation(relay, client.Socket, record, context, record.Client.Address, stated.Port, client.Protection, clientSide);
             record.EndReason = await association.RunAsync(cancellationToken).ConfigureAwait(false);
         }
     }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
 using Windsock.Protocol;
 using Windsock.Protocol.Gssapi;
 using Windsock.Protocol.Socks5;
@@ -30,7 +31,7 @@ namespace Windsock.Server.Udp;
 /// anyone can send a datagram with the client's source address.
 /// </para>
 /// </summary>
-internal sealed class UdpAssociation : IDisposable
+internal sealed class UdpAssociation
 {
     /// <summary>Distinct remote endpoints one association may talk to; bounds the memory a client can make us hold.</summary>
     public const int MaxPeers = 4096;
@@ -50,18 +51,28 @@ internal sealed class UdpAssociation : IDisposable
     private readonly Socket _clientSide;
 
     // Two receive loops (client side, outside) share the association's state: one datagram is handled at a time.
-    private readonly SemaphoreSlim _handling = new(1, 1);
+    private readonly UdpTurn _handling = new();
     private readonly Socket _control;
     private readonly SessionRecord _record;
     private readonly UdpRecord _counts;
     private readonly SessionContext _context;
-    private readonly IPAddress _clientAddress;
-    private readonly HashSet<IPEndPoint> _peers = [];
+
+    // The client's address (port 0): the only one datagrams are taken from.
+    private readonly UdpEndpointKey _clientAddress;
+    private readonly HashSet<UdpEndpointKey> _peers = [];
+
+    // Verdicts on the address destinations the client has named, keyed by their bytes and tagged with the
+    // rules' generation, each with the socket address the relay sends to: a datagram to a destination seen
+    // before makes no object and asks no rule.
+    private readonly Dictionary<UdpEndpointKey, UdpDestination> _destinations = [];
     private readonly bool _ipv6Usable;
     private readonly GssapiSecurity? _protection;
     private readonly GssapiFrameBuffer? _message;
     private readonly IUdpDatagramDecisions _decisions;
-    private IPEndPoint? _clientEndPoint;
+
+    // Set by the client's first well-formed datagram: its endpoint, and the same as the client-side socket's address to send to.
+    private UdpEndpointKey? _client;
+    private SocketAddress? _clientSocketAddress;
     private int _clientPort;
     private long _lastActivity;
 
@@ -86,7 +97,7 @@ internal sealed class UdpAssociation : IDisposable
         _record = record;
         _counts = record.Udp ?? throw new ArgumentException("The record has no UDP part.", nameof(record));
         _context = context;
-        _clientAddress = Plain(clientAddress);
+        _clientAddress = UdpEndpointKey.From(clientAddress, 0);
         _clientPort = clientPort;
         _ipv6Usable = outside.CanSendIPv6;
         _lastActivity = context.Time.GetTimestamp();
@@ -97,9 +108,6 @@ internal sealed class UdpAssociation : IDisposable
             _rate = new TokenBucket(rate, Math.Max(1, rate), context.Time);
         }
     }
-
-    /// <summary>After <see cref="RunAsync"/> has returned (both receive loops are done).</summary>
-    public void Dispose() => _handling.Dispose();
 
     /// <summary>Runs until the first end condition; returns the end reason for the request log.</summary>
     public async Task<string> RunAsync(CancellationToken shutdown)
@@ -166,7 +174,9 @@ internal sealed class UdpAssociation : IDisposable
 
     private async Task<string?> RelayAsync(Socket socket, CancellationToken token)
     {
-        EndPoint any = new IPEndPoint(socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
+        // Filled in place by every receive: the sender, read as a key, never as an IPEndPoint.
+        var from = new SocketAddress(socket.AddressFamily);
+        var turn = new UdpTurn.Waiter();
         int errors = 0;
         try
         {
@@ -181,10 +191,11 @@ internal sealed class UdpAssociation : IDisposable
                     bool handling = false;
                     try
                     {
-                        var received = await socket.ReceiveFromAsync(buffer.AsMemory(HeaderRoom, MaxDatagram), SocketFlags.None, any, token).ConfigureAwait(false);
-                        await _handling.WaitAsync(token).ConfigureAwait(false);
+                        int received = await socket.ReceiveFromAsync(buffer.AsMemory(HeaderRoom, MaxDatagram), SocketFlags.None, from, token).ConfigureAwait(false);
+                        await _handling.EnterAsync(turn).ConfigureAwait(false);
                         handling = true;
-                        await HandleAsync(buffer, received.ReceivedBytes, Plain((IPEndPoint)received.RemoteEndPoint), socket, token).ConfigureAwait(false);
+                        token.ThrowIfCancellationRequested();
+                        await HandleAsync(buffer, received, from, socket, token).ConfigureAwait(false);
                     }
                     finally
                     {
@@ -192,7 +203,7 @@ internal sealed class UdpAssociation : IDisposable
                         if (handling)
                         {
                             _message?.Release(); // an idle association holds no wrap buffer either
-                            _handling.Release();
+                            _handling.Exit();
                         }
                     }
 
@@ -217,37 +228,39 @@ internal sealed class UdpAssociation : IDisposable
         }
     }
 
-    private async ValueTask HandleAsync(byte[] buffer, int length, IPEndPoint source, Socket arrivedOn, CancellationToken token)
+    private async ValueTask HandleAsync(byte[] buffer, int length, SocketAddress from, Socket arrivedOn, CancellationToken token)
     {
+        var source = UdpEndpointKey.From(from);
+
         // The client is taken on the announced socket only, peers on the outside ones only.
         bool fromClient = arrivedOn == _clientSide && IsClient(source);
-        bool fromPeer = !fromClient && _outside.Owns(arrivedOn) && _clientEndPoint is not null && _peers.Contains(source);
+        bool fromPeer = !fromClient && _outside.Owns(arrivedOn) && _client is not null && _peers.Contains(source);
         bool known = fromClient || fromPeer;
         if (known && _rate is not null && !_rate.TryTake())
         {
-            Drop(UdpDropReason.RateLimited, source, string.Create(CultureInfo.InvariantCulture, $"limit udp_datagrams_per_second={_rate.Rate} reached"));
+            Drop(UdpDropReason.RateLimited, source, LogsDrops ? string.Create(CultureInfo.InvariantCulture, $"limit udp_datagrams_per_second={_rate.Rate} reached") : string.Empty);
             return;
         }
 
         if (fromClient)
         {
-            await FromClientAsync(buffer, length, source, token).ConfigureAwait(false);
+            await FromClientAsync(buffer, length, from, source, token).ConfigureAwait(false);
         }
         else if (fromPeer)
         {
-            await ToClientAsync(buffer, length, source, _clientEndPoint!, token).ConfigureAwait(false);
+            await ToClientAsync(buffer, length, source, token).ConfigureAwait(false);
         }
         else
         {
-            var reason = source.Address.Equals(_clientAddress) ? UdpDropReason.WrongSourcePort : UdpDropReason.UnknownSender;
-            Drop(reason, source, reason == UdpDropReason.WrongSourcePort ? $"the association is pinned to port {_clientPort}" : "not the client, and not a host the client has sent to");
+            var reason = source.SameAddress(_clientAddress) ? UdpDropReason.WrongSourcePort : UdpDropReason.UnknownSender;
+            Drop(reason, source, !LogsDrops ? string.Empty : reason == UdpDropReason.WrongSourcePort ? $"the association is pinned to port {_clientPort}" : "not the client, and not a host the client has sent to");
         }
     }
 
-    private bool IsClient(IPEndPoint source) =>
-        source.Address.Equals(_clientAddress) && (_clientPort == 0 || source.Port == _clientPort);
+    private bool IsClient(UdpEndpointKey source) =>
+        source.SameAddress(_clientAddress) && (_clientPort == 0 || source.Port == _clientPort);
 
-    private async ValueTask FromClientAsync(byte[] buffer, int length, IPEndPoint source, CancellationToken token)
+    private async ValueTask FromClientAsync(byte[] buffer, int length, SocketAddress from, UdpEndpointKey source, CancellationToken token)
     {
         ReadOnlyMemory<byte> datagram = buffer.AsMemory(HeaderRoom, length);
         if (_protection is { } protection)
@@ -259,6 +272,22 @@ internal sealed class UdpAssociation : IDisposable
             }
 
             datagram = _message!.Written;
+        }
+
+        // The common case, an address destination seen before, is read from the header's bytes and sent on
+        // with the verdict and socket address kept for it; a name, a fragment or a malformed header takes the
+        // full parse below, which also says what is wrong.
+        if (Socks5UdpHeader.TryReadAddressLiteral(datagram.Span, out byte fragment, out var address, out ushort port, out int headerLength) && fragment == 0)
+        {
+            LearnClient(from, source);
+            Touch();
+            var destination = ChooseAddressDestination(UdpEndpointKey.FromBytes(address, port), source);
+            if (destination is not null)
+            {
+                await SendOnAsync(datagram[headerLength..], destination.Target, destination.EndPoint, source, token).ConfigureAwait(false);
+            }
+
+            return;
         }
 
         var parsed = Socks5UdpHeader.TryParse(datagram.Span, out var header);
@@ -274,35 +303,127 @@ internal sealed class UdpAssociation : IDisposable
             return;
         }
 
-        // The first well-formed datagram tells the client's port; from then on only that port is the client.
-        if (_clientEndPoint is null)
-        {
-            _clientPort = source.Port;
-            _clientEndPoint = source;
-        }
-
+        LearnClient(from, source);
         Touch();
-        var destination = await ChooseDestinationAsync(header.Address, source, token).ConfigureAwait(false);
-        if (destination is null)
+        var resolved = await ChooseNamedDestinationAsync(header.Address, source, token).ConfigureAwait(false);
+        if (resolved is null || !AddPeer(UdpEndpointKey.From(resolved.Address, resolved.Port), source))
         {
             return;
         }
 
-        if (!_peers.Contains(destination))
-        {
-            if (_peers.Count >= MaxPeers)
-            {
-                Drop(UdpDropReason.TooManyPeers, source, $"already {MaxPeers} destinations in this association");
-                return;
-            }
+        await SendOnAsync(datagram[parsed.Consumed..], null, resolved, source, token).ConfigureAwait(false);
+    }
 
-            _peers.Add(destination);
+    /// <summary>The first well-formed datagram tells the client's port; from then on only that port is the client.</summary>
+    private void LearnClient(SocketAddress from, UdpEndpointKey source)
+    {
+        if (_client is null)
+        {
+            _clientPort = source.Port;
+            _client = source;
+
+            // The receive fills its socket address in place for the next datagram: keep a copy to send to.
+            var copy = new SocketAddress(from.Family, from.Size);
+            from.Buffer.CopyTo(copy.Buffer);
+            _clientSocketAddress = copy;
+        }
+    }
+
+    /// <summary>
+    /// Where a datagram to an address goes: its kept verdict when it is of the rules' current generation, else
+    /// decided now (and kept, denials too, so a flood to a denied address asks no rule either). Null when the
+    /// datagram is dropped (already counted).
+    /// </summary>
+    private UdpDestination? ChooseAddressDestination(UdpEndpointKey requested, UdpEndpointKey source)
+    {
+        int generation = _decisions.Generation;
+        if (!_destinations.TryGetValue(requested, out var destination) || destination.Generation != generation)
+        {
+            destination = DecideAddressDestination(requested, generation, source);
+            if (destination is null)
+            {
+                return null;
+            }
         }
 
-        var payload = datagram[parsed.Consumed..];
+        if (!destination.Allowed)
+        {
+            Drop(UdpDropReason.Denied, source, LogsDrops ? $"destination {destination.EndPoint} not allowed" : string.Empty);
+            return null;
+        }
+
+        return destination;
+    }
+
+    private UdpDestination? DecideAddressDestination(UdpEndpointKey requested, int generation, UdpEndpointKey source)
+    {
+        var target = requested.ToIPEndPoint();
+        if (requested.Port == 0)
+        {
+            Drop(UdpDropReason.InvalidDestination, source, $"destination {target} has port 0");
+            return null;
+        }
+
+        if (!CanSendTo(target.Address))
+        {
+            Drop(UdpDropReason.InvalidDestination, source, $"cannot send to {target}");
+            return null;
+        }
+
+        bool allowed = _decisions.IsAllowed(SocksEndpoint.FromEndPoint(target), target);
+        if (allowed && !AddPeer(requested, source))
+        {
+            return null;
+        }
+
+        if (_destinations.Count >= MaxPeers * 2)
+        {
+            // A client spraying addresses: start over rather than grow (the verdicts are cheap to make again).
+            _destinations.Clear();
+        }
+
+        var destination = new UdpDestination(target, SocketAddressFor(target), allowed, generation);
+        _destinations[requested] = destination;
+        return destination;
+    }
+
+    /// <summary>Makes <paramref name="peer"/> one the client has sent to (who may answer); false when the association already has too many.</summary>
+    private bool AddPeer(UdpEndpointKey peer, UdpEndpointKey source)
+    {
+        if (_peers.Contains(peer))
+        {
+            return true;
+        }
+
+        if (_peers.Count >= MaxPeers)
+        {
+            Drop(UdpDropReason.TooManyPeers, source, $"already {MaxPeers} destinations in this association");
+            return false;
+        }
+
+        _peers.Add(peer);
+        return true;
+    }
+
+    /// <summary>The destination in the form of the outside socket that sends to it: IPv4 as IPv4-mapped on a dual-mode socket.</summary>
+    private SocketAddress SocketAddressFor(IPEndPoint target) =>
+        _outside.For(target.Address).AddressFamily == AddressFamily.InterNetworkV6 && target.AddressFamily == AddressFamily.InterNetwork
+            ? new IPEndPoint(target.Address.MapToIPv6(), target.Port).Serialize()
+            : target.Serialize();
+
+    /// <summary>Sends the payload to the destination (to <paramref name="target"/> when it is known already) and counts it.</summary>
+    private async ValueTask SendOnAsync(ReadOnlyMemory<byte> payload, SocketAddress? target, IPEndPoint destination, UdpEndpointKey source, CancellationToken token)
+    {
         try
         {
-            await _outside.For(destination.Address).SendToAsync(payload, SocketFlags.None, destination, token).ConfigureAwait(false);
+            if (target is not null)
+            {
+                await _outside.For(destination.Address).SendToAsync(payload, SocketFlags.None, target, token).ConfigureAwait(false);
+            }
+            else
+            {
+                await _outside.For(destination.Address).SendToAsync(payload, SocketFlags.None, destination, token).ConfigureAwait(false);
+            }
         }
         catch (SocketException e)
         {
@@ -315,34 +436,16 @@ internal sealed class UdpAssociation : IDisposable
     }
 
     /// <summary>
-    /// Where a client's datagram goes, decided as CONNECT decides: an address on itself; a name on the name
-    /// before it is looked up, then on each of its addresses in the resolver's order, the first one the relay
-    /// can send to and the rules allow. Null when the datagram is dropped (already counted).
+    /// Where a datagram naming a host goes, decided as CONNECT decides: on the name before it is looked up, then
+    /// on each of its addresses in the resolver's order, the first one the relay can send to and the rules allow.
+    /// Null when the datagram is dropped (already counted).
     /// </summary>
-    private async ValueTask<IPEndPoint?> ChooseDestinationAsync(SocksEndpoint requested, IPEndPoint source, CancellationToken token)
+    private async ValueTask<IPEndPoint?> ChooseNamedDestinationAsync(SocksEndpoint requested, UdpEndpointKey source, CancellationToken token)
     {
         if (requested.Port == 0)
         {
             Drop(UdpDropReason.InvalidDestination, source, $"destination {requested} has port 0");
             return null;
-        }
-
-        if (requested.Address is { } literal)
-        {
-            var target = new IPEndPoint(Plain(literal), requested.Port);
-            if (!CanSendTo(target.Address))
-            {
-                Drop(UdpDropReason.InvalidDestination, source, $"cannot send to {requested}");
-                return null;
-            }
-
-            if (!_decisions.IsAllowed(requested, target))
-            {
-                Drop(UdpDropReason.Denied, source, $"destination {target} not allowed");
-                return null;
-            }
-
-            return target;
         }
 
         if (!_decisions.MayResolve(requested))
@@ -384,13 +487,15 @@ internal sealed class UdpAssociation : IDisposable
     private bool CanSendTo(IPAddress address) =>
         !address.Equals(IPAddress.Any) && !address.Equals(IPAddress.IPv6Any) && (_ipv6Usable || address.AddressFamily == AddressFamily.InterNetwork);
 
-    private async ValueTask ToClientAsync(byte[] buffer, int length, IPEndPoint sender, IPEndPoint client, CancellationToken token)
+    private async ValueTask ToClientAsync(byte[] buffer, int length, UdpEndpointKey sender, CancellationToken token)
     {
         // The header goes into the room left in front of the payload: one send, no copy.
-        var header = new Socks5UdpHeader(0, SocksEndpoint.FromEndPoint(sender));
-        int headerLength = header.EncodedLength;
+        int headerLength = 3 + sender.Socks5Length;
         int start = HeaderRoom - headerLength;
-        header.Write(buffer.AsSpan(start, headerLength));
+        buffer[start] = 0;
+        buffer[start + 1] = 0;
+        buffer[start + 2] = 0;
+        sender.WriteSocks5(buffer.AsSpan(start + 3));
         ReadOnlyMemory<byte> datagram = buffer.AsMemory(start, headerLength + length);
         if (_protection is { } protection)
         {
@@ -420,11 +525,11 @@ internal sealed class UdpAssociation : IDisposable
 
         try
         {
-            await _clientSide.SendToAsync(datagram, SocketFlags.None, client, token).ConfigureAwait(false);
+            await _clientSide.SendToAsync(datagram, SocketFlags.None, _clientSocketAddress!, token).ConfigureAwait(false);
         }
         catch (SocketException e)
         {
-            Drop(UdpDropReason.SendFailed, sender, $"to the client {client}: {e.SocketErrorCode}");
+            Drop(UdpDropReason.SendFailed, sender, $"to the client {_client}: {e.SocketErrorCode}");
             return;
         }
 
@@ -452,16 +557,17 @@ internal sealed class UdpAssociation : IDisposable
 
     private void Touch() => Volatile.Write(ref _lastActivity, _context.Time.GetTimestamp());
 
-    private void Drop(UdpDropReason reason, IPEndPoint source, string detail)
+    // Drops are logged at debug level: where one can come per datagram (a flood), its text is made only then.
+    private bool LogsDrops => _context.Logger.IsEnabled(LogLevel.Debug);
+
+    private void Drop(UdpDropReason reason, UdpEndpointKey source, string detail)
     {
         _counts.AddDrop(reason);
-        UdpLog.DatagramDropped(_context.Logger, _record.Id, source, UdpRecord.Name(reason), detail);
+        if (LogsDrops)
+        {
+            UdpLog.DatagramDropped(_context.Logger, _record.Id, source.ToIPEndPoint(), UdpRecord.Name(reason), detail);
+        }
     }
-
-    private static IPEndPoint Plain(IPEndPoint endPoint) =>
-        endPoint.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(endPoint.Address.MapToIPv4(), endPoint.Port) : endPoint;
-
-    private static IPAddress Plain(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 
     private static string DescribeTimeout(TimeSpan timeout) =>
         timeout.TotalSeconds >= 1 && timeout.Ticks % TimeSpan.TicksPerSecond == 0

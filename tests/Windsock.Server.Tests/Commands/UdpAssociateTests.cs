@@ -350,6 +350,8 @@ public class UdpAssociateTests
     {
         public IUdpDatagramDecisions ForAssociation(SessionRecord session) => this;
 
+        public int Generation => 0;
+
         public bool MayResolve(SocksEndpoint requested) => true;
 
         public bool IsAllowed(SocksEndpoint requested, IPEndPoint destination) => destination.Port != port;
