@@ -18,6 +18,8 @@ internal static partial class LinuxSplice
 
     private const int O_NONBLOCK = 0x800;
     private const int O_CLOEXEC = 0x80000;
+    private const int F_GETFL = 3;
+    private const int F_SETFL = 4;
     private const int F_SETPIPE_SZ = 1031;
     private const int F_GETPIPE_SZ = 1032;
 
@@ -49,6 +51,34 @@ internal static partial class LinuxSplice
     {
         _ = Fcntl(fd, F_SETPIPE_SZ, bytes); // refused above fs.pipe-max-size or the user's pipe quota: keep what it has
         return Fcntl(fd, F_GETPIPE_SZ, 0);
+    }
+
+    /// <summary>
+    /// Puts <paramref name="socket"/>'s descriptor in non-blocking mode. .NET does so only at a socket's first
+    /// asynchronous operation: a socket that never had one (BIND's accepted peer) is still blocking, and a relay
+    /// that parks it instead of receiving would then splice from a blocking socket and hang a thread in the
+    /// kernel once the burst is drained.
+    /// </summary>
+    public static void MakeNonBlocking(System.Net.Sockets.Socket socket)
+    {
+        bool referenced = false;
+        try
+        {
+            socket.SafeHandle.DangerousAddRef(ref referenced);
+            int fd = (int)socket.SafeHandle.DangerousGetHandle();
+            int flags = Fcntl(fd, F_GETFL, 0);
+            if (flags >= 0 && (flags & O_NONBLOCK) == 0)
+            {
+                _ = Fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+            }
+        }
+        finally
+        {
+            if (referenced)
+            {
+                socket.SafeHandle.DangerousRelease();
+            }
+        }
     }
 
     /// <summary>splice(2) between a socket and a pipe, without offsets.</summary>
