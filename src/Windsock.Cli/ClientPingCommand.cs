@@ -5,7 +5,7 @@ using Windsock.Client;
 namespace Windsock.Cli;
 
 /// <summary>
-/// <c>windsock ping [-c COUNT] [-i INTERVAL] [-s SIZE] [-W TIMEOUT] [-4|-6] [--json] [--proxy URL]... HOST</c>:
+/// <c>windsock ping [--count COUNT] [-i INTERVAL] [-s SIZE] [-W TIMEOUT] [-4|-6] [--json] [--proxy URL]... HOST</c>:
 /// real ICMP echo from the route's proxy (NEC's PING, docs/protocol-extensions.md), printed like iputils ping.
 /// Ctrl-C sends the end byte; the proxy's summary is still printed.
 /// </summary>
@@ -17,7 +17,7 @@ internal static class ClientPingCommand
     public static Command Create()
     {
         var host = new Argument<string>("HOST") { Description = "The name (resolved by the proxy) or address to ping." };
-        var count = new Option<int>("-c", "--count") { Description = "Stop after COUNT probes (default: until Ctrl-C, or the proxy's limit)." };
+        var count = new Option<int>("--count") { Description = "Stop after COUNT probes (default: until Ctrl-C, or the proxy's limit)." };
         var interval = new Option<double>("-i", "--interval") { Description = "Seconds between probes (default 1).", DefaultValueFactory = _ => 1 };
         var size = new Option<int>("-s", "--size") { Description = "ICMP data bytes (default 56).", DefaultValueFactory = _ => 56 };
         var timeout = new Option<double?>("-W", "--timeout") { Description = "Seconds to wait for each reply (default 2)." };
@@ -40,7 +40,7 @@ internal static class ClientPingCommand
 
             if (result.GetValue(count) < 0 || result.GetValue(size) < 0 || ClientProbeRoute.Seconds(result.GetValue(interval)) is null)
             {
-                await Console.Error.WriteLineAsync("windsock ping: -c and -s are whole numbers from 0, -i is seconds above 0").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync("windsock ping: --count and -s are whole numbers from 0, -i is seconds above 0").ConfigureAwait(false);
                 return 2;
             }
 

@@ -11,8 +11,9 @@ public sealed class CommandLineConsistencyTests
     {
         Command[] top =
         [
-            ServeCommand.Create(), PasswdCommand.Create(), CheckCommand.Create(), ClientConnectCommand.Create(),
-            ClientForwardCommand.Create(), ClientResolveCommand.Create(), Windsock.Cli.Run.RunCommand.Create(), BenchCommand.Create(),
+            ServeCommand.Create(), PasswdCommand.Create(), CheckCommand.Create(), StatusCommand.Create(), ClientConnectCommand.Create(),
+            ClientForwardCommand.Create(), ClientResolveCommand.Create(), ClientPingCommand.Create(), ClientTracerouteCommand.Create(),
+            Windsock.Cli.Run.RunCommand.Create(), BenchCommand.Create(),
         ];
         var pending = new Stack<Command>(top);
         while (pending.Count > 0)

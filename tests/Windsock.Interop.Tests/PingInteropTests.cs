@@ -75,7 +75,7 @@ public sealed class PingInteropTests : IAsyncLifetime
     [InlineData("::1", "[::1]:0")]
     public async Task Ping_counts_real_replies_and_logs_the_run(string target, string logged)
     {
-        var result = await WindsockAsync("ping", "-c", "3", "-i", "0.1", "--proxy", Proxy, target);
+        var result = await WindsockAsync("ping", "--count", "3", "-i", "0.1", "--proxy", Proxy, target);
         Assert.True(result.ExitCode == 0, result.Describe() + Server.Transcript());
         var lines = result.StdoutText.Split('\n');
         Assert.StartsWith($"PING {target} ({target})", lines[0], StringComparison.Ordinal);
@@ -91,7 +91,7 @@ public sealed class PingInteropTests : IAsyncLifetime
     [Fact]
     public async Task Json_output_has_one_object_per_result_line()
     {
-        var result = await WindsockAsync("ping", "-c", "2", "-i", "0.1", "--json", "--proxy", Proxy, "::1");
+        var result = await WindsockAsync("ping", "--count", "2", "-i", "0.1", "--json", "--proxy", Proxy, "::1");
         Assert.True(result.ExitCode == 0, result.Describe());
         var lines = result.StdoutText.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal("{\"type\":\"start\",\"target\":\"::1\"}", lines[0]);
@@ -115,7 +115,7 @@ public sealed class PingInteropTests : IAsyncLifetime
     [Fact]
     public async Task A_rule_denies_with_its_reason()
     {
-        var result = await WindsockAsync("ping", "-c", "1", "--proxy", Proxy, DeniedTarget);
+        var result = await WindsockAsync("ping", "--count", "1", "--proxy", Proxy, DeniedTarget);
         Assert.True(result.ExitCode == 2 && result.Stderr.Contains(DenyReason, StringComparison.Ordinal), result.Describe());
         Assert.DoesNotContain("bytes from", result.StdoutText, StringComparison.Ordinal);
         var end = await EndLineAsync("ping", $"{DeniedTarget}:0");
@@ -130,7 +130,7 @@ public sealed class PingInteropTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("-c", "6", "count 6 is above the server's limit of 5 probes (ping.max_count)")]
+    [InlineData("--count", "6", "count 6 is above the server's limit of 5 probes (ping.max_count)")]
     [InlineData("-i", "0.01", "interval 0.01s is below the server's minimum of 0.05s (ping.max_rate = 20 probes per second)")]
     public async Task Limits_refuse_with_the_reason(string option, string value, string reason)
     {
@@ -178,14 +178,14 @@ public sealed class PingInteropTests : IAsyncLifetime
             Assert.Equal(before + 1, ProbeSocketsOf(Server.Pid));
 
             // The one slot (max_sessions_per_user = 1) is taken: a second run from the same address is refused.
-            var second = await WindsockAsync("ping", "-c", "1", "--proxy", Proxy, "127.0.0.1");
+            var second = await WindsockAsync("ping", "--count", "1", "--proxy", Proxy, "127.0.0.1");
             Assert.True(second.ExitCode == 2 && second.Stderr.Contains("already runs 1 ping/traceroute sessions (ping.max_sessions_per_user)", StringComparison.Ordinal), second.Describe());
             client.Close();
         }
 
         await Server.WaitForLineAsync(l => l.Contains(" end session=1 ", StringComparison.Ordinal) && l.Contains("; closed by the client\"", StringComparison.Ordinal), "the first run's end line");
         Assert.Equal(before, ProbeSocketsOf(Server.Pid));
-        var again = await WindsockAsync("ping", "-c", "1", "--proxy", Proxy, "127.0.0.1");
+        var again = await WindsockAsync("ping", "--count", "1", "--proxy", Proxy, "127.0.0.1");
         Assert.True(again.ExitCode == 0, again.Describe());
     }
 
@@ -211,7 +211,7 @@ public sealed class PingInteropTests : IAsyncLifetime
         await using (var tshark = BackgroundCommand.Start(Tshark, ["-l", "-i", "lo", "-f", $"tcp port {port}", "-d", $"tcp.port=={port},socks", "-V"]))
         {
             await tshark.WaitForLineAsync(l => l.Contains("Capturing on", StringComparison.Ordinal), "tshark capturing");
-            var result = await WindsockAsync("ping", "-c", "2", "-i", "0.2", "--proxy", Proxy, "127.0.0.1");
+            var result = await WindsockAsync("ping", "--count", "2", "-i", "0.2", "--proxy", Proxy, "127.0.0.1");
             Assert.True(result.ExitCode == 0, result.Describe());
             await tshark.WaitForLineAsync(l => l.Contains("summary sent=2 received=2 ", StringComparison.Ordinal), "the decoded summary line");
             text = tshark.Transcript();

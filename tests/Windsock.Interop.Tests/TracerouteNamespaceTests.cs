@@ -96,7 +96,7 @@ public sealed class TracerouteNamespaceTests : IAsyncLifetime
         Assert.Equal(router2, last.GetProperty("from").GetString());
         Assert.Matches("^(host|net)-unreachable$", last.GetProperty("kind").GetString());
 
-        var ping = await Chain.WindsockAsync("ping", family, "-c", "2", "-i", "0.2", "--proxy", Proxy(server), target);
+        var ping = await Chain.WindsockAsync("ping", family, "--count", "2", "-i", "0.2", "--proxy", Proxy(server), target);
         Assert.True(ping.ExitCode == 1, ping.Describe());
         Assert.Matches($@"From {router2} icmp_seq=1 Destination (Host|Net) Unreachable", ping.StdoutText);
         Assert.Contains("2 packets transmitted, 0 received, +2 errors, 100% packet loss", ping.StdoutText, StringComparison.Ordinal);
@@ -110,16 +110,16 @@ public sealed class TracerouteNamespaceTests : IAsyncLifetime
         await using (var datagram = await StartServerAsync())
         {
             Assert.Contains(datagram.StdoutLines, l => l.Contains("ping and traceroute over IPv4: available (ICMP through ICMP datagram sockets", StringComparison.Ordinal));
-            var ping = await Chain.WindsockAsync("ping", "-c", "2", "-i", "0.2", "--proxy", Proxy(datagram), RouterChain.TargetV4);
+            var ping = await Chain.WindsockAsync("ping", "--count", "2", "-i", "0.2", "--proxy", Proxy(datagram), RouterChain.TargetV4);
             Assert.True(ping.ExitCode == 0 && ping.StdoutText.Contains("2 received", StringComparison.Ordinal), ping.Describe());
-            var ping6 = await Chain.WindsockAsync("ping", "-c", "2", "-i", "0.2", "--proxy", Proxy(datagram), RouterChain.TargetV6);
+            var ping6 = await Chain.WindsockAsync("ping", "--count", "2", "-i", "0.2", "--proxy", Proxy(datagram), RouterChain.TargetV6);
             Assert.True(ping6.ExitCode == 0 && ping6.StdoutText.Contains("2 received", StringComparison.Ordinal), ping6.Describe());
         }
 
         await Chain.SysctlAsync(Chain.Proxy, "net.ipv4.ping_group_range=1 0");
         await using var raw = await StartServerAsync();
         Assert.Contains(raw.StdoutLines, l => l.Contains("ping and traceroute over IPv4: available (ICMP through raw ICMP sockets", StringComparison.Ordinal));
-        var rawPing = await Chain.WindsockAsync("ping", "-c", "2", "-i", "0.2", "--proxy", Proxy(raw), RouterChain.TargetV4);
+        var rawPing = await Chain.WindsockAsync("ping", "--count", "2", "-i", "0.2", "--proxy", Proxy(raw), RouterChain.TargetV4);
         Assert.True(rawPing.ExitCode == 0 && rawPing.StdoutText.Contains("2 received", StringComparison.Ordinal), rawPing.Describe());
     }
 
@@ -132,7 +132,7 @@ public sealed class TracerouteNamespaceTests : IAsyncLifetime
         Assert.Contains(server.StdoutLines, l => l.Contains("ping over IPv4: unavailable (net.ipv4.ping_group_range is \"1 0\", which does not contain the server's group 0; run sysctl -w net.ipv4.ping_group_range=\"0 0\"", StringComparison.Ordinal)
             && l.Contains("CAP_NET_RAW", StringComparison.Ordinal));
 
-        var ping = await Chain.WindsockAsync("ping", "-c", "1", "--proxy", Proxy(server), RouterChain.TargetV4);
+        var ping = await Chain.WindsockAsync("ping", "--count", "1", "--proxy", Proxy(server), RouterChain.TargetV4);
         Assert.True(ping.ExitCode == 2 && ping.Stderr.Contains("ICMP probes are not available to the server", StringComparison.Ordinal), ping.Describe());
 
         var trace = await Chain.WindsockAsync("traceroute", "--udp", "-q", "1", "-w", "2", "-m", "6", "--json", "--proxy", Proxy(server), RouterChain.TargetV4);
