@@ -27,7 +27,14 @@ internal sealed class ParkedSocket : IValueTaskSource<int>, IDisposable
     private bool _waitedBefore;
     private long _lastWaitStarted;
 
-    private ParkedSocket(Socket socket) => _handle = socket.SafeHandle;
+    private ParkedSocket(Socket socket)
+    {
+        _handle = socket.SafeHandle;
+
+        // A parked direction is first read by the pump itself, not by a .NET receive, and .NET sets O_NONBLOCK
+        // only at a socket's first asynchronous operation (BIND's accepted peer never had one).
+        LinuxSplice.MakeNonBlocking(socket);
+    }
 
     /// <summary>A parking place for <paramref name="socket"/>'s waits, or null where waits must stay .NET receives (not Linux).</summary>
     public static ParkedSocket? For(Socket socket) => ReadinessWaits.IsAvailable ? new ParkedSocket(socket) : null;

@@ -70,12 +70,6 @@ internal sealed class TcpRelay
         // shutdown(2) of both sockets, which the epoll set reports. One registration per relay, whether parked or not.
         var downPark = ParkedSocket.For(_destination);
         var upPark = downPark is null ? null : ParkedSocket.For(_client);
-        if (downPark is not null)
-        {
-            LinuxSplice.MakeNonBlocking(_destination);
-            LinuxSplice.MakeNonBlocking(_client);
-        }
-
         using var stopOnShutdown = downPark is null ? default : shutdown.UnsafeRegister(static state => ((TcpRelay)state!).Stop(), this);
 
         var down = RunPumpAsync(new RelayDirection(_destination, _client, upstream: false, downPark));

@@ -416,13 +416,14 @@ internal sealed class UdpAssociation
     {
         try
         {
+            var outside = _outside.For(destination.Address);
             if (target is not null)
             {
-                await _outside.For(destination.Address).SendToAsync(payload, SocketFlags.None, target, token).ConfigureAwait(false);
+                await outside.SendToAsync(payload, SocketFlags.None, target, token).ConfigureAwait(false);
             }
             else
             {
-                await _outside.For(destination.Address).SendToAsync(payload, SocketFlags.None, destination, token).ConfigureAwait(false);
+                await outside.SendToAsync(payload, SocketFlags.None, destination, token).ConfigureAwait(false);
             }
         }
         catch (SocketException e)
