@@ -24,8 +24,11 @@ public static class SocksLimits
     /// <summary>The largest SOCKS5 UDP header: RSV(2), FRAG, ATYP, length byte, 255-byte name, port.</summary>
     public const int MaxSocks5UdpHeaderLength = 2 + 1 + 1 + 1 + MaxHostNameLength + 2;
 
-    /// <summary>The smallest SOCKS5 UDP header: RSV(2), FRAG, ATYP and an IPv4 address and port.</summary>
-    public const int MinSocks5UdpHeaderLength = 2 + 1 + 1 + 4 + 2;
+    /// <summary>
+    /// The smallest SOCKS5 UDP header: RSV(2), FRAG, ATYP, a length byte, a one-byte host name (an empty one is
+    /// refused) and the port. A one-letter name is two bytes shorter than an IPv4 address.
+    /// </summary>
+    public const int MinSocks5UdpHeaderLength = 2 + 1 + 1 + 1 + 1 + 2;
 
     /// <summary>The largest RFC 1929 request.</summary>
     public const int MaxUsernamePasswordRequestLength = 3 + (2 * MaxCredentialLength);

@@ -126,8 +126,9 @@ public class Socks5UdpHeaderTests
     [Fact]
     public void Smallest_header_is_min_udp_header_length()
     {
-        var header = new Socks5UdpHeader(0, SocksEndpoint.FromAddress(IPAddress.Any, 0));
-        Assert.Equal(SocksLimits.MinSocks5UdpHeaderLength, header.EncodedLength);
+        var oneLetterName = new Socks5UdpHeader(0, SocksEndpoint.FromHost("a", 0));
+        Assert.Equal(SocksLimits.MinSocks5UdpHeaderLength, oneLetterName.EncodedLength);
+        Assert.True(new Socks5UdpHeader(0, SocksEndpoint.FromAddress(IPAddress.Any, 0)).EncodedLength > SocksLimits.MinSocks5UdpHeaderLength);
     }
 
     [Fact]
@@ -136,6 +137,18 @@ public class Socks5UdpHeaderTests
         // A dual-mode relay socket reports IPv4 senders as ::ffff:a.b.c.d; clients must see plain IPv4.
         var header = new Socks5UdpHeader(0, SocksEndpoint.FromEndPoint(new IPEndPoint(IPAddress.Parse("::ffff:192.0.2.7"), 53)));
         Assert.Equal(Hex("0000 00 01 C0000207 0035"), Written(b => header.Write(b)));
+    }
+
+    [Fact]
+    public void A_one_letter_name_is_the_shortest_header()
+    {
+        // Found by the arbitrary-bytes property (seed aLRAYKkdTNZ1): the documented minimum assumed IPv4.
+        var datagram = Hex("0000 7E 03 01 2D 012D FFEE");
+        var result = Socks5UdpHeader.TryParse(datagram, out var header);
+        Assert.Equal(ParseResult.Done(SocksLimits.MinSocks5UdpHeaderLength), result);
+        Assert.Equal("-", header.Address.Host);
+        Assert.Equal((ushort)0x012D, header.Address.Port);
+        Assert.Equal(ParseResult.Fail(ProtocolError.TruncatedDatagram), Socks5UdpHeader.TryParse(datagram.AsSpan(0, SocksLimits.MinSocks5UdpHeaderLength - 1), out _));
     }
 
     [Fact]
