@@ -14,9 +14,9 @@ namespace Windsock.Server.Udp;
 /// rules in memory; a peer's answer; a drop) is handled and sent on right there, with non-blocking calls.
 /// <para>
 /// Everything else is handed to the async path, one datagram at a time: a destination name (resolved through
-/// <see cref="UdpNameCache"/>), a GSSAPI-protected session (wrap and unwrap call into the GSS library), a malformed
-/// header or a fragment (the full parse says what is wrong), any datagram while debug logging is on (a logger may
-/// wait), and a send the socket's buffer has no room for. While a hand-off runs the association's sockets are paused
+/// <see cref="UdpNameCache"/>), a malformed header or a fragment (the full parse says what is wrong), any datagram
+/// while debug logging is on (a logger may wait), and a send the socket's buffer has no room for. (A GSSAPI-protected
+/// association is never on the loop: every datagram of it would be handed off.) While a hand-off runs the association's sockets are paused
 /// on the loop, so datagrams stay in order and the state is never touched by two threads at once: the loop's thread
 /// touches it only while nothing is handed off, the hand-off only while the loop is paused.
 /// </para>
@@ -150,7 +150,7 @@ internal sealed partial class UdpAssociation
             }
 
             socket.Errors = 0;
-            if (!LogsDrops && _protection is null && TryHandleOnLoop(buffer, received, socket.From, socket.Socket))
+            if (!LogsDrops && TryHandleOnLoop(buffer, received, socket.From, socket.Socket))
             {
                 DatagramLoop.CountHandled();
                 return;

@@ -114,8 +114,9 @@ internal sealed partial class UdpAssociation
     public async Task<string> RunAsync(CancellationToken shutdown)
     {
         // On Linux the relay sockets are read on the datagram loop's thread; elsewhere (or when epoll refuses them)
-        // by one async receive loop per socket.
-        if (DatagramLoop.IsAvailable && await RunOnLoopAsync(shutdown).ConfigureAwait(false) is { } ended)
+        // by one async receive loop per socket. A GSSAPI-protected association would hand every client datagram
+        // off (unwrapping calls into the GSS library), so it keeps the async loops from the start.
+        if (_protection is null && DatagramLoop.IsAvailable && await RunOnLoopAsync(shutdown).ConfigureAwait(false) is { } ended)
         {
             return ended;
         }
