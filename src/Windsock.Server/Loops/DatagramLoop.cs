@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using Windsock.Server.Relay;
 
 namespace Windsock.Server.Loops;
@@ -24,14 +23,15 @@ namespace Windsock.Server.Loops;
 /// </summary>
 internal static class DatagramLoop
 {
-    private const int EventsPerWait = 128;
-
     // The largest UDP payload plus room in front for a SOCKS header: the loop's one receive buffer.
     private const int BufferSize = 65535 + 512;
 
     private static readonly Lock Gate = new();
     private static readonly ConcurrentDictionary<ulong, IDatagramReadable> Targets = new();
-    private static int _epoll = -1;
+    private static EpollThread? _loop;
+
+    // The loop thread's one receive buffer (only that thread uses it).
+    private static byte[] _buffer = [];
     private static int _state; // 0 not started, 1 running, -1 unavailable (not Linux, or epoll refused)
     private static long _nextId;
     private static long _handled;
@@ -51,19 +51,7 @@ internal static class DatagramLoop
     internal static long TargetFailures => Interlocked.Read(ref _targetFailures);
 
     /// <summary>True when sockets can be registered (Linux, started on first use).</summary>
-    public static bool IsAvailable
-    {
-        get
-        {
-            if (Disabled)
-            {
-                return false;
-            }
-
-            int state = Volatile.Read(ref _state);
-            return state == 1 || (state == 0 && Start());
-        }
-    }
+    public static bool IsAvailable => !Disabled && (Volatile.Read(ref _state) == 1 || Start());
 
     public static void CountHandled() => Interlocked.Increment(ref _handled);
 
@@ -75,7 +63,7 @@ internal static class DatagramLoop
         ArgumentNullException.ThrowIfNull(socket);
         ulong id = (ulong)Interlocked.Increment(ref _nextId);
         Targets[id] = target;
-        if (LinuxEpoll.Control(_epoll, LinuxEpoll.EPOLL_CTL_ADD, Descriptor(socket), LinuxEpoll.EPOLLIN, id) < 0)
+        if (LinuxEpoll.Control(_loop!.Epoll, LinuxEpoll.EPOLL_CTL_ADD, Descriptor(socket), LinuxEpoll.EPOLLIN, id) < 0)
         {
             Targets.TryRemove(id, out _);
             return 0;
@@ -88,7 +76,7 @@ internal static class DatagramLoop
     public static bool Watch(Socket socket, ulong id, bool watch)
     {
         ArgumentNullException.ThrowIfNull(socket);
-        return LinuxEpoll.Control(_epoll, LinuxEpoll.EPOLL_CTL_MOD, Descriptor(socket), watch ? LinuxEpoll.EPOLLIN : 0, id) == 0;
+        return LinuxEpoll.Control(_loop!.Epoll, LinuxEpoll.EPOLL_CTL_MOD, Descriptor(socket), watch ? LinuxEpoll.EPOLLIN : 0, id) == 0;
     }
 
     /// <summary>
@@ -98,7 +86,7 @@ internal static class DatagramLoop
     public static void Unregister(Socket socket, ulong id)
     {
         ArgumentNullException.ThrowIfNull(socket);
-        _ = LinuxEpoll.Control(_epoll, LinuxEpoll.EPOLL_CTL_DEL, Descriptor(socket), 0, 0);
+        _ = LinuxEpoll.Control(_loop!.Epoll, LinuxEpoll.EPOLL_CTL_DEL, Descriptor(socket), 0, 0);
         Targets.TryRemove(id, out _);
     }
 
@@ -113,67 +101,33 @@ internal static class DatagramLoop
                 return _state == 1;
             }
 
-            int epoll = OperatingSystem.IsLinux() ? LinuxEpoll.Create() : -1;
-            if (epoll < 0)
-            {
-                Volatile.Write(ref _state, -1);
-                return false;
-            }
-
-            _epoll = epoll;
-            var thread = new Thread(Run, maxStackSize: 256 * 1024)
-            {
-                IsBackground = true,
-                Name = "windsock udp loop",
-            };
-            thread.UnsafeStart();
-            Volatile.Write(ref _state, 1);
-            return true;
+            // The state stays 0 until the set works or is known not to: an association asking meanwhile waits on the
+            // lock for the answer rather than taking a "no" that was only "not yet".
+            _buffer = GC.AllocateUninitializedArray<byte>(BufferSize, pinned: true);
+            _loop = EpollThread.TryStart("windsock udp loop", Dispatch);
+            Volatile.Write(ref _state, _loop is null ? -1 : 1);
+            return _loop is not null;
         }
     }
 
-    private static unsafe void Run()
+    /// <summary>On the loop's thread: one reported socket.</summary>
+    private static void Dispatch(ulong id)
     {
-        byte* events = (byte*)NativeMemory.Alloc((nuint)(EventsPerWait * LinuxEpoll.EventSize));
-        var buffer = GC.AllocateUninitializedArray<byte>(BufferSize, pinned: true);
+        if (!Targets.TryGetValue(id, out var target))
+        {
+            return; // unregistered after the report was taken from the set
+        }
+
         try
         {
-            while (true)
-            {
-                int count = LinuxEpoll.Wait(_epoll, events, EventsPerWait, -1);
-                if (count < 0)
-                {
-                    if (Marshal.GetLastPInvokeError() != LinuxSplice.EINTR)
-                    {
-                        // Cannot happen with a valid set and buffer; keep from spinning rather than end the loop.
-                        Thread.Sleep(10);
-                    }
-
-                    continue;
-                }
-
-                for (int i = 0; i < count; i++)
-                {
-                    if (Targets.TryGetValue(LinuxEpoll.DataOf(events, i), out var target))
-                    {
-                        try
-                        {
-                            target.OnReadable(buffer);
-                        }
-#pragma warning disable CA1031 // one association's fault must not end every other's relaying
-                        catch (Exception e)
-#pragma warning restore CA1031
-                        {
-                            Interlocked.Increment(ref _targetFailures);
-                            target.Fail(e);
-                        }
-                    }
-                }
-            }
+            target.OnReadable(_buffer);
         }
-        finally
+#pragma warning disable CA1031 // one association's fault must not end every other's relaying
+        catch (Exception e)
+#pragma warning restore CA1031
         {
-            NativeMemory.Free(events);
+            Interlocked.Increment(ref _targetFailures);
+            target.Fail(e);
         }
     }
 }
