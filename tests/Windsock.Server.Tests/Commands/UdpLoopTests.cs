@@ -157,6 +157,42 @@ public class UdpLoopTests
         Assert.True(DatagramLoop.Handled - handled >= 2, "the loop no longer handles datagrams");
     }
 
+    [Fact]
+    public async Task With_debug_logging_datagrams_take_the_async_path_and_drops_are_logged_with_their_reason()
+    {
+        var logger = new DebugLogger();
+        await using var server = TestServer.Start(logger: logger);
+        await using var echo = new UdpEcho(IPAddress.Loopback);
+        using var client = await UdpAssociateClient.OpenAsync(server.EndPoint);
+        var target = echo.EndPoint(IPAddress.Loopback);
+        long handled = DatagramLoop.Handled;
+        await client.AssertEchoAsync(SocksEndpoint.FromEndPoint(target), target, "while logging");
+        await client.SendAsync(SocksEndpoint.FromEndPoint(target), "a fragment", fragment: 1);
+
+        // In order: by the time the next answer is back, the fragment before it was dropped and logged.
+        await client.AssertEchoAsync(SocksEndpoint.FromEndPoint(target), target, "after the fragment");
+        Assert.Contains(logger.Messages, m => m.Contains("dropped (fragmented)", StringComparison.Ordinal));
+
+        // A logger may wait (a full console queue): nothing that logs runs on the loop's thread.
+        Assert.Equal(handled, DatagramLoop.Handled);
+    }
+
+    /// <summary>Keeps every message from debug level up, as `log_level = "debug"` would write them.</summary>
+    private sealed class DebugLogger : Microsoft.Extensions.Logging.ILogger
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<string> _messages = new();
+
+        public IReadOnlyCollection<string> Messages => _messages;
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => logLevel >= Microsoft.Extensions.Logging.LogLevel.Debug;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            _messages.Enqueue(formatter(state, exception));
+    }
+
     /// <summary>A loop target with a bug: throws on every report; its failure takes it off the loop, as an association's does.</summary>
     private sealed class ThrowingTarget(Socket socket) : IDatagramReadable
     {
