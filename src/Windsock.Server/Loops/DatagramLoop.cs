@@ -103,7 +103,8 @@ internal static class DatagramLoop
 
             // The state stays 0 until the set works or is known not to: an association asking meanwhile waits on the
             // lock for the answer rather than taking a "no" that was only "not yet".
-            _buffer = GC.AllocateUninitializedArray<byte>(BufferSize, pinned: true);
+            // The buffer first: the thread may report a socket as soon as one is registered, never before it starts.
+            _buffer = OperatingSystem.IsLinux() ? GC.AllocateUninitializedArray<byte>(BufferSize, pinned: true) : [];
             _loop = EpollThread.TryStart("windsock udp loop", Dispatch);
             Volatile.Write(ref _state, _loop is null ? -1 : 1);
             return _loop is not null;
