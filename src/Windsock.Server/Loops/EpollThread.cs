@@ -1,0 +1,78 @@
+using System.Runtime.InteropServices;
+using Windsock.Server.Relay;
+
+namespace Windsock.Server.Loops;
+
+/// <summary>
+/// An epoll set and the one thread that waits on it (Linux), handing the <c>data</c> of each reported event to a
+/// callback on that thread. The thread blocks in epoll_wait and nowhere else; the callback must not block either.
+/// What a loop of the server needs beyond its own dispatch: the datagram loop is one (the relay's readiness waits
+/// follow the same pattern in <see cref="ReadinessWaits"/>).
+/// </summary>
+internal sealed class EpollThread
+{
+    private const int EventsPerWait = 128;
+
+    private readonly Action<ulong> _onEvent;
+
+    private EpollThread(int epoll, Action<ulong> onEvent)
+    {
+        Epoll = epoll;
+        _onEvent = onEvent;
+    }
+
+    /// <summary>The set's descriptor, for epoll_ctl.</summary>
+    public int Epoll { get; }
+
+    /// <summary>Creates the set and starts its thread; null where there is no epoll (not Linux, or the kernel refused).</summary>
+    public static EpollThread? TryStart(string name, Action<ulong> onEvent)
+    {
+        int epoll = OperatingSystem.IsLinux() ? LinuxEpoll.Create() : -1;
+        if (epoll < 0)
+        {
+            return null;
+        }
+
+        var loop = new EpollThread(epoll, onEvent);
+
+        // Small stack: the loop holds only the event buffer (native) and a few locals.
+        var thread = new Thread(loop.Run, maxStackSize: 256 * 1024)
+        {
+            IsBackground = true,
+            Name = name,
+        };
+        thread.UnsafeStart();
+        return loop;
+    }
+
+    private unsafe void Run()
+    {
+        byte* events = (byte*)NativeMemory.Alloc((nuint)(EventsPerWait * LinuxEpoll.EventSize));
+        try
+        {
+            while (true)
+            {
+                int count = LinuxEpoll.Wait(Epoll, events, EventsPerWait, -1);
+                if (count < 0)
+                {
+                    if (Marshal.GetLastPInvokeError() != LinuxSplice.EINTR)
+                    {
+                        // Cannot happen with a valid set and buffer; keep from spinning rather than end the loop.
+                        Thread.Sleep(10);
+                    }
+
+                    continue;
+                }
+
+                for (int i = 0; i < count; i++)
+                {
+                    _onEvent(LinuxEpoll.DataOf(events, i));
+                }
+            }
+        }
+        finally
+        {
+            NativeMemory.Free(events);
+        }
+    }
+}
