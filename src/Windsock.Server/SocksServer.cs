@@ -107,12 +107,15 @@ public sealed class SocksServer : IAsyncDisposable
         var token = _stopAccepting.Token;
         var backoff = new AcceptBackoff(endPoint, _context.Time);
         DescriptorHeadroom.HoldSpare();
+
+        // On the handshake loop the listener's readiness wakes a loop thread, which accepts and starts the session.
+        using var onLoop = LoopAccept.WaitFor(listener);
         while (!token.IsCancellationRequested)
         {
             Socket client;
             try
             {
-                client = await listener.AcceptAsync(token).ConfigureAwait(false);
+                client = await LoopAccept.AcceptAsync(listener, onLoop, token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
