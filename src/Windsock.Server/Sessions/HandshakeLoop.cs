@@ -44,6 +44,14 @@ internal static class HandshakeLoop
     [ThreadStatic]
     private static bool _onLoop;
 
+    /// <summary>
+    /// Opt-in (<c>WINDSOCK_HANDSHAKE_LOOP=1</c> in the server's environment, read at start): measured on the shared
+    /// 2-core machine the loop cost more CPU per connection with 64 clients than the socket engine, because the relay's
+    /// own hand-offs to the thread pool remain and the pool, with less work, spins more for each of them
+    /// (docs/benchmarks.md, "The handshake loop"). Off, sessions run exactly as before. Tests switch it on.
+    /// </summary>
+    internal static bool Enabled { get; set; } = Environment.GetEnvironmentVariable("WINDSOCK_HANDSHAKE_LOOP") == "1";
+
     /// <summary>For tests only: when true, new sessions wait through the .NET socket engine as on other systems.</summary>
     internal static bool Disabled { get; set; }
 
@@ -58,7 +66,7 @@ internal static class HandshakeLoop
     {
         get
         {
-            if (Disabled)
+            if (Disabled || !Enabled)
             {
                 return false;
             }

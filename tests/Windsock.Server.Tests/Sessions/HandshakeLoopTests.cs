@@ -14,9 +14,19 @@ namespace Windsock.Server.Tests.Sessions;
 /// and continue on its threads; the .NET socket engine stays the fallback; a step that blocks leaves the loop first.
 /// </summary>
 [Collection(HandshakeLoopCollection.Name)]
-public sealed class HandshakeLoopTests
+public sealed class HandshakeLoopTests : IDisposable
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(20);
+
+    // The loop is opt-in (WINDSOCK_HANDSHAKE_LOOP=1): on for these tests, which run alone, and back as it was after.
+    private readonly bool _wasEnabled = HandshakeLoop.Enabled;
+
+    public HandshakeLoopTests()
+    {
+        HandshakeLoop.Enabled = true;
+    }
+
+    public void Dispose() => HandshakeLoop.Enabled = _wasEnabled;
 
     [Fact]
     public async Task A_connect_whose_messages_come_one_by_one_continues_on_the_loop_and_relays()
