@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using Windsock.Server.Relay;
+using Windsock.Server.Loops;
 
 namespace Windsock.Server.Sessions;
 
@@ -25,8 +24,6 @@ namespace Windsock.Server.Sessions;
 /// </summary>
 internal static class HandshakeLoop
 {
-    private const int EventsPerWait = 64;
-
     private static readonly Lock Gate = new();
     private static int _epoll = -1;
     private static int _state; // 0 not started, 1 running, -1 unavailable
@@ -151,65 +148,30 @@ internal static class HandshakeLoop
                 return _state == 1;
             }
 
-            int epoll = OperatingSystem.IsLinux() ? LinuxEpoll.Create() : -1;
-            if (epoll < 0)
+            // Several threads on one set: the kernel wakes one of them per ready event, so handshakes use every core
+            // as microsocks' thread per client does, without a thread per client. The sessions' continuations run on
+            // these threads: a normal stack, not the dispatching loops' small one.
+            var loop = EpollThread.TryStart(
+                "windsock handshake loop", OnEvent, Math.Clamp(Environment.ProcessorCount, 1, 4), smallStack: false, onThreadStart: static () => _onLoop = true);
+            if (loop is null)
             {
                 Volatile.Write(ref _state, -1);
                 return false;
             }
 
-            _epoll = epoll;
-
-            // Several threads on one set: the kernel wakes one of them per ready event, so handshakes use every core
-            // as microsocks' thread per client does, without a thread per client.
-            int threads = Math.Clamp(Environment.ProcessorCount, 1, 4);
-            for (int i = 0; i < threads; i++)
-            {
-                // The sessions' continuations run on these threads: a normal stack, not the relay loop's small one.
-                var thread = new Thread(Run) { IsBackground = true, Name = "windsock handshake loop" };
-                thread.UnsafeStart();
-            }
-
+            _epoll = loop.Epoll;
             Volatile.Write(ref _state, 1);
             return true;
         }
     }
 
-    private static unsafe void Run()
+    private static void OnEvent(ulong data)
     {
-        _onLoop = true;
-        byte* events = (byte*)NativeMemory.Alloc((nuint)(EventsPerWait * LinuxEpoll.EventSize));
-        try
+        int slot = (int)(uint)data;
+        var slots = Volatile.Read(ref _slots);
+        if (slot < slots.Length && Volatile.Read(ref slots[slot]) is { } wait && wait.Generation == (uint)(data >> 32) && wait.Ready())
         {
-            while (true)
-            {
-                int count = LinuxEpoll.Wait(_epoll, events, EventsPerWait, -1);
-                if (count < 0)
-                {
-                    if (Marshal.GetLastPInvokeError() != LoopNative.EINTR)
-                    {
-                        // Cannot happen with a valid set and buffer; keep the waits from hanging forever rather than spin.
-                        Thread.Sleep(10);
-                    }
-
-                    continue;
-                }
-
-                for (int i = 0; i < count; i++)
-                {
-                    ulong data = LinuxEpoll.DataOf(events, i);
-                    int slot = (int)(uint)data;
-                    var slots = Volatile.Read(ref _slots);
-                    if (slot < slots.Length && Volatile.Read(ref slots[slot]) is { } wait && wait.Generation == (uint)(data >> 32) && wait.Ready())
-                    {
-                        Interlocked.Increment(ref _continued);
-                    }
-                }
-            }
-        }
-        finally
-        {
-            NativeMemory.Free(events);
+            Interlocked.Increment(ref _continued);
         }
     }
 
