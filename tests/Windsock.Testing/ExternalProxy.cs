@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using Xunit;
 
 namespace Windsock.Testing;
@@ -91,56 +90,25 @@ public sealed class ExternalProxy : IAsyncDisposable
 
     private static async Task<ExternalProxy> StartAsync(string path, IEnumerable<string> arguments, int port, TempDirectory? directory)
     {
-        var info = new ProcessStartInfo(path)
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        var proxy = new ExternalProxy(Process.Start(info)!, new IPEndPoint(IPAddress.Loopback, port), directory);
+        var proxy = new ExternalProxy(Process.Start(ChildProcess.StartInfo(path, arguments))!, new IPEndPoint(IPAddress.Loopback, port), directory);
         try
         {
-            await proxy.WaitUntilAcceptingAsync(path);
+            using var bound = new CancellationTokenSource(StartBound);
+            await ChildProcess.WaitUntilAcceptingAsync(
+                proxy._process,
+                proxy.EndPoint,
+                async () =>
+                {
+                    string said = await proxy._process.StandardError.ReadToEndAsync(bound.Token);
+                    return string.Create(CultureInfo.InvariantCulture, $"{path} exited with {proxy._process.ExitCode}: {said} {proxy.ReadLog()}");
+                },
+                bound.Token);
             return proxy;
         }
         catch
         {
             await proxy.DisposeAsync();
             throw;
-        }
-    }
-
-    /// <summary>
-    /// A separate process gives no readiness signal we can await, so connect until it accepts: a bounded retry that
-    /// fails at once if the process exits.
-    /// </summary>
-    private async Task WaitUntilAcceptingAsync(string path)
-    {
-        using var bound = new CancellationTokenSource(StartBound);
-        while (true)
-        {
-            if (_process.HasExited)
-            {
-                string error = await _process.StandardError.ReadToEndAsync(bound.Token);
-                throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture, $"{path} exited with {_process.ExitCode}: {error} {ReadLog()}"));
-            }
-
-            using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            try
-            {
-                await probe.ConnectAsync(EndPoint, bound.Token);
-                return;
-            }
-            catch (SocketException)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(20), bound.Token);
-            }
         }
     }
 
