@@ -96,7 +96,7 @@ public sealed partial class SocksClient
 
         using (connection)
         {
-            yield return new SocksProbeStarted(bound.Address ?? literal ?? IPAddress.None);
+            yield return new SocksProbeStarted { Target = bound.Address ?? literal ?? IPAddress.None };
             var stream = connection.Stream;
             using var summaryDeadline = new CancellationTokenSource();
             // The end byte: one byte, as NEC's clients send it; then the summary has a bounded time to arrive.

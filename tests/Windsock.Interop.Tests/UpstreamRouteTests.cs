@@ -17,6 +17,15 @@ public sealed class UpstreamRouteTests(LoopbackTargets targets)
 {
     private static readonly CancellationToken Cancel = TestContext.Current.CancellationToken;
 
+    /// <summary>Dante as an upstream hop: CONNECT between loopback addresses, each logged (the test reads the lines).</summary>
+    private const string DanteConnectsBetweenLoopback = """
+        socks pass {
+          from: 127.0.0.0/8 to: 127.0.0.0/8
+          command: connect
+          log: connect
+        }
+        """;
+
     private static string Rule => """
 
         [[rule]]
@@ -82,7 +91,7 @@ public sealed class UpstreamRouteTests(LoopbackTargets targets)
         using var dir = new TempDirectory();
         string first = $"127.0.0.1:{FreePort.Closed().ToString(CultureInfo.InvariantCulture)}";
         var upstream = await WindsockProcess.StartAsync("--listen", first);
-        await using var dante = await DanteServer.StartAsync();
+        await using var dante = await ExternalProxy.StartDanteAsync(DanteConnectsBetweenLoopback);
         await using var front = await FrontAsync(Path.Combine(dir.Path, "windsock.toml"), $"""
             [[route]]
             name = "office"
@@ -113,7 +122,7 @@ public sealed class UpstreamRouteTests(LoopbackTargets targets)
         IReadOnlyList<string> lines = front.StdoutLines;
         Assert.Equal(Before, lines.Count(l => l.Contains(" end ", StringComparison.Ordinal) && l.Contains("route_chain=1", StringComparison.Ordinal)));
         Assert.Equal(During, lines.Count(l => l.Contains(" end ", StringComparison.Ordinal) && l.Contains($"route_chain=2 route_hops=socks5://{dante.EndPoint}", StringComparison.Ordinal)));
-        Assert.Contains("connect", dante.Log(), StringComparison.Ordinal);
+        Assert.Contains("connect", dante.ReadLog(), StringComparison.Ordinal);
 
         // Back on the same port: once the retry time has passed, the next request takes chain 1 again.
         await using var restarted = await WindsockProcess.StartAsync("--listen", first);

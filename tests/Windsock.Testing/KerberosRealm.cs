@@ -238,12 +238,7 @@ public sealed class KerberosRealm : IAsyncDisposable
     /// <summary>Every stream redirected, the realm's environment added to the inherited one.</summary>
     private static ProcessStartInfo StartInfo(string file, IEnumerable<string> args, IReadOnlyDictionary<string, string> env)
     {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
-        foreach (var arg in args)
-        {
-            psi.ArgumentList.Add(arg);
-        }
-
+        var psi = ChildProcess.StartInfo(file, args);
         foreach ((string key, string value) in env)
         {
             psi.Environment[key] = value;

@@ -125,19 +125,7 @@ public sealed class SystemAccount : IAsyncDisposable
 
     private static async Task<(int ExitCode, string Stderr)> RunOnceAsync(string program, string[] arguments, string? stdin)
     {
-        var start = new ProcessStartInfo(program)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {program}");
+        using var process = Process.Start(ChildProcess.StartInfo(program, arguments)) ?? throw new InvalidOperationException($"could not start {program}");
         using var timeout = new CancellationTokenSource(CommandTimeout);
         if (stdin is not null)
         {

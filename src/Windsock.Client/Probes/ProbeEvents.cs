@@ -15,18 +15,30 @@ internal static class ProbeEvents
         switch (line.Word)
         {
             case ProbeWords.Reply when Address("from") is { } from:
-                return new SocksPingReply(text, Int("seq"), from, Int("bytes"), line.TryGetInt("ttl", out int ttl) ? ttl : -1, Ms("rtt_ms") ?? TimeSpan.Zero);
+                return new SocksPingReply { Line = text, Sequence = Int("seq"), From = from, Bytes = Int("bytes"), Ttl = line.TryGetInt("ttl", out int ttl) ? ttl : -1, RoundTrip = Ms("rtt_ms") ?? TimeSpan.Zero };
             case ProbeWords.Timeout:
-                return new SocksProbeTimeout(text, Int("seq"), Int("ttl"), Int("probe"));
+                return new SocksProbeTimeout { Line = text, Sequence = Int("seq"), Ttl = Int("ttl"), Probe = Int("probe") };
             case ProbeWords.Hop when Address("from") is { } from:
-                return new SocksTracerouteHop(text, Int("ttl"), Int("probe"), from, Ms("rtt_ms") ?? TimeSpan.Zero, line["kind"] ?? "unknown");
+                return new SocksTracerouteHop { Line = text, Ttl = Int("ttl"), Probe = Int("probe"), From = from, RoundTrip = Ms("rtt_ms") ?? TimeSpan.Zero, Kind = line["kind"] ?? "unknown" };
             case ProbeWords.Error when line["seq"] is not null:
-                return new SocksPingError(text, Int("seq"), Address("from"), line["kind"] ?? "unknown");
+                return new SocksPingError { Line = text, Sequence = Int("seq"), From = Address("from"), Kind = line["kind"] ?? "unknown" };
             case ProbeWords.Error:
-                return new SocksProbeStopped(text, line["reason"] ?? "stopped by the proxy");
+                return new SocksProbeStopped { Line = text, Reason = line["reason"] ?? "stopped by the proxy" };
             case ProbeWords.Summary:
-                return new SocksProbeSummary(text, Int("sent"), line["received"] is null ? Int("answered") : Int("received"), Int("errors"),
-                    Ms("time_ms") ?? TimeSpan.Zero, Int("hops"), line["reached"] == "yes", Ms("rtt_min_ms"), Ms("rtt_avg_ms"), Ms("rtt_max_ms"), Ms("rtt_mdev_ms"));
+                return new SocksProbeSummary
+                {
+                    Line = text,
+                    Sent = Int("sent"),
+                    Answered = line["received"] is null ? Int("answered") : Int("received"),
+                    Errors = Int("errors"),
+                    Elapsed = Ms("time_ms") ?? TimeSpan.Zero,
+                    Hops = Int("hops"),
+                    Reached = line["reached"] == "yes",
+                    Minimum = Ms("rtt_min_ms"),
+                    Average = Ms("rtt_avg_ms"),
+                    Maximum = Ms("rtt_max_ms"),
+                    MeanDeviation = Ms("rtt_mdev_ms"),
+                };
             default:
                 return null;
         }

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Xunit;
 
@@ -100,19 +99,7 @@ public sealed class SshDynamicProxy : IAsyncLifetime
 
     private Process Start(string path, IEnumerable<string> arguments, string label)
     {
-        var info = new ProcessStartInfo(path)
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (string argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        var process = new Process { StartInfo = info };
+        var process = new Process { StartInfo = ChildProcess.StartInfo(path, arguments) };
         DataReceivedEventHandler record = (_, e) =>
         {
             if (e.Data is not null)
@@ -134,28 +121,17 @@ public sealed class SshDynamicProxy : IAsyncLifetime
     /// <summary>A bounded retry until the port accepts; fails at once if the process exits.</summary>
     private async Task WaitUntilAcceptingAsync(Process process, IPEndPoint endPoint, string label, CancellationToken cancellationToken)
     {
-        while (true)
+        try
         {
-            if (process.HasExited)
+            await ChildProcess.WaitUntilAcceptingAsync(process, endPoint, async () =>
             {
                 await process.WaitForExitAsync(cancellationToken);
-                throw new InvalidOperationException($"{label} exited with {process.ExitCode} before {endPoint} accepted:\n{Transcript()}");
-            }
-
-            using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            try
-            {
-                await probe.ConnectAsync(endPoint, cancellationToken);
-                return;
-            }
-            catch (SocketException)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(50), cancellationToken);
-            }
-            catch (OperationCanceledException)
-            {
-                throw new TimeoutException($"{label} did not accept on {endPoint} within {StartTimeout.TotalSeconds} s:\n{Transcript()}");
-            }
+                return $"{label} exited with {process.ExitCode} before {endPoint} accepted:\n{Transcript()}";
+            }, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"{label} did not accept on {endPoint} within {StartTimeout.TotalSeconds} s:\n{Transcript()}");
         }
     }
 

@@ -26,17 +26,7 @@ public static class ProcessRunner
 
     public static ProcessStartInfo StartInfo(string file, IEnumerable<string> args)
     {
-        var psi = new ProcessStartInfo(file)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in args)
-        {
-            psi.ArgumentList.Add(arg);
-        }
+        var psi = ChildProcess.StartInfo(file, args);
         foreach (var name in ProxyVariables)
         {
             psi.Environment.Remove(name);

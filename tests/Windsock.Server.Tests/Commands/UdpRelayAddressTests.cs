@@ -20,16 +20,9 @@ public sealed class UdpRelayAddressTests
     public async Task Replies_leave_from_the_announced_address_on_a_host_with_several()
     {
         var serverAddress = IPAddress.Parse("127.0.0.2");
-        await using var server = TestServer.Start(o => o with { Listen = [new IPEndPoint(serverAddress, 0)] });
-        await using var echo = new UdpEcho(IPAddress.Loopback);
-        using var control = await RawClient.ConnectAsync(server.EndPoint, IPAddress.Loopback);
-        var announced = await AssociateAsync(control);
-        Assert.Equal(serverAddress, announced.Address);
+        var relayed = await RelayOneDatagramAsync(o => o with { Listen = [new IPEndPoint(serverAddress, 0)] }, serverAddress, "ping");
 
-        var received = await RoundTripAsync(announced, echo.EndPoint(IPAddress.Loopback), "ping");
-
-        Assert.Equal(announced, received.From);
-        Assert.EndsWith("ping", received.Text, StringComparison.Ordinal);
+        Assert.Equal(relayed.Announced, relayed.From);
     }
 
     [Fact]
@@ -38,16 +31,9 @@ public sealed class UdpRelayAddressTests
         // A node behind a balancer: the TCP connection reaches 127.0.0.1, the reply announces the node's own
         // address (here 127.0.0.3, which loopback has), and datagrams to it must be relayed.
         var advertised = IPAddress.Parse("127.0.0.3");
-        await using var server = TestServer.Start(o => o with { Udp = o.Udp with { AdvertisedAddress = advertised } });
-        await using var echo = new UdpEcho(IPAddress.Loopback);
-        using var control = await RawClient.ConnectAsync(server.EndPoint, IPAddress.Loopback);
-        var announced = await AssociateAsync(control);
-        Assert.Equal(advertised, announced.Address);
+        var relayed = await RelayOneDatagramAsync(o => o with { Udp = o.Udp with { AdvertisedAddress = advertised } }, advertised, "to the node");
 
-        var received = await RoundTripAsync(announced, echo.EndPoint(IPAddress.Loopback), "to the node");
-
-        Assert.Equal(announced, received.From);
-        Assert.EndsWith("to the node", received.Text, StringComparison.Ordinal);
+        Assert.Equal(relayed.Announced, relayed.From);
     }
 
     [Fact]
@@ -56,16 +42,9 @@ public sealed class UdpRelayAddressTests
         // A NAT's public address in front of the host (TEST-NET-1: nothing is ever sent to it). The relay
         // cannot bind it, so it takes every address and datagrams forwarded to a local one still arrive.
         var advertised = IPAddress.Parse("192.0.2.10");
-        await using var server = TestServer.Start(o => o with { Udp = o.Udp with { AdvertisedAddress = advertised } });
-        await using var echo = new UdpEcho(IPAddress.Loopback);
-        using var control = await RawClient.ConnectAsync(server.EndPoint, IPAddress.Loopback);
-        var announced = await AssociateAsync(control);
-        Assert.Equal(advertised, announced.Address);
-
-        var forwarded = new IPEndPoint(IPAddress.Loopback, announced.Port);
-        var received = await RoundTripAsync(forwarded, echo.EndPoint(IPAddress.Loopback), "through the nat");
-
-        Assert.EndsWith("through the nat", received.Text, StringComparison.Ordinal);
+        await RelayOneDatagramAsync(
+            o => o with { Udp = o.Udp with { AdvertisedAddress = advertised } }, advertised, "through the nat",
+            sendTo: announced => new IPEndPoint(IPAddress.Loopback, announced.Port));
     }
 
     [Fact]
@@ -74,19 +53,35 @@ public sealed class UdpRelayAddressTests
         // [outside] ipv4 on a loopback alias: the destination sees 127.0.0.2 (Dante's external:), while the
         // client keeps talking to the announced 127.0.0.1 and gets the answers from there.
         var outside = IPAddress.Parse("127.0.0.2");
-        await using var server = TestServer.Start(o => o with { Outside = new OutsideAddresses { IPv4 = outside } });
+        var relayed = await RelayOneDatagramAsync(o => o with { Outside = new OutsideAddresses { IPv4 = outside } }, IPAddress.Loopback, "from outside");
+
+        Assert.Equal(relayed.Announced, relayed.From);
+        Assert.Equal(outside, relayed.EchoSaw.Address);
+    }
+
+    /// <summary>
+    /// A server configured by <paramref name="configure"/>, a UDP association from a client on 127.0.0.1 that must
+    /// announce <paramref name="expectedAddress"/>, and one datagram through it to a loopback echo (sent to the
+    /// announced address, or where <paramref name="sendTo"/> says) that must come back with its payload.
+    /// </summary>
+    private static async Task<Relayed> RelayOneDatagramAsync(
+        Func<ServerOptions, ServerOptions> configure, IPAddress expectedAddress, string payload, Func<IPEndPoint, IPEndPoint>? sendTo = null)
+    {
+        await using var server = TestServer.Start(configure);
         await using var echo = new UdpEcho(IPAddress.Loopback);
         using var control = await RawClient.ConnectAsync(server.EndPoint, IPAddress.Loopback);
         var announced = await AssociateAsync(control);
-        Assert.Equal(IPAddress.Loopback, announced.Address);
+        Assert.Equal(expectedAddress, announced.Address);
 
-        var received = await RoundTripAsync(announced, echo.EndPoint(IPAddress.Loopback), "from outside");
+        var received = await RoundTripAsync(sendTo?.Invoke(announced) ?? announced, echo.EndPoint(IPAddress.Loopback), payload);
 
-        Assert.Equal(announced, received.From);
-        Assert.EndsWith("from outside", received.Text, StringComparison.Ordinal);
+        Assert.EndsWith(payload, received.Text, StringComparison.Ordinal);
         Assert.True(echo.Senders.TryPeek(out var sender));
-        Assert.Equal(outside, sender.Address);
+        return new Relayed(announced, received.From, sender);
     }
+
+    /// <summary>What the association announced, where its answer came from, and the sender the destination saw.</summary>
+    private readonly record struct Relayed(IPEndPoint Announced, IPEndPoint From, IPEndPoint EchoSaw);
 
     private static async Task<IPEndPoint> AssociateAsync(RawClient control)
     {

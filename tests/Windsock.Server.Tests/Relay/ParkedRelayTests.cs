@@ -197,7 +197,7 @@ public class ParkedRelayTests
     }
 
     /// <summary>Bounded: the count the epoll set holds reaches <paramref name="expected"/>, or the test fails.</summary>
-    private static async Task WaitForParkedAsync(long expected)
+    internal static async Task WaitForParkedAsync(long expected)
     {
         using var bound = new CancellationTokenSource(Bound);
         while (ReadinessWaits.Parked < expected)
