@@ -186,4 +186,24 @@ public class WindsockServerTests
         Assert.Equal("outbound SMTP is blocked; use the relay", e.Reason);
         Assert.Contains("outbound SMTP is blocked", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_limit_refusal_carries_the_limits_reason_in_words()
+    {
+        using var cts = Bounded.Cts();
+        await using var server = TestServer.Start(o => o with { Limits = o.Limits with { SessionsPerUser = 1 } }, credentials: new OneUser("alice", "s3cret"));
+        await using var echo = new EchoServer(IPAddress.Loopback);
+        var client = new SocksClient(new ProxyHop(server.EndPoint) { Credentials = new SocksCredentials("alice", "s3cret") });
+        using var held = await client.ConnectAsync(echo.EndPoint, cts.Token);
+
+        var e = await Assert.ThrowsAsync<SocksException>(() => client.ConnectAsync(echo.EndPoint, cts.Token));
+
+        Assert.Equal(SocksErrorKind.CommandFailed, e.Kind);
+        Assert.Equal(1, e.ReplyCode);
+        Assert.Equal("limit sessions_per_user=1 reached for alice", e.Reason);
+        Assert.Contains("limit sessions_per_user=1 reached for alice", e.Message, StringComparison.Ordinal);
+
+        // The session that holds the slot is untouched by the refusal.
+        await Echo.AssertRoundTripAsync(held, 1000, cts.Token);
+    }
 }

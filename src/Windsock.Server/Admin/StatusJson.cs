@@ -112,6 +112,11 @@ public static class StatusJson
         json.WriteNumber("age_seconds", Math.Round(Math.Max(0, (now - record.Started).TotalSeconds), 3));
         json.WriteNumber("bytes_up", record.BytesUp);
         json.WriteNumber("bytes_down", record.BytesDown);
+        if (record.RelayMode is { } relayMode)
+        {
+            json.WriteString("relay_mode", relayMode);
+        }
+
         if (record.Udp is { } udp)
         {
             json.WriteNumber("datagrams_up", udp.DatagramsUp);

@@ -115,6 +115,12 @@ public sealed class SessionRecord
     /// <summary>Why the session ended, in a few words.</summary>
     public string? EndReason { get; set; }
 
+    /// <summary>
+    /// How the TCP relay moves bytes, chosen when it starts: "splice", "copy", "paced" (the copy loop under a
+    /// bandwidth limit) or "gssapi" (wrapped messages); null before a relay. The live session list shows it.
+    /// </summary>
+    public string? RelayMode { get; set; }
+
     /// <summary>For UDP ASSOCIATE: the relay address and datagram counts; null for other commands.</summary>
     public UdpRecord? Udp { get; set; }
 

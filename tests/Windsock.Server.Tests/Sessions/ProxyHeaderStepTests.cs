@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using Windsock.Policy;
 using Windsock.Protocol;
 using Windsock.Protocol.Socks5;
 using Windsock.Server.Configuration;
@@ -37,11 +38,22 @@ public class ProxyHeaderStepTests
         to = ["127.0.0.0/8"]
         """;
 
-    private static TestServer Start(CollectingLogger? logger = null) =>
-        TestServer.Start(_ => ConfigLoader.Parse(Config, "balanced.toml") with
+    private static TestServer Start(CollectingLogger? logger = null, Func<ServerOptions, ServerOptions>? adjust = null)
+    {
+        var options = ConfigLoader.Parse(Config, "balanced.toml") with
         {
             Listen = [new IPEndPoint(IPAddress.Loopback, 0), new IPEndPoint(IPAddress.IPv6Loopback, 0)],
-        }, logger: logger);
+        };
+        return TestServer.Start(_ => adjust?.Invoke(options) ?? options, logger: logger);
+    }
+
+    /// <summary>A SOCKS5 CONNECT from the balancer on behalf of <paramref name="client"/>: the header, then the greeting and the request.</summary>
+    private static async Task<(RawClient Balancer, Socks5ReplyCode Code)> ConnectThroughBalancerAsync(TestServer server, string client, IPEndPoint destination)
+    {
+        var balancer = await RawClient.ConnectAsync(server.EndPoint, BalancerAddress);
+        await balancer.SendAsync(V2(client, "203.0.113.1:1080"));
+        return (balancer, (await balancer.ConnectSocks5Async(SocksEndpoint.FromEndPoint(destination))).Code);
+    }
 
     private static byte[] V2(string source, string destination)
     {
@@ -187,5 +199,58 @@ public class ProxyHeaderStepTests
         await balancer.SendAsync([.. "PROXY UNKNOWN\r\n"u8.ToArray(), 0x05, 0x01, 0x00]);
         Assert.Empty(await balancer.ReadToEndAsync());
         await server.WaitForLineAsync(l => l.Contains("relays a client without naming its address", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Sessions_per_source_counts_the_client_the_header_names_not_the_balancer()
+    {
+        await using var server = Start(adjust: o => o with { Limits = o.Limits with { SessionsPerSource = 1 } });
+        await using var echo = new EchoServer(IPAddress.Loopback);
+        var (held, heldCode) = await ConnectThroughBalancerAsync(server, "198.51.100.7:40000", echo.EndPoint);
+        using var keep = held;
+        Assert.Equal(Socks5ReplyCode.Succeeded, heldCode);
+
+        // The same client again (another port, as a client's second connection has): its source is full.
+        var (again, againCode) = await ConnectThroughBalancerAsync(server, "198.51.100.7:40001", echo.EndPoint);
+        using (again)
+        {
+            Assert.Equal(Socks5ReplyCode.GeneralFailure, againCode);
+            Assert.True(await again.IsClosedByServerAsync());
+        }
+
+        var refused = await server.WaitForLineAsync(l => l.Contains(" end ", StringComparison.Ordinal) && l.Contains("client=198.51.100.7:40001", StringComparison.Ordinal));
+        Assert.Contains("limit sessions_per_source=1 reached for 198.51.100.7", refused, StringComparison.Ordinal);
+        Assert.Contains($"balancer={BalancerAddress}:", refused, StringComparison.Ordinal);
+
+        // Another client through the same balancer connection address: a source of its own, served.
+        var (other, otherCode) = await ConnectThroughBalancerAsync(server, "198.51.100.8:40000", echo.EndPoint);
+        using (other)
+        {
+            Assert.Equal(Socks5ReplyCode.Succeeded, otherCode);
+            await other.SendAsync("second client"u8.ToArray());
+            Assert.Equal("second client"u8.ToArray(), await other.ReadExactlyAsync(13));
+        }
+    }
+
+    [Fact]
+    public async Task Ident_asks_the_named_client_host_about_the_named_ports()
+    {
+        // The header names 127.0.0.1:40000 (where the scripted identd listens) reaching the balancer's port 1080; the
+        // balancer itself connects from 127.0.0.2, where no identd is, from a port of its own.
+        await using var identd = new ScriptedIdentd(q => ScriptedIdentd.UserReply(q, "alice"));
+        await using var server = Start(adjust: o => o with { IdentMode = IdentMode.Check, IdentPort = identd.Port, IdentTimeout = TimeSpan.FromSeconds(5) });
+        await using var echo = new EchoServer(IPAddress.Loopback);
+        using var balancer = await RawClient.ConnectAsync(server.EndPoint, BalancerAddress);
+        await balancer.SendAsync(V2("127.0.0.1:40000", "203.0.113.1:1080"));
+
+        var reply = await balancer.ConnectSocks4Async(SocksEndpoint.FromEndPoint(echo.EndPoint), "alice");
+
+        Assert.Equal(Windsock.Protocol.Socks4.Socks4ReplyCode.Granted, reply.Code);
+        var (query, from) = Assert.Single(identd.Queries);
+        Assert.Equal("40000 , 1080", query);
+        Assert.Equal(server.EndPoint.Address, from.Address);
+        var line = await server.WaitForLineAsync(l => l.Contains(" request ", StringComparison.Ordinal));
+        Assert.Contains("client=127.0.0.1:40000", line, StringComparison.Ordinal);
+        Assert.Contains("user=alice ident=alice", line, StringComparison.Ordinal);
     }
 }
