@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Windsock.Client;
 using Windsock.Interop.Tests.Infrastructure;
 using Xunit;
 
@@ -33,16 +34,19 @@ public sealed partial class AdminListenerTests(LoopbackTargets targets)
         [[rule]]
         name = "loopback"
         action = "allow"
-        to = ["127.0.0.0/8"]
+        to = ["127.0.0.0/8", "::1"]
         """;
 
-    private static async Task<(WindsockProcess Server, Uri Admin, TempDirectory Dir, ushort Denied)> StartAsync()
+    private static Task<(WindsockProcess Server, Uri Admin, TempDirectory Dir, ushort Denied)> StartAsync() => StartAsync(Config);
+
+    /// <summary>`windsock serve` with <paramref name="config"/>'s text for a port nothing listens on, which its rules deny.</summary>
+    private static async Task<(WindsockProcess Server, Uri Admin, TempDirectory Dir, ushort Denied)> StartAsync(Func<ushort, string> config)
     {
         var dir = new TempDirectory();
         ushort denied = FreePort.Closed();
-        var config = Path.Combine(dir.Path, "windsock.toml");
-        await File.WriteAllTextAsync(config, Config(denied), TestContext.Current.CancellationToken);
-        var server = await WindsockProcess.StartAsync("--config", config);
+        var path = Path.Combine(dir.Path, "windsock.toml");
+        await File.WriteAllTextAsync(path, config(denied), TestContext.Current.CancellationToken);
+        var server = await WindsockProcess.StartAsync("--config", path);
         var line = server.StdoutLines.FirstOrDefault(l => l.Contains("admin listener at ", StringComparison.Ordinal))
             ?? throw new InvalidOperationException("no admin listener line\n" + server.Transcript());
         return (server, new Uri(AdminUrl().Match(line).Value), dir, denied);
@@ -71,15 +75,7 @@ public sealed partial class AdminListenerTests(LoopbackTargets targets)
         // Every session has ended (its end line is written) before Prometheus is asked.
         await server.WaitUntilAsync(lines => lines.Count(l => l.Contains("event=end", StringComparison.Ordinal) || l.Contains(" end ", StringComparison.Ordinal)) >= Allowed + Denied, Timeouts.LogLine, "5 end lines");
 
-        await using var prometheus = PrometheusServer.Start(dir.Path, $"""
-            global:
-              scrape_interval: 1s
-            scrape_configs:
-              - job_name: windsock
-                static_configs:
-                  - targets: ["{admin.Authority}"]
-            """);
-
+        await using var prometheus = StartPrometheus(dir, admin);
         string sessions = "sum(windsock_sessions_total{command=\"connect\",version=\"5\"})";
         Assert.Equal(Allowed + Denied, await prometheus.QueryUntilAsync(sessions, Allowed + Denied));
         Assert.Equal(Denied, await prometheus.QueryUntilAsync($"windsock_denials_total{{rule=\"no port {denied}\"}}", Denied));
@@ -89,6 +85,106 @@ public sealed partial class AdminListenerTests(LoopbackTargets targets)
         Assert.Equal(Allowed + Denied, await prometheus.QueryUntilAsync("sum(windsock_authentications_total{method=\"none\",outcome=\"success\"})", Allowed + Denied));
         // Exactly the bytes the HTTP server sent, once per allowed request.
         double down = Allowed * (double)targets.Http.ResponseLength;
+        Assert.Equal(down, await prometheus.QueryUntilAsync("windsock_relayed_bytes_total{direction=\"down\"}", down));
+    }
+
+    /// <summary>
+    /// The instruments the load above leaves alone: a limit hit, a UDP association's datagrams and drops, a BIND
+    /// wait, a name the server resolves, the handshake histogram and the bytes up, each counted exactly. Every
+    /// rule allows one session at once, so each session ends (its end line is written, its limit released) before
+    /// the next starts; the one refusal is the second session the test opens while the first still holds the rule.
+    /// </summary>
+    [Fact]
+    public async Task Prometheus_scrapes_limit_udp_bind_dns_and_handshake_counts_of_a_known_load()
+    {
+        var (server, admin, dir, denied) = await StartAsync(denied => Config(denied) + "\n\n[limits]\nsessions_per_rule = 1\n");
+        await using var _ = server;
+        using var __ = dir;
+        await using var udpEcho = new UdpEcho(IPAddress.Loopback);
+        var token = TestContext.Current.CancellationToken;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
+        timeout.CancelAfter(Timeouts.Client);
+        var client = new SocksClient(new ProxyHop(server.IPv4));
+        int ended = 0;
+        Task SessionsEndedAsync(int count) => server.WaitUntilAsync(
+            lines => lines.Count(l => l.Contains(" end ", StringComparison.Ordinal)) >= count, Timeouts.LogLine, $"{count} end lines");
+
+        // 1. A limit hit: a second session of the rule "loopback" while the first is open.
+        using (var held = await client.ConnectAsync(IPAddress.Loopback, targets.Echo.Port, timeout.Token))
+        {
+            var refused = await Assert.ThrowsAsync<SocksException>(() => client.ConnectAsync(IPAddress.Loopback, targets.Echo.Port, timeout.Token));
+            Assert.True(refused.ReplyCode == 1 && refused.Reason?.Contains("sessions_per_rule=1", StringComparison.Ordinal) == true, refused.ToString());
+        }
+
+        await SessionsEndedAsync(ended += 2);
+
+        // 2. A CONNECT by name, resolved by the server ("localhost": /etc/hosts, nothing leaves the machine), bytes up and back.
+        byte[] payload = Clients.Payload(1000, seed: 14);
+        using (var named = await client.ConnectAsync("localhost", targets.Echo.Port, timeout.Token))
+        {
+            await named.SendAsync(payload, SocketFlags.None, timeout.Token);
+            named.Shutdown(SocketShutdown.Send);
+            Assert.Equal(payload, await ReadToEndAsync(named, timeout.Token));
+        }
+
+        await SessionsEndedAsync(++ended);
+        long up = payload.Length;
+        long down = payload.Length;
+
+        // 3. A BIND whose peer arrives, and bytes from the client to that peer.
+        byte[] toPeer = "to the peer"u8.ToArray();
+        await using (var bind = await client.BindAsync(new IPEndPoint(IPAddress.Loopback, 0), timeout.Token))
+        {
+            using var peer = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            await peer.ConnectAsync(bind.ListenEndPoint, timeout.Token);
+            using var data = await bind.AcceptAsync(timeout.Token);
+            await data.SendAsync(toPeer, SocketFlags.None, timeout.Token);
+            data.Shutdown(SocketShutdown.Send);
+            Assert.Equal(toPeer, await ReadToEndAsync(peer, timeout.Token));
+        }
+
+        await SessionsEndedAsync(++ended);
+        up += toPeer.Length;
+
+        // 4. A UDP association: three datagrams echoed, one to the denied port, one from a port of the client's address
+        //    the association is not pinned to. The echo of the datagram after them means both were counted.
+        await using (var udp = await client.AssociateUdpAsync(timeout.Token))
+        {
+            var echo = new IPEndPoint(IPAddress.Loopback, udpEcho.Port);
+            await UdpRelayExchange.EchoAsync(udp, echo, "one"u8.ToArray(), timeout.Token);
+            await udp.SendAsync("to the denied port"u8.ToArray(), new IPEndPoint(IPAddress.Loopback, denied), timeout.Token);
+            using (var foreign = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp))
+            {
+                foreign.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+                byte[] header = [0, 0, 0, 1, 127, 0, 0, 1, (byte)(udpEcho.Port >> 8), (byte)udpEcho.Port];
+                byte[] datagram = [.. header, .. "foreign"u8.ToArray()];
+                await foreign.SendToAsync(datagram, SocketFlags.None, udp.RelayEndPoint, timeout.Token);
+            }
+
+            await UdpRelayExchange.EchoAsync(udp, echo, "two"u8.ToArray(), timeout.Token);
+            await UdpRelayExchange.EchoAsync(udp, echo, "three"u8.ToArray(), timeout.Token);
+        }
+
+        await SessionsEndedAsync(++ended);
+        up += "onetwothree".Length;
+        down += "onetwothree".Length;
+
+        await using var prometheus = StartPrometheus(dir, admin);
+        Assert.Equal(1, await prometheus.QueryUntilAsync("windsock_limit_hits_total{limit=\"sessions_per_rule\"}", 1));
+        Assert.Equal(1, await prometheus.QueryUntilAsync("windsock_replies_total{version=\"5\",code=\"1\"}", 1));
+        Assert.Equal(1, await prometheus.QueryUntilAsync("windsock_dns_duration_seconds_count{outcome=\"ok\"}", 1));
+        Assert.Equal(1, await prometheus.QueryUntilAsync("windsock_bind_waits_total{outcome=\"peer\"}", 1));
+        Assert.Equal(1, await prometheus.QueryUntilAsync("windsock_bind_wait_duration_seconds_count{outcome=\"peer\"}", 1));
+        Assert.Equal(3, await prometheus.QueryUntilAsync("windsock_udp_datagrams_total{direction=\"up\"}", 3));
+        Assert.Equal(3, await prometheus.QueryUntilAsync("windsock_udp_datagrams_total{direction=\"down\"}", 3));
+        Assert.Equal(1, await prometheus.QueryUntilAsync("windsock_udp_drops_total{reason=\"denied\"}", 1));
+        Assert.Equal(1, await prometheus.QueryUntilAsync("windsock_udp_drops_total{reason=\"wrong_source_port\"}", 1));
+        Assert.Equal(2, await prometheus.QueryUntilAsync("sum(windsock_udp_drops_total)", 2));
+        // Every session of the five read its request: the refused one too, which the limit stopped only after.
+        Assert.Equal(ended, await prometheus.QueryUntilAsync("windsock_handshake_duration_seconds_count", ended));
+        Assert.Equal(ended, await prometheus.QueryUntilAsync("windsock_handshake_duration_seconds_bucket{le=\"+Inf\"}", ended));
+        await prometheus.QueryUntilAsync("windsock_handshake_duration_seconds_sum", samples => samples is [{ Value: > 0 }], "a positive sum");
+        Assert.Equal(up, await prometheus.QueryUntilAsync("windsock_relayed_bytes_total{direction=\"up\"}", up));
         Assert.Equal(down, await prometheus.QueryUntilAsync("windsock_relayed_bytes_total{direction=\"down\"}", down));
     }
 
@@ -172,6 +268,30 @@ public sealed partial class AdminListenerTests(LoopbackTargets targets)
         Assert.Equal(1, check.ExitCode);
         Assert.Contains("windsock.toml:5:10: error: admin.listen \"0.0.0.0:9180\" is not a loopback address", check.Stderr, StringComparison.Ordinal);
         Assert.Contains("token_file", check.Stderr, StringComparison.Ordinal);
+    }
+
+    /// <summary>Debian's prometheus scraping the admin listener every second.</summary>
+    private static PrometheusServer StartPrometheus(TempDirectory dir, Uri admin) => PrometheusServer.Start(dir.Path, $"""
+        global:
+          scrape_interval: 1s
+        scrape_configs:
+          - job_name: windsock
+            static_configs:
+              - targets: ["{admin.Authority}"]
+        """);
+
+    /// <summary>Everything the peer sends until it closes.</summary>
+    private static async Task<byte[]> ReadToEndAsync(Socket socket, CancellationToken token)
+    {
+        using var received = new MemoryStream();
+        var buffer = new byte[4096];
+        int read;
+        while ((read = await socket.ReceiveAsync(buffer, SocketFlags.None, token)) > 0)
+        {
+            received.Write(buffer, 0, read);
+        }
+
+        return received.ToArray();
     }
 
     private static Task<ProcessResult> StatusAsync(params string[] args) =>
