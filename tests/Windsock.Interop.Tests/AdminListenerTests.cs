@@ -39,11 +39,19 @@ public sealed partial class AdminListenerTests(LoopbackTargets targets)
 
     private static Task<(WindsockProcess Server, Uri Admin, TempDirectory Dir, ushort Denied)> StartAsync() => StartAsync(Config);
 
-    /// <summary>`windsock serve` with <paramref name="config"/>'s text for a port nothing listens on, which its rules deny.</summary>
-    private static async Task<(WindsockProcess Server, Uri Admin, TempDirectory Dir, ushort Denied)> StartAsync(Func<ushort, string> config)
+    /// <summary>
+    /// `windsock serve` with <paramref name="config"/>'s text for a port nothing listens on, which its rules deny;
+    /// <paramref name="prepare"/> writes what else the configuration names into its folder first.
+    /// </summary>
+    private static async Task<(WindsockProcess Server, Uri Admin, TempDirectory Dir, ushort Denied)> StartAsync(Func<ushort, string> config, Func<string, Task>? prepare = null)
     {
         var dir = new TempDirectory();
         ushort denied = FreePort.Closed();
+        if (prepare is not null)
+        {
+            await prepare(dir.Path);
+        }
+
         var path = Path.Combine(dir.Path, "windsock.toml");
         await File.WriteAllTextAsync(path, config(denied), TestContext.Current.CancellationToken);
         var server = await WindsockProcess.StartAsync("--config", path);
@@ -188,16 +196,23 @@ public sealed partial class AdminListenerTests(LoopbackTargets targets)
         Assert.Equal(down, await prometheus.QueryUntilAsync("windsock_relayed_bytes_total{direction=\"down\"}", down));
     }
 
+    /// <summary>The page of a server that wants a password: the logged-in user's open session is ranked among the top users.</summary>
     [Fact]
-    public async Task Chromium_renders_the_status_page_with_the_live_session_and_the_denials()
+    public async Task Chromium_renders_the_status_page_with_the_live_session_the_denials_and_the_top_users()
     {
         Assert.True(File.Exists(Chromium), "Debian's chromium is not installed (test.sh installs it)");
-        var (server, admin, dir, denied) = await StartAsync();
+        const string User = "alice";
+        const string Password = "status-Page-1929";
+        var (server, admin, dir, denied) = await StartAsync(
+            denied => Config(denied) + "\n\n[auth]\nusers_file = \"users\"\n",
+            folder => Passwd.AddUserAsync(Path.Combine(folder, "users"), User, Password));
         await using var _ = server;
         using var __ = dir;
-        var refused = await Clients.CurlAsync($"http://127.0.0.1:{denied}/", "--socks5", Clients.HostPort(server.IPv4));
+        var refused = await Clients.CurlAsync($"http://127.0.0.1:{denied}/", "--socks5", Clients.HostPort(server.IPv4), "--proxy-user", $"{User}:{Password}");
         Assert.True(refused.ExitCode != 0, refused.Describe());
-        using var live = await OpenEchoSessionAsync(server.IPv4, targets.Echo.Port);
+        // The refused session is over (no longer open) before the page is asked for.
+        await server.WaitForLineAsync(l => l.Contains(" end ", StringComparison.Ordinal), "the refused session's end line");
+        using var live = await OpenEchoSessionAsync(server.IPv4, targets.Echo.Port, (User, Password));
 
         using var profile = new TempDirectory();
         var dump = await ProcessRunner.RunAsync(Chromium,
@@ -213,6 +228,11 @@ public sealed partial class AdminListenerTests(LoopbackTargets targets)
         Assert.Contains($"<td>no port {denied}</td><td class=\"n\">1</td>", dom, StringComparison.Ordinal);
         Assert.Contains($"127.0.0.1:{targets.Echo.Port}", dom, StringComparison.Ordinal);
         Assert.Contains("http-equiv=\"refresh\"", dom, StringComparison.Ordinal);
+        // alice: one open session, "hello" up and back (10 bytes); the ended refusal is not ranked.
+        var topUsers = TopUsersTable().Match(dom);
+        Assert.True(topUsers.Success, dom);
+        Assert.Contains($"<tr class=\"user\"><td>{User}</td><td class=\"n\">1</td><td class=\"n\">10</td></tr>", topUsers.Value, StringComparison.Ordinal);
+        Assert.Single(UserRow().Matches(topUsers.Value));
     }
 
     [Fact]
@@ -297,14 +317,36 @@ public sealed partial class AdminListenerTests(LoopbackTargets targets)
     private static Task<ProcessResult> StatusAsync(params string[] args) =>
         ProcessRunner.RunAsync(Tools.Dotnet, [Tools.WindsockDll, "status", .. args], timeout: TimeSpan.FromSeconds(60));
 
-    /// <summary>A SOCKS5 CONNECT to the echo server, "hello" sent and echoed: a session that stays open.</summary>
-    private static async Task<Socket> OpenEchoSessionAsync(IPEndPoint proxy, int echoPort)
+    /// <summary>
+    /// A SOCKS5 CONNECT to the echo server, "hello" sent and echoed: a session that stays open. With
+    /// <paramref name="login"/>, after an RFC 1929 username/password login (written byte by byte here).
+    /// </summary>
+    private static async Task<Socket> OpenEchoSessionAsync(IPEndPoint proxy, int echoPort, (string User, string Password)? login = null)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         using var timeout = new CancellationTokenSource(Timeouts.LogLine);
         await socket.ConnectAsync(proxy, timeout.Token);
-        await socket.SendAsync(new byte[] { 5, 1, 0, 5, 1, 0, 1, 127, 0, 0, 1, (byte)(echoPort >> 8), (byte)echoPort }, SocketFlags.None, timeout.Token);
-        await ReadExactlyAsync(socket, new byte[12], timeout.Token);
+        byte[] request = [5, 1, 0, 1, 127, 0, 0, 1, (byte)(echoPort >> 8), (byte)echoPort];
+        if (login is var (user, password))
+        {
+            byte[] name = System.Text.Encoding.UTF8.GetBytes(user);
+            byte[] secret = System.Text.Encoding.UTF8.GetBytes(password);
+            byte[] greetingLoginRequest = [5, 1, 2, 1, (byte)name.Length, .. name, (byte)secret.Length, .. secret, .. request];
+            await socket.SendAsync(greetingLoginRequest, SocketFlags.None, timeout.Token);
+            var replies = new byte[2 + 2];
+            await ReadExactlyAsync(socket, replies, timeout.Token);
+            Assert.Equal(new byte[] { 5, 2, 1, 0 }, replies); // username/password chosen, login accepted
+        }
+        else
+        {
+            byte[] greetingRequest = [5, 1, 0, .. request];
+            await socket.SendAsync(greetingRequest, SocketFlags.None, timeout.Token);
+            var method = new byte[2];
+            await ReadExactlyAsync(socket, method, timeout.Token);
+            Assert.Equal(new byte[] { 5, 0 }, method);
+        }
+
+        await ReadExactlyAsync(socket, new byte[10], timeout.Token);
         await socket.SendAsync("hello"u8.ToArray(), SocketFlags.None, timeout.Token);
         var echoed = new byte[5];
         await ReadExactlyAsync(socket, echoed, timeout.Token);
@@ -325,4 +367,10 @@ public sealed partial class AdminListenerTests(LoopbackTargets targets)
 
     [GeneratedRegex(@"http://[0-9.]+:\d+/")]
     private static partial Regex AdminUrl();
+
+    [GeneratedRegex("<table id=\"top-users\">.*?</table>", RegexOptions.Singleline)]
+    private static partial Regex TopUsersTable();
+
+    [GeneratedRegex("<tr class=\"user\">")]
+    private static partial Regex UserRow();
 }
