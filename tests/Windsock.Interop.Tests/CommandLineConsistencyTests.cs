@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Windsock.Cli;
+using Windsock.Interop.Tests.Infrastructure;
 using Xunit;
 
 namespace Windsock.Interop.Tests;
@@ -62,5 +63,22 @@ public sealed class CommandLineConsistencyTests
 
         Assert.Contains(check.Options, o => o.Name == "--socks-version");
         Assert.DoesNotContain(check.Options, o => o.Name == "--version");
+    }
+
+    /// <summary>
+    /// check takes no arguments and refuses unknown ones itself (exit 2): its help has no section for arguments
+    /// handed on to some application, which System.CommandLine adds when a command lets unmatched tokens through.
+    /// </summary>
+    [Fact]
+    public async Task Check_help_shows_its_options_and_no_section_for_arguments_passed_on()
+    {
+        var help = await ProcessRunner.RunAsync(Tools.Dotnet, [Tools.WindsockDll, "check", "--help"], timeout: TimeSpan.FromSeconds(60));
+
+        Assert.True(help.ExitCode == 0, help.Describe());
+        Assert.Contains("windsock check [options]", help.StdoutText, StringComparison.Ordinal);
+        Assert.Contains("--socks-version", help.StdoutText, StringComparison.Ordinal);
+        Assert.DoesNotContain("Arguments passed to the application", help.StdoutText, StringComparison.Ordinal);
+        Assert.DoesNotContain("Additional Arguments", help.StdoutText, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("Arguments:", help.StdoutText, StringComparison.Ordinal);
     }
 }
