@@ -27,4 +27,7 @@ internal static partial class CliLog
 
     [LoggerMessage(141, LogLevel.Warning, "The account to run as changed from {Running} to {Configured}: restart to apply; keeping {Running}")]
     public static partial void AccountNeedsRestart(ILogger logger, string running, string configured);
+
+    [LoggerMessage(106, LogLevel.Critical, "windsock: error: {Problem}")]
+    public static partial void StartupFailed(ILogger logger, string problem);
 }

@@ -88,7 +88,7 @@ internal static class ServeCommand
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             string origin = options.Origins.TryGetValue("log.file", out string? where) ? $"{where}: " : string.Empty;
-            await Console.Error.WriteLineAsync($"windsock: error: {origin}cannot open the log file {options.Log.File}: {e.Message}. fix: create its folder and make it writable for the user windsock runs as, or remove log.file").ConfigureAwait(false);
+            await FailAsync(options.LogFormat, logger, $"{origin}cannot open the log file {options.Log.File}: {e.Message}. fix: create its folder and make it writable for the user windsock runs as, or remove log.file").ConfigureAwait(false);
             return 2;
         }
 
@@ -126,7 +126,7 @@ internal static class ServeCommand
         }
         catch (Exception e) when (e is ListenException or StartupException)
         {
-            await Console.Error.WriteLineAsync($"windsock: error: {e.Message}").ConfigureAwait(false);
+            await FailAsync(options.LogFormat, logger, e.Message).ConfigureAwait(false);
             return 1;
         }
 
@@ -136,7 +136,7 @@ internal static class ServeCommand
             requestLog.WriteNotice(NoticeLine(options.LogFormat, "admin", $"admin listener at {adminAddress}", ("address", adminAddress)));
         }
 
-        if (options.RunAs is { } account && await SwitchAccountAsync(account, Load, logger).ConfigureAwait(false) is { } failed)
+        if (options.RunAs is { } account && await SwitchAccountAsync(account, Load, options.LogFormat, logger).ConfigureAwait(false) is { } failed)
         {
             return failed;
         }
@@ -181,11 +181,11 @@ internal static class ServeCommand
     /// every file again as that account: a users file only root can read is an error now, not at the first reload.
     /// Returns the exit code when the server must not go on.
     /// </summary>
-    private static async Task<int?> SwitchAccountAsync(Windsock.Server.Accounts.UnixAccount account, Func<LoadedConfiguration> load, ILogger logger)
+    private static async Task<int?> SwitchAccountAsync(Windsock.Server.Accounts.UnixAccount account, Func<LoadedConfiguration> load, LogFormat format, ILogger logger)
     {
         if (PrivilegeDrop.SwitchTo(account) is { } problem)
         {
-            await Console.Error.WriteLineAsync($"windsock: error: {problem}").ConfigureAwait(false);
+            await FailAsync(format, logger, problem).ConfigureAwait(false);
             return 1;
         }
 
@@ -195,12 +195,29 @@ internal static class ServeCommand
         }
         catch (StartupException e)
         {
-            await Console.Error.WriteLineAsync($"windsock: error: after switching to {account.ToDisplay()}: {e.Message}").ConfigureAwait(false);
+            await FailAsync(format, logger, $"after switching to {account.ToDisplay()}: {e.Message}").ConfigureAwait(false);
             return 1;
         }
 
         CliLog.SwitchedAccount(logger, account.ToDisplay());
         return null;
+    }
+
+    /// <summary>
+    /// A startup failure once the diagnostics' logger exists. With <c>log_format = "json"</c> it is one of the
+    /// diagnostics' JSON objects (level Critical), so a log pipeline reading JSON sees why the server stopped; in
+    /// text (and under systemd, whose journal takes the line as it is) the plain <c>windsock: error:</c> line that
+    /// scripts and the earlier errors use. The logger factory's disposal flushes it before the process exits.
+    /// </summary>
+    private static async Task FailAsync(LogFormat format, ILogger logger, string problem)
+    {
+        if (format == LogFormat.Json && Environment.GetEnvironmentVariable("JOURNAL_STREAM") is null)
+        {
+            CliLog.StartupFailed(logger, problem);
+            return;
+        }
+
+        await Console.Error.WriteLineAsync($"windsock: error: {problem}").ConfigureAwait(false);
     }
 
     private static string ListeningLine(LogFormat format, IPEndPoint endPoint) =>

@@ -64,6 +64,39 @@ public sealed class StartupTests
     }
 
     [Fact]
+    public async Task With_log_format_json_a_failure_to_listen_is_a_json_diagnostic_too()
+    {
+        await using var first = await WindsockProcess.StartAsync("--listen", "127.0.0.1:0");
+        var taken = first.IPv4.ToString();
+        using var dir = new TempDirectory();
+        var config = await WriteConfigAsync(dir, $"[server]\nlisten = [\"{taken}\"]\nlog_format = \"json\"\n");
+
+        var result = await ServeAsync("--config", config);
+
+        Assert.Equal(1, result.ExitCode);
+        string[] lines = result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.True(lines.Length > 0, result.Describe());
+        var diagnostics = new List<JsonElement>();
+        foreach (string line in lines)
+        {
+            try
+            {
+                using var document = JsonDocument.Parse(line);
+                diagnostics.Add(document.RootElement.Clone());
+            }
+            catch (JsonException e)
+            {
+                Assert.Fail($"not JSON ({e.Message}): {line}\n{result.Describe()}");
+            }
+        }
+
+        var failure = Assert.Single(diagnostics, d => d.GetProperty("LogLevel").GetString() == "Critical");
+        string message = failure.GetProperty("Message").GetString()!;
+        Assert.StartsWith("windsock: error: ", message, StringComparison.Ordinal);
+        Assert.Contains($"cannot listen on {taken}", message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
     public async Task A_config_file_is_served_as_written()
     {
         using var dir = new TempDirectory();
