@@ -33,8 +33,10 @@ internal static class CheckCommand
         var from = new Option<string?>("--from") { Description = "The client, ADDRESS or ADDRESS:PORT (IPv6 with a port in brackets: [2001:db8::1]:40000)." };
         var to = new Option<string?>("--to") { Description = "The destination as the client asks for it, HOST:PORT (a name or an address; PORT may be a service name such as https). Numeric names such as 127.1, 2130706433 or 0 are names, decided with the address the server's resolver reads from them." };
         var command = new Option<string?>("--command") { Description = "connect (the default), bind, udp (a datagram to --to), resolve, resolve-ptr, ping or traceroute." };
-        // --socks-version: "--version" is the program's own; the old spelling still works, with a warning.
-        var version = new Option<string?>("--socks-version", DeprecatedVersionAlias) { Description = "SOCKS version of the request: 5 (the default), 4 or 4a." };
+        var version = new Option<string?>("--socks-version") { Description = "SOCKS version of the request: 5 (the default), 4 or 4a." };
+        // "--version" is the program's own option; the old spelling of --socks-version still works here, with a
+        // warning, but --help no longer shows it beside the program's.
+        var deprecatedVersion = new Option<string?>(DeprecatedVersionSpelling) { Description = "Deprecated spelling of --socks-version.", Hidden = true };
         var method = new Option<string?>("--method") { Description = "Authentication method: username (the default with --user), none (the default without), gssapi." };
         var resolve = new Option<bool>("--resolve") { Description = "When the decision needs the address a destination name resolves to, resolve it with the system resolver." };
         var client = new Option<bool>("--client") { Description = "Check the client routing file instead: which rule routes --to HOST:PORT, and why." };
@@ -45,7 +47,7 @@ internal static class CheckCommand
             Arity = ArgumentArity.ZeroOrMore,
             AllowMultipleArgumentsPerToken = false,
         };
-        Option<string?>[] valued = [config, user, from, to, command, version, method, clientConfig];
+        Option<string?>[] valued = [config, user, from, to, command, version, deprecatedVersion, method, clientConfig];
         foreach (Option<string?> option in valued)
         {
             // Checked in the action instead, so a missing value is a usage error (exit 2) like the others.
@@ -60,6 +62,7 @@ internal static class CheckCommand
             to,
             command,
             version,
+            deprecatedVersion,
             method,
             resolve,
             address,
@@ -72,14 +75,15 @@ internal static class CheckCommand
         {
             TextWriter output = result.InvocationConfiguration.Output;
             TextWriter error = result.InvocationConfiguration.Error;
-            if (result.GetResult(version)?.IdentifierToken?.Value == DeprecatedVersionAlias)
+            if (result.GetResult(deprecatedVersion) is not null)
             {
                 await error.WriteLineAsync("windsock check: warning: --version is deprecated here (it is the program's own option); write --socks-version").ConfigureAwait(false);
             }
 
             string? usage = valued.FirstOrDefault(o => result.GetResult(o) is not null && result.GetValue(o) is null) is { } empty ? $"{empty.Name} needs a value"
                 : result.GetResult(address) is { Tokens.Count: 0 } ? "--address needs a value"
-                : result.GetValue(client) ? ((Option[])[config, user, from, command, version, method, resolve, address]).FirstOrDefault(o => result.GetResult(o) is { Implicit: false }) is { } serverOnly
+                : result.GetResult(version) is not null && result.GetResult(deprecatedVersion) is not null ? "give the SOCKS version once, as --socks-version"
+                : result.GetValue(client) ? ((Option[])[config, user, from, command, version, deprecatedVersion, method, resolve, address]).FirstOrDefault(o => result.GetResult(o) is { Implicit: false }) is { } serverOnly
                     ? $"{serverOnly.Name} is for the server's configuration; --client takes only --client-config and --to"
                     : null
                 : result.GetResult(clientConfig) is not null ? "--client-config needs --client"
@@ -101,7 +105,7 @@ internal static class CheckCommand
                 result.GetValue(from),
                 result.GetValue(to),
                 result.GetValue(command),
-                result.GetValue(version),
+                result.GetValue(version) ?? result.GetValue(deprecatedVersion),
                 result.GetValue(method),
                 result.GetValue(resolve),
                 result.GetValue(address) ?? []);
@@ -110,7 +114,7 @@ internal static class CheckCommand
         return check;
     }
 
-    private const string DeprecatedVersionAlias = "--version";
+    private const string DeprecatedVersionSpelling = "--version";
 
     /// <summary>
     /// Unknown arguments to check are usage errors with exit code 2, like its other usage errors (the parser's

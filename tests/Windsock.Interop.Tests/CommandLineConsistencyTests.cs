@@ -62,7 +62,8 @@ public sealed class CommandLineConsistencyTests
         var check = CheckCommand.Create();
 
         Assert.Contains(check.Options, o => o.Name == "--socks-version");
-        Assert.DoesNotContain(check.Options, o => o.Name == "--version");
+        // The old spelling is still accepted (with a warning) but hidden: --version is the program's own option.
+        Assert.All(check.Options.Where(o => o.Name == "--version" || o.Aliases.Contains("--version")), o => Assert.True(o.Hidden, o.Name));
     }
 
     /// <summary>
@@ -77,8 +78,27 @@ public sealed class CommandLineConsistencyTests
         Assert.True(help.ExitCode == 0, help.Describe());
         Assert.Contains("windsock check [options]", help.StdoutText, StringComparison.Ordinal);
         Assert.Contains("--socks-version", help.StdoutText, StringComparison.Ordinal);
+        Assert.DoesNotContain("--version <", help.StdoutText, StringComparison.Ordinal);
         Assert.DoesNotContain("Arguments passed to the application", help.StdoutText, StringComparison.Ordinal);
         Assert.DoesNotContain("Additional Arguments", help.StdoutText, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("Arguments:", help.StdoutText, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Check_still_takes_the_old_version_spelling_with_a_warning_but_not_both_spellings()
+    {
+        using var dir = new TempDirectory();
+        string config = Path.Combine(dir.Path, "windsock.toml");
+        await File.WriteAllTextAsync(config, "[server]\nlisten = [\"127.0.0.1:0\"]\n", TestContext.Current.CancellationToken);
+        string[] request = [Tools.WindsockDll, "check", "-c", config, "--from", "127.0.0.1", "--to", "127.0.0.1:80"];
+
+        var old = await ProcessRunner.RunAsync(Tools.Dotnet, [.. request, "--version", "4"], timeout: TimeSpan.FromSeconds(60));
+        var both = await ProcessRunner.RunAsync(Tools.Dotnet, [.. request, "--version", "4", "--socks-version", "5"], timeout: TimeSpan.FromSeconds(60));
+
+        Assert.True(old.ExitCode == 0, old.Describe());
+        Assert.True(old.StderrMentions("--version is deprecated here"), old.Describe());
+        Assert.Contains("SOCKS4,", old.StdoutText, StringComparison.Ordinal);
+        Assert.True(both.ExitCode == 2, both.Describe());
+        Assert.True(both.StderrMentions("give the SOCKS version once"), both.Describe());
     }
 }
