@@ -16,7 +16,8 @@ namespace Windsock.Server.Tests.Logging;
 /// The request log's reader stalls (a pipe nobody reads) or its disk is full (/dev/full): sessions never
 /// wait for the log, memory stays bounded (<see cref="RequestLog.Capacity"/> lines), and the lost lines
 /// are counted, said once in the diagnostic log, and marked by a line in the request log when writing
-/// works again. Before: an unbounded queue (memory grew for as long as the reader stalled) and no count.
+/// works again; stopping waits for a stalled reader at most <see cref="RequestLog.DrainTimeout"/>. Before: an
+/// unbounded queue (memory grew for as long as the reader stalled) and no count; then a stop that never ended.
 /// </summary>
 public sealed class RequestLogLossTests
 {
@@ -214,6 +215,56 @@ public sealed class RequestLogLossTests
             await server.DisposeAsync();
             await output.DisposeAsync(); // closes the pipe: the drain sees its end
             await draining!.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+    }
+
+    /// <summary>
+    /// Stopping must not wait on the reader either: `windsock serve | reader` with a stalled reader got SIGTERM,
+    /// stopped its sessions, then waited for good on the request log's writer, stuck in its write. The stop now
+    /// gives the writer <see cref="RequestLog.DrainTimeout"/>, then counts what is still queued as lost and says so.
+    /// </summary>
+    [Fact]
+    public async Task A_server_whose_log_reader_stalls_stops_in_bounded_time_and_counts_the_lines_it_could_not_write()
+    {
+        const int Notices = 100;
+        using var pipe = new AnonymousPipeServerStream(PipeDirection.Out);
+        var reader = new AnonymousPipeClientStream(PipeDirection.In, pipe.ClientSafePipeHandle);
+        var counted = new HandOverCountingStream(pipe);
+        var diagnostics = new CollectingLogger();
+        var output = new StreamWriter(counted, new UTF8Encoding(false));
+        await using var echo = new EchoServer(IPAddress.Loopback);
+        var server = TestServer.Start(logger: diagnostics, logOutput: output);
+        Task? stopping = null;
+        try
+        {
+            server.RequestLog.WriteNotice("stall " + new string('s', 1024 * 1024));
+            await counted.WaitForHandOverAsync(16 * 1024, TimeSpan.FromSeconds(10));
+            for (int i = 0; i < Notices; i++)
+            {
+                server.RequestLog.WriteNotice($"queued {i}");
+            }
+
+            // A session too: its request line, and its end line when it closes.
+            using (var client = await RawClient.ConnectAsync(server.EndPoint))
+            {
+                Assert.Equal(Socks5ReplyCode.Succeeded, (await client.ConnectSocks5Async(SocksEndpoint.FromEndPoint(echo.EndPoint))).Code);
+            }
+
+            var clock = Stopwatch.StartNew();
+            stopping = server.DisposeAsync().AsTask();
+            await stopping.WaitAsync(RequestLog.DrainTimeout + TimeSpan.FromSeconds(20));
+            clock.Stop();
+            TestContext.Current.TestOutputHelper?.WriteLine($"stopped in {clock.Elapsed.TotalMilliseconds:0} ms");
+
+            Assert.Equal(Notices + 2, server.RequestLog.LostLines);
+            Assert.Single(diagnostics.Messages, m => m.Contains($"{Notices + 2} queued lines were not written", StringComparison.Ordinal));
+        }
+        finally
+        {
+            reader.Dispose(); // the stuck write fails (EPIPE) and the writer ends, whatever happened above
+            await (stopping ?? server.DisposeAsync().AsTask()).WaitAsync(TimeSpan.FromSeconds(30));
+            // Not output.DisposeAsync: the abandoned writer's write may still be failing on it, and what it
+            // buffered cannot go anywhere. Closing the pipe is enough.
         }
     }
 
