@@ -2,12 +2,14 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using Windsock.Protocol;
+using Windsock.Protocol.UsernamePassword;
 
 namespace Windsock.Testing;
 
 /// <summary>
 /// "Another client that keeps flowing" for the fault and hostile-client tests: one SOCKS5 CONNECT
-/// (no authentication) through the proxy to an echo server, sending paced pseudo-random chunks while
+/// (no authentication, or RFC 1929 username/password when given a login) through the proxy to an echo server, sending paced pseudo-random chunks while
 /// a reader takes the echo back. SHA-256 of everything sent and everything echoed are compared at the
 /// end; meanwhile a test can wait for the stream to make progress (it flows during the fault) and read
 /// the longest wait between two echoed chunks (the latency a served client saw).
@@ -43,20 +45,37 @@ public sealed class ChecksummedStream : IAsyncDisposable
     /// <summary>The longest time between two echoed reads so far (a stall of the relay shows here).</summary>
     public TimeSpan LongestGap => TimeSpan.FromTicks(Interlocked.Read(ref _longestGapTicks));
 
-    /// <summary>Connects through <paramref name="proxy"/> to <paramref name="echo"/> and starts the flow (about chunk/pace bytes a second).</summary>
-    public static async Task<ChecksummedStream> StartAsync(IPEndPoint proxy, IPEndPoint echo, int chunk = 16 * 1024, TimeSpan? pace = null, int seed = 16)
+    /// <summary>
+    /// Connects through <paramref name="proxy"/> to <paramref name="echo"/> and starts the flow (about chunk/pace bytes a second);
+    /// logs in with <paramref name="login"/> when given (a server that requires a password), else offers no authentication.
+    /// </summary>
+    public static async Task<ChecksummedStream> StartAsync(IPEndPoint proxy, IPEndPoint echo, int chunk = 16 * 1024, TimeSpan? pace = null, int seed = 16,
+        (string User, string Password)? login = null)
     {
         var socket = new Socket(proxy.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             await socket.ConnectAsync(proxy, timeout.Token);
-            await socket.SendAsync(new byte[] { 5, 1, 0 }, SocketFlags.None, timeout.Token);
+            byte method = login is null ? (byte)0 : (byte)2;
+            await socket.SendAsync(new byte[] { 5, 1, method }, SocketFlags.None, timeout.Token);
             var reply = new byte[2];
             await ReceiveExactlyAsync(socket, reply, timeout.Token);
-            if (reply[0] != 5 || reply[1] != 0)
+            if (reply[0] != 5 || reply[1] != method)
             {
-                throw new InvalidOperationException($"the proxy chose method {reply[1]}, not 'no authentication'");
+                throw new InvalidOperationException($"the proxy chose method {reply[1]}, not {method}");
+            }
+
+            if (login is { } credentials)
+            {
+                var loginRequest = new byte[SocksLimits.MaxUsernamePasswordRequestLength];
+                int length = new UsernamePasswordRequest(credentials.User, credentials.Password).Write(loginRequest);
+                await socket.SendAsync(loginRequest.AsMemory(0, length), SocketFlags.None, timeout.Token);
+                await ReceiveExactlyAsync(socket, reply, timeout.Token);
+                if (reply[1] != 0)
+                {
+                    throw new InvalidOperationException($"the proxy refused the login of {credentials.User} (status {reply[1]})");
+                }
             }
 
             var address = echo.Address.GetAddressBytes();

@@ -20,6 +20,12 @@ public sealed class RequestLog : IAsyncDisposable
     /// <summary>Lines waiting for the writer at most (a few MiB of text).</summary>
     public const int Capacity = 16_384;
 
+    /// <summary>
+    /// How long stopping waits for the writer to get the queued lines out. A reader that stalled would
+    /// otherwise keep the process from exiting: the writer is stuck in its write until someone reads.
+    /// </summary>
+    public static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(5);
+
     private readonly Channel<string> _lines = Channel.CreateBounded<string>(new BoundedChannelOptions(Capacity)
     {
         SingleReader = true,
@@ -34,6 +40,7 @@ public sealed class RequestLog : IAsyncDisposable
     private long _lost;
     private long _lostReported;
     private int _losing;
+    private int _abandoned;
 
     /// <param name="output">Where the lines go (standard output for `windsock serve`).</param>
     /// <param name="format">Text or JSON lines.</param>
@@ -84,12 +91,12 @@ public sealed class RequestLog : IAsyncDisposable
     private async Task WriteLinesAsync()
     {
         var reader = _lines.Reader;
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        while (Volatile.Read(ref _abandoned) == 0 && await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             int pending = 0;
             try
             {
-                while (reader.TryRead(out var line))
+                while (Volatile.Read(ref _abandoned) == 0 && reader.TryRead(out var line))
                 {
                     pending++;
                     await _output.WriteLineAsync(line).ConfigureAwait(false);
@@ -158,7 +165,25 @@ public sealed class RequestLog : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _lines.Writer.TryComplete();
-        await _writer.ConfigureAwait(false);
+        try
+        {
+            await _writer.WaitAsync(DrainTimeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // The reader stalled: stop anyway. The writer, should its write ever return, writes no more lines;
+            // those still queued are lost (a line taken in the same instant may be counted although written).
+            Interlocked.Exchange(ref _abandoned, 1);
+            int queued = _lines.Reader.Count;
+            long total = Interlocked.Add(ref _lost, queued);
+            if (_diagnostics is not null)
+            {
+                ServerLog.RequestLogAbandoned(_diagnostics, DrainTimeout.TotalSeconds, queued, total);
+            }
+
+            return;
+        }
+
         try
         {
             await ReportLossAsync().ConfigureAwait(false);

@@ -42,4 +42,7 @@ internal static partial class ServerLog
 
     [LoggerMessage(123, LogLevel.Information, "Request log writing again: {Lost} lines were lost ({Total} since start); a line in the request log marks the gap")]
     public static partial void RequestLogRecovered(ILogger logger, long lost, long total);
+
+    [LoggerMessage(124, LogLevel.Warning, "Stopping with the request log's writer stuck for {Seconds:0}s (its reader is not reading): {Queued} queued lines were not written ({Total} lost since start)")]
+    public static partial void RequestLogAbandoned(ILogger logger, double seconds, int queued, long total);
 }
