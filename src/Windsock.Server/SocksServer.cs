@@ -107,12 +107,15 @@ public sealed class SocksServer : IAsyncDisposable
         var token = _stopAccepting.Token;
         var backoff = new AcceptBackoff(endPoint, _context.Time);
         DescriptorHeadroom.HoldSpare();
+
+        // On the handshake loop the listener's readiness wakes a loop thread, which accepts and starts the session.
+        using var onLoop = LoopAccept.WaitFor(listener);
         while (!token.IsCancellationRequested)
         {
             Socket client;
             try
             {
-                client = await listener.AcceptAsync(token).ConfigureAwait(false);
+                client = await LoopAccept.AcceptAsync(listener, onLoop, token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -234,9 +237,20 @@ public sealed class SocksServer : IAsyncDisposable
     {
         try
         {
-            // Off the accept loop before the first byte is read: the loop goes back to accepting at once.
-            await Task.Yield();
-            await session.RunAsync(live.Token).ConfigureAwait(false);
+            // Off the accept loop before the first byte is read: the loop goes back to accepting at once. With the
+            // handshake loop the session instead tries its socket without blocking and, when the greeting is not there
+            // yet, waits on the loop, which is where the accept loop gets back its thread; a greeting already there is
+            // read and answered at once, with no hand-off at all.
+            if (!HandshakeLoop.IsAvailable)
+            {
+                await Task.Yield();
+                await session.RunAsync(live.Token).ConfigureAwait(false);
+            }
+            else
+            {
+                // Until its first wait the session runs as if on the loop, so a slow step leaves this thread too.
+                await HandshakeLoop.RunInline(session.RunAsync, live.Token).ConfigureAwait(false);
+            }
         }
         finally
         {

@@ -78,6 +78,14 @@ internal static class ConnectCommand
             record.AddBytesUp(pipelined.Length);
         }
 
+        // The relay runs as long as its data flows, never on the handshake loop. Where its first wait parks in the
+        // relay's own epoll set (Linux, a plain session), it returns at that wait, before moving a byte, and goes on on
+        // the thread pool: it may start here. Otherwise (a zero-byte receive that may complete at once) it starts there.
+        if (client.Protection is not null || !Relay.ReadinessWaits.IsAvailable)
+        {
+            await HandshakeLoop.LeaveAsync();
+        }
+
         record.EndReason = await RelayStep.RunAsync(client, outbound, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -8,6 +8,7 @@ using Windsock.Server.Configuration;
 using Windsock.Protocol.Socks5;
 using Windsock.Server.Limits;
 using Windsock.Server.Metrics;
+using Windsock.Server.Sessions;
 
 namespace Windsock.Server.Outbound;
 
@@ -57,6 +58,8 @@ public sealed class OutboundConnector
     {
         if (decidedBy?.Via is { } via && _routes.Find(via) is { } route)
         {
+            // Routes connect and negotiate through their upstream proxies: off the handshake loop first.
+            await HandshakeLoop.LeaveAsync();
             EndPoint target = destination.Address is { } literal ? new IPEndPoint(literal, destination.Port) : new DnsEndPoint(destination.Host!, destination.Port);
             return await route.ConnectAsync(target, _logger, _metrics, cancellationToken).ConfigureAwait(false);
         }
@@ -72,6 +75,8 @@ public sealed class OutboundConnector
         }
         else
         {
+            // The system resolver may block (getaddrinfo): off the handshake loop first.
+            await HandshakeLoop.LeaveAsync();
             var lookup = await NameLookup.ResolveAsync(destination.Host!, _timeout, deadline.Token, cancellationToken, _metrics).ConfigureAwait(false);
             if (!lookup.Succeeded)
             {
@@ -115,6 +120,7 @@ public sealed class OutboundConnector
             if (rule?.Via is { } via && _routes.Find(via) is { } route)
             {
                 // Decided on this address: the route is asked for the address, not the name, so the rules held for what is reached.
+                await HandshakeLoop.LeaveAsync();
                 return await route.ConnectAsync(target, _logger, _metrics, cancellationToken).ConfigureAwait(false);
             }
 
@@ -143,7 +149,7 @@ public sealed class OutboundConnector
                     socket.Bind(new IPEndPoint(source, 0));
                 }
 
-                await socket.ConnectAsync(target, token).ConfigureAwait(false);
+                await LoopConnect.ConnectAsync(socket, target, token).ConfigureAwait(false);
                 return ruleSource is null ? ConnectResult.Success(socket, target) : ConnectResult.Success(socket, target) with { Path = new OutboundPath { Source = ruleSource } };
             }
             catch (SocketException e)

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using Windsock.Protocol.Gssapi;
 using Windsock.Server.Configuration;
 using Windsock.Server.Gssapi;
@@ -33,6 +34,9 @@ internal sealed class HandshakeReader : IDisposable
 
     private readonly Socket _socket;
     private readonly int _maxUnauthenticatedToken;
+
+    // On Linux the reader tries the socket without blocking and waits on the handshake loop (null elsewhere).
+    private LoopWait? _loop;
     private byte[]? _buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
     private int _start;
     private int _end;
@@ -49,6 +53,7 @@ internal sealed class HandshakeReader : IDisposable
     {
         _socket = socket;
         _maxUnauthenticatedToken = Math.Min(maxUnauthenticatedToken, MaxUnauthenticatedTokenLength);
+        _loop = LoopWait.For(socket);
     }
 
     private byte[] Buffer => _buffer ?? throw new ObjectDisposedException(nameof(HandshakeReader));
@@ -154,13 +159,48 @@ internal sealed class HandshakeReader : IDisposable
         }
 
         var buffer = Buffer;
-        int read = await _socket.ReceiveAsync(buffer.AsMemory(_end), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        int read = _loop is { } loop
+            ? await ReceiveOnLoopAsync(loop, buffer.AsMemory(_end), cancellationToken).ConfigureAwait(false)
+            : await _socket.ReceiveAsync(buffer.AsMemory(_end), SocketFlags.None, cancellationToken).ConfigureAwait(false);
         if (read == 0)
         {
             throw new PeerClosedException();
         }
 
         _end += read;
+    }
+
+    /// <summary>
+    /// A receive on the handshake loop: recv(2) without waiting, and when nothing is there yet a one-shot readiness
+    /// wait on the loop, whose thread then goes on with this session inline. Errors are what ReceiveAsync throws.
+    /// </summary>
+    private async ValueTask<int> ReceiveOnLoopAsync(LoopWait loop, Memory<byte> into, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int read = LoopNative.ReceiveNow(loop.Handle, into.Span);
+            if (read >= 0)
+            {
+                return read;
+            }
+
+            int error = Marshal.GetLastPInvokeError();
+            if (error != LoopNative.EAGAIN)
+            {
+                throw LoopNative.ToException(error);
+            }
+
+            if (!loop.TryWait(LoopWait.Readable, cancellationToken, out var ready))
+            {
+                // The epoll set refused the socket: this session waits through .NET from now on.
+                _loop = null;
+                loop.Dispose();
+                return await _socket.ReceiveAsync(into, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            }
+
+            await ready.ConfigureAwait(false);
+        }
     }
 
     /// <summary>Makes room for <paramref name="count"/> more bytes: compacts, then grows up to <paramref name="limit"/>.</summary>
@@ -246,6 +286,8 @@ internal sealed class HandshakeReader : IDisposable
 
     public void Dispose()
     {
+        _loop?.Dispose();
+        _loop = null;
         if (_buffer is { } buffer)
         {
             _buffer = null;

@@ -9,6 +9,7 @@ using Windsock.Protocol.Socks5;
 using Windsock.Server.Gssapi;
 using Windsock.Server.Limits;
 using Windsock.Server.Logging;
+using Windsock.Server.Loops;
 using Windsock.Server.Sessions;
 
 namespace Windsock.Server.Udp;
@@ -31,7 +32,7 @@ namespace Windsock.Server.Udp;
 /// anyone can send a datagram with the client's source address.
 /// </para>
 /// </summary>
-internal sealed class UdpAssociation
+internal sealed partial class UdpAssociation
 {
     /// <summary>Distinct remote endpoints one association may talk to; bounds the memory a client can make us hold.</summary>
     public const int MaxPeers = 4096;
@@ -112,6 +113,14 @@ internal sealed class UdpAssociation
     /// <summary>Runs until the first end condition; returns the end reason for the request log.</summary>
     public async Task<string> RunAsync(CancellationToken shutdown)
     {
+        // On Linux the relay sockets are read on the datagram loop's thread; elsewhere (or when epoll refuses them)
+        // by one async receive loop per socket. A GSSAPI-protected association would hand every client datagram
+        // off (unwrapping calls into the GSS library), so it keeps the async loops from the start.
+        if (_protection is null && DatagramLoop.IsAvailable && await RunOnLoopAsync(shutdown).ConfigureAwait(false) is { } ended)
+        {
+            return ended;
+        }
+
         using var end = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
         Task<string?>[] waits = [RelayAsync(_clientSide, end.Token), .. _outside.All.Select(socket => RelayAsync(socket, end.Token)), WatchControlAsync(end.Token), WatchIdleAsync(end.Token)];
         var first = await Task.WhenAny(waits).ConfigureAwait(false);
@@ -231,30 +240,44 @@ internal sealed class UdpAssociation
     private async ValueTask HandleAsync(byte[] buffer, int length, SocketAddress from, Socket arrivedOn, CancellationToken token)
     {
         var source = UdpEndpointKey.From(from);
+        switch (Classify(source, arrivedOn))
+        {
+            case Sender.Client:
+                await FromClientAsync(buffer, length, from, source, token).ConfigureAwait(false);
+                break;
+            case Sender.Peer:
+                await ToClientAsync(buffer, length, source, token).ConfigureAwait(false);
+                break;
+        }
+    }
 
+    private enum Sender
+    {
+        Client,
+        Peer,
+        Dropped,
+    }
+
+    /// <summary>Who sent a datagram, after the rate limit; a datagram from anyone else is dropped (and counted) here.</summary>
+    private Sender Classify(UdpEndpointKey source, Socket arrivedOn)
+    {
         // The client is taken on the announced socket only, peers on the outside ones only.
         bool fromClient = arrivedOn == _clientSide && IsClient(source);
         bool fromPeer = !fromClient && _outside.Owns(arrivedOn) && _client is not null && _peers.Contains(source);
-        bool known = fromClient || fromPeer;
-        if (known && _rate is not null && !_rate.TryTake())
+        if ((fromClient || fromPeer) && _rate is not null && !_rate.TryTake())
         {
             Drop(UdpDropReason.RateLimited, source, LogsDrops ? string.Create(CultureInfo.InvariantCulture, $"limit udp_datagrams_per_second={_rate.Rate} reached") : string.Empty);
-            return;
+            return Sender.Dropped;
         }
 
-        if (fromClient)
+        if (fromClient || fromPeer)
         {
-            await FromClientAsync(buffer, length, from, source, token).ConfigureAwait(false);
+            return fromClient ? Sender.Client : Sender.Peer;
         }
-        else if (fromPeer)
-        {
-            await ToClientAsync(buffer, length, source, token).ConfigureAwait(false);
-        }
-        else
-        {
-            var reason = source.SameAddress(_clientAddress) ? UdpDropReason.WrongSourcePort : UdpDropReason.UnknownSender;
-            Drop(reason, source, !LogsDrops ? string.Empty : reason == UdpDropReason.WrongSourcePort ? $"the association is pinned to port {_clientPort}" : "not the client, and not a host the client has sent to");
-        }
+
+        var reason = source.SameAddress(_clientAddress) ? UdpDropReason.WrongSourcePort : UdpDropReason.UnknownSender;
+        Drop(reason, source, !LogsDrops ? string.Empty : reason == UdpDropReason.WrongSourcePort ? $"the association is pinned to port {_clientPort}" : "not the client, and not a host the client has sent to");
+        return Sender.Dropped;
     }
 
     private bool IsClient(UdpEndpointKey source) =>
@@ -414,9 +437,19 @@ internal sealed class UdpAssociation
     /// <summary>Sends the payload to the destination (to <paramref name="target"/> when it is known already) and counts it.</summary>
     private async ValueTask SendOnAsync(ReadOnlyMemory<byte> payload, SocketAddress? target, IPEndPoint destination, UdpEndpointKey source, CancellationToken token)
     {
+        var outside = _outside.For(destination.Address);
+        if (_onLoop)
+        {
+            // The relay's sockets stay off the socket engine unless a send must wait (see TrySendNow).
+            target ??= SocketAddressFor(destination);
+            if (TrySendNow(outside, payload.Span, target, destination, source) is not SocketError.WouldBlock)
+            {
+                return;
+            }
+        }
+
         try
         {
-            var outside = _outside.For(destination.Address);
             if (target is not null)
             {
                 await outside.SendToAsync(payload, SocketFlags.None, target, token).ConfigureAwait(false);
@@ -432,8 +465,13 @@ internal sealed class UdpAssociation
             return;
         }
 
+        CountUp(payload.Length);
+    }
+
+    private void CountUp(int length)
+    {
         _counts.AddUp();
-        _record.AddBytesUp(payload.Length);
+        _record.AddBytesUp(length);
     }
 
     /// <summary>
@@ -491,13 +529,7 @@ internal sealed class UdpAssociation
     private async ValueTask ToClientAsync(byte[] buffer, int length, UdpEndpointKey sender, CancellationToken token)
     {
         // The header goes into the room left in front of the payload: one send, no copy.
-        int headerLength = 3 + sender.Socks5Length;
-        int start = HeaderRoom - headerLength;
-        buffer[start] = 0;
-        buffer[start + 1] = 0;
-        buffer[start + 2] = 0;
-        sender.WriteSocks5(buffer.AsSpan(start + 3));
-        ReadOnlyMemory<byte> datagram = buffer.AsMemory(start, headerLength + length);
+        ReadOnlyMemory<byte> datagram = buffer.AsMemory(WriteReplyHeader(buffer, length, sender));
         if (_protection is { } protection)
         {
             if (datagram.Length > GssapiSecurity.MaxPlaintextPerMessage)
@@ -524,6 +556,29 @@ internal sealed class UdpAssociation
             datagram = _message!.Written;
         }
 
+        await SendToClientAsync(datagram, length, sender, token).ConfigureAwait(false);
+    }
+
+    /// <summary>Writes the SOCKS header naming <paramref name="sender"/> in front of the payload at <see cref="HeaderRoom"/>; the reply's range in <paramref name="buffer"/>.</summary>
+    private static Range WriteReplyHeader(byte[] buffer, int length, UdpEndpointKey sender)
+    {
+        int headerLength = 3 + sender.Socks5Length;
+        int start = HeaderRoom - headerLength;
+        buffer[start] = 0;
+        buffer[start + 1] = 0;
+        buffer[start + 2] = 0;
+        sender.WriteSocks5(buffer.AsSpan(start + 3));
+        return new Range(start, HeaderRoom + length);
+    }
+
+    /// <summary>Sends a reply (header and <paramref name="length"/> bytes of payload, wrapped or not) to the client and counts it.</summary>
+    private async ValueTask SendToClientAsync(ReadOnlyMemory<byte> datagram, int length, UdpEndpointKey sender, CancellationToken token)
+    {
+        if (_onLoop && TrySendToClientNow(datagram.Span, length, sender) is not SocketError.WouldBlock)
+        {
+            return;
+        }
+
         try
         {
             await _clientSide.SendToAsync(datagram, SocketFlags.None, _clientSocketAddress!, token).ConfigureAwait(false);
@@ -534,6 +589,11 @@ internal sealed class UdpAssociation
             return;
         }
 
+        CountDown(length);
+    }
+
+    private void CountDown(int length)
+    {
         Touch();
         _counts.AddDown();
         _record.AddBytesDown(length);

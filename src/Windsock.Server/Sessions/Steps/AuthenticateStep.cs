@@ -25,6 +25,9 @@ internal static class AuthenticateStep
         }
 
         record.User = credentials.UserName;
+
+        // The credential back end may take long (PAM, a hash): off the handshake loop first.
+        await HandshakeLoop.LeaveAsync();
         if (await ThrottledLogin.VerifyAsync(context, record, credentials, token).ConfigureAwait(false) is not { } verdict)
         {
             // Refused without checking: the throttle's reason is in the record; the client sees a plain failure.

@@ -26,7 +26,19 @@ internal static class DispatchStep
 
     /// <summary>The handler's own task: no state machine of the dispatch waits for the length of the relay.</summary>
     public static Task RunAsync(ClientConnection client, SessionRequest request, CancellationToken cancellationToken) =>
-        Handlers.TryGetValue(request.Command, out var handler) ? handler(client, request, cancellationToken) : RefuseAsync(client, request, cancellationToken);
+        !Handlers.TryGetValue(request.Command, out var handler) ? RefuseAsync(client, request, cancellationToken)
+            : request.Command == Socks5Command.Connect || !HandshakeLoop.OnLoopThread ? handler(client, request, cancellationToken)
+            : OffTheLoopAsync(handler, client, request, cancellationToken);
+
+    /// <summary>
+    /// Every command but CONNECT (whose handler leaves the loop itself, after its non-blocking connect) runs on the
+    /// thread pool: BIND, UDP, RESOLVE and the probes wait in ways of their own and may resolve names.
+    /// </summary>
+    private static async Task OffTheLoopAsync(CommandHandler handler, ClientConnection client, SessionRequest request, CancellationToken cancellationToken)
+    {
+        await HandshakeLoop.LeaveAsync();
+        await handler(client, request, cancellationToken).ConfigureAwait(false);
+    }
 
     private static async Task RefuseAsync(ClientConnection client, SessionRequest request, CancellationToken cancellationToken)
     {

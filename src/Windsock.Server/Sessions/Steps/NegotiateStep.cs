@@ -104,6 +104,8 @@ internal static class NegotiateStep
 
         if (wanted == AuthMethod.Gssapi)
         {
+            // GSS-API calls block in the library (keytab, replay cache): off the handshake loop first.
+            await HandshakeLoop.LeaveAsync();
             client.Protection = await GssapiNegotiation.RunAsync(reader, client.Socket, record, gssapi!, token).ConfigureAwait(false);
             context.Metrics.Authenticated("gssapi", AuthOutcome.Success);
             if (client.Protection is { } protection)

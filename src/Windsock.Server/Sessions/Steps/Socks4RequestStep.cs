@@ -45,6 +45,8 @@ internal static class Socks4RequestStep
 
         if (context.Ident is { } ident)
         {
+            // The client host's identd may answer slowly or never (up to the ident timeout): off the handshake loop first.
+            await HandshakeLoop.LeaveAsync();
             var answer = await ident.LookupAsync(record.Client, record.IdentServer, token).ConfigureAwait(false);
             client.IdentAnswer = answer;
             record.IdentUser = answer.UserId;

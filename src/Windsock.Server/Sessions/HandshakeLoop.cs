@@ -1,0 +1,195 @@
+using System.Runtime.CompilerServices;
+using Windsock.Server.Loops;
+
+namespace Windsock.Server.Sessions;
+
+/// <summary>
+/// The readiness loop handshakes continue on (Linux): one epoll set and a thread per core (at most four) waiting on
+/// it. A session tries its socket without blocking (<see cref="LoopNative.ReceiveNow"/>, a non-blocking connect);
+/// when the socket is not ready it arms a one-shot wait here (<see cref="LoopWait"/>), and the thread that sees it
+/// ready runs the session's continuation <b>inline</b>, up to its next wait.
+/// <para>
+/// Why: through the .NET socket engine, every wait that completes later is a hand-off from the engine's epoll thread
+/// to a thread-pool worker, about eight per connection, and the pool's workers spin for that work: most of a short
+/// connection's CPU (docs/benchmarks.md, "The cost of a connection"). Here a wait costs an epoll_ctl and the wake of a
+/// thread blocked in epoll_wait, and the session goes on where it woke.
+/// </para>
+/// <para>
+/// What runs on these threads must never block or take long: every step that may (PAM and password checks, GSSAPI,
+/// ident, name lookups, upstream routes, limits that wait, the relay itself) first leaves with
+/// <see cref="LeaveAsync"/>, which goes on on the thread pool. Everything else here is parsing, the decision and
+/// non-blocking system calls. Where epoll is unavailable (not Linux, or the set refused) sessions wait through .NET as
+/// before.
+/// </para>
+/// </summary>
+internal static class HandshakeLoop
+{
+    private static readonly Lock Gate = new();
+    private static int _epoll = -1;
+    private static int _state; // 0 not started, 1 running, -1 unavailable
+
+    // Waiters by slot; an event's data is (generation << 32 | slot), so an event for a waiter already gone (its slot
+    // freed or reused) is told apart and dropped instead of waking someone else.
+    private static LoopWait?[] _slots = new LoopWait?[256];
+    private static int[] _freeSlots = new int[256];
+    private static int _freeCount;
+    private static int _slotsUsed;
+    private static uint _nextGeneration;
+
+    private static long _continued;
+
+    [ThreadStatic]
+    private static bool _onLoop;
+
+    /// <summary>
+    /// Opt-in (<c>WINDSOCK_HANDSHAKE_LOOP=1</c> in the server's environment, read at start): measured on the shared
+    /// 2-core machine the loop cost more CPU per connection with 64 clients than the socket engine, because the relay's
+    /// own hand-offs to the thread pool remain and the pool, with less work, spins more for each of them
+    /// (docs/benchmarks.md, "The handshake loop"). Off, sessions run exactly as before. Tests switch it on.
+    /// </summary>
+    internal static bool Enabled { get; set; } = Environment.GetEnvironmentVariable("WINDSOCK_HANDSHAKE_LOOP") == "1";
+
+    /// <summary>For tests only: when true, new sessions wait through the .NET socket engine as on other systems.</summary>
+    internal static bool Disabled { get; set; }
+
+    /// <summary>Waits completed on a loop thread, their session continuing there: what tests count to see the loop taken.</summary>
+    internal static long Continued => Interlocked.Read(ref _continued);
+
+    /// <summary>True on one of the loop's threads.</summary>
+    public static bool OnLoopThread => _onLoop;
+
+    /// <summary>True when handshakes can wait here (Linux, started on first use).</summary>
+    public static bool IsAvailable
+    {
+        get
+        {
+            if (Disabled || !Enabled)
+            {
+                return false;
+            }
+
+            int state = Volatile.Read(ref _state);
+            return state == 1 || (state == 0 && Start());
+        }
+    }
+
+    internal static int Epoll => _epoll;
+
+    /// <summary>
+    /// Leaves the loop for the thread pool before a step that may block or take long; a no-op anywhere else. Every
+    /// such step awaits this first, so one slow PAM module or identd stalls its own session only.
+    /// </summary>
+    public static LeaveAwaitable LeaveAsync() => default;
+
+    /// <summary>
+    /// Starts <paramref name="run"/> on this thread as if it were a loop thread (the accept loop starting a session
+    /// whose greeting may already be there): up to its first wait it is held to the loop's rules, so a step that may
+    /// block leaves this thread as it would leave the loop.
+    /// </summary>
+    public static Task RunInline(Func<CancellationToken, Task> run, CancellationToken cancellationToken)
+    {
+        bool was = _onLoop;
+        _onLoop = true;
+        try
+        {
+            return run(cancellationToken);
+        }
+        finally
+        {
+            _onLoop = was;
+        }
+    }
+
+    internal static (int Slot, uint Generation) Register(LoopWait wait)
+    {
+        lock (Gate)
+        {
+            int slot;
+            if (_freeCount > 0)
+            {
+                slot = _freeSlots[--_freeCount];
+            }
+            else
+            {
+                if (_slotsUsed == _slots.Length)
+                {
+                    var larger = new LoopWait?[_slots.Length * 2];
+                    _slots.CopyTo(larger, 0);
+                    Volatile.Write(ref _slots, larger);
+                    Array.Resize(ref _freeSlots, larger.Length);
+                }
+
+                slot = _slotsUsed++;
+            }
+
+            uint generation = ++_nextGeneration;
+            _slots[slot] = wait;
+            return (slot, generation);
+        }
+    }
+
+    internal static void Unregister(int slot)
+    {
+        lock (Gate)
+        {
+            _slots[slot] = null;
+            _freeSlots[_freeCount++] = slot;
+        }
+    }
+
+    internal static ulong DataFor(int slot, uint generation) => ((ulong)generation << 32) | (uint)slot;
+
+    private static bool Start()
+    {
+        lock (Gate)
+        {
+            if (_state != 0)
+            {
+                return _state == 1;
+            }
+
+            // Several threads on one set: the kernel wakes one of them per ready event, so handshakes use every core
+            // as microsocks' thread per client does, without a thread per client. The sessions' continuations run on
+            // these threads: a normal stack, not the dispatching loops' small one.
+            var loop = EpollThread.TryStart(
+                "windsock handshake loop", OnEvent, Math.Clamp(Environment.ProcessorCount, 1, 4), smallStack: false, onThreadStart: static () => _onLoop = true);
+            if (loop is null)
+            {
+                Volatile.Write(ref _state, -1);
+                return false;
+            }
+
+            _epoll = loop.Epoll;
+            Volatile.Write(ref _state, 1);
+            return true;
+        }
+    }
+
+    private static void OnEvent(ulong data)
+    {
+        int slot = (int)(uint)data;
+        var slots = Volatile.Read(ref _slots);
+        if (slot < slots.Length && Volatile.Read(ref slots[slot]) is { } wait && wait.Generation == (uint)(data >> 32) && wait.Ready())
+        {
+            Interlocked.Increment(ref _continued);
+        }
+    }
+
+    /// <summary>What <see cref="LeaveAsync"/> returns: completed off the loop, a hop to the thread pool on it.</summary>
+    internal readonly struct LeaveAwaitable : ICriticalNotifyCompletion
+    {
+        public LeaveAwaitable GetAwaiter() => this;
+
+        public bool IsCompleted => !_onLoop;
+
+        public void GetResult()
+        {
+        }
+
+        public void OnCompleted(Action continuation) =>
+            ThreadPool.QueueUserWorkItem(static run => run(), continuation, preferLocal: false);
+
+        public void UnsafeOnCompleted(Action continuation) =>
+            ThreadPool.UnsafeQueueUserWorkItem(static run => run(), continuation, preferLocal: false);
+    }
+}

@@ -1,0 +1,57 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Windsock.Server.Sessions;
+
+/// <summary>
+/// An outbound connect that waits on the <see cref="HandshakeLoop"/> (Linux): a non-blocking connect(2), then a
+/// one-shot wait for writability, SO_ERROR for the outcome, and the session goes on on the loop thread that saw it.
+/// Elsewhere (or with the loop off) the .NET socket engine's ConnectAsync, as before. Either way the outcome is the same
+/// exceptions: a <see cref="SocketException"/> with the error, <see cref="OperationCanceledException"/> when the token
+/// (the connect timeout, shutdown) fires first.
+/// </summary>
+internal static class LoopConnect
+{
+    public static ValueTask ConnectAsync(Socket socket, IPEndPoint target, CancellationToken cancellationToken) =>
+        LoopWait.For(socket) is { } wait ? OnLoopAsync(socket, wait, target, cancellationToken) : socket.ConnectAsync(target, cancellationToken);
+
+    private static async ValueTask OnLoopAsync(Socket socket, LoopWait wait, IPEndPoint target, CancellationToken cancellationToken)
+    {
+        using var _ = wait;
+        cancellationToken.ThrowIfCancellationRequested();
+
+        // The descriptor is made non-blocking here rather than by the runtime's first asynchronous call (the same
+        // fcntl); .NET then knows the connect is in progress and learns its outcome from Connected below.
+        socket.Blocking = false;
+        try
+        {
+            socket.Connect(target);
+            return;
+        }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress)
+        {
+            // In progress, as a TCP connect nearly always is.
+        }
+
+        while (true)
+        {
+            if (!wait.TryWait(LoopWait.Writable, cancellationToken, out var writable))
+            {
+                // The epoll set refused the socket (out of kernel memory, max_user_watches): said as the failure it is.
+                throw new SocketException((int)SocketError.NoBufferSpaceAvailable);
+            }
+
+            await writable.ConfigureAwait(false);
+            if (socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error) is int error && error != 0)
+            {
+                throw new SocketException(error);
+            }
+
+            // Writable with no error: connected. Connected's getter is where .NET takes the socket's new state in.
+            if (socket.Connected)
+            {
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,203 @@
+using System.Diagnostics;
+using System.Net;
+using Windsock.Protocol;
+using Windsock.Protocol.Socks5;
+using Windsock.Server.Authentication;
+using Windsock.Server.Sessions;
+using Windsock.Server.Tests.Support;
+using Xunit;
+
+namespace Windsock.Server.Tests.Sessions;
+
+/// <summary>
+/// The handshake loop (Linux): sessions wait for their next message and their outbound connect on the loop's epoll set
+/// and continue on its threads; the .NET socket engine stays the fallback; a step that blocks leaves the loop first.
+/// </summary>
+[Collection(HandshakeLoopCollection.Name)]
+public sealed class HandshakeLoopTests : IDisposable
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(20);
+
+    // The loop is opt-in (WINDSOCK_HANDSHAKE_LOOP=1): on for these tests, which run alone, and back as it was after.
+    private readonly bool _wasEnabled = HandshakeLoop.Enabled;
+
+    public HandshakeLoopTests()
+    {
+        HandshakeLoop.Enabled = true;
+    }
+
+    public void Dispose() => HandshakeLoop.Enabled = _wasEnabled;
+
+    [Fact]
+    public async Task A_connect_whose_messages_come_one_by_one_continues_on_the_loop_and_relays()
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux(), "the handshake loop is Linux only");
+        await using var echo = new EchoServer(IPAddress.Loopback);
+        await using var server = TestServer.Start();
+        long before = HandshakeLoop.Continued;
+
+        // Greeting, then the request only after the method selection: the server must wait for the request (on the
+        // loop), and for its outbound connect (on the loop too).
+        using var client = await RawClient.ConnectAsync(server.EndPoint);
+        Assert.Equal(0, await client.GreetAsync(AuthMethod.None));
+        var reply = await client.RequestAsync(Socks5Command.Connect, SocksEndpoint.FromEndPoint(echo.EndPoint));
+        Assert.Equal(Socks5ReplyCode.Succeeded, reply.Code);
+
+        await client.SendAsync("ping"u8.ToArray());
+        Assert.Equal("ping"u8.ToArray(), await client.ReadExactlyAsync(4));
+        Assert.True(HandshakeLoop.Continued - before >= 2, $"waits continued on the loop: {HandshakeLoop.Continued - before}, expected the request's and the connect's");
+    }
+
+    [Fact]
+    public async Task With_the_loop_off_sessions_wait_through_the_socket_engine_with_the_same_replies_and_timeouts()
+    {
+        await using var echo = new EchoServer(IPAddress.Loopback);
+        HandshakeLoop.Disabled = true;
+        try
+        {
+            await using var server = TestServer.Start(o => o with { NegotiationTimeout = TimeSpan.FromSeconds(1) });
+            long before = HandshakeLoop.Continued;
+
+            using (var client = await RawClient.ConnectAsync(server.EndPoint))
+            {
+                Assert.Equal(0, await client.GreetAsync(AuthMethod.None));
+                Assert.Equal(Socks5ReplyCode.Succeeded, (await client.RequestAsync(Socks5Command.Connect, SocksEndpoint.FromEndPoint(echo.EndPoint))).Code);
+                await client.SendAsync("pong"u8.ToArray());
+                Assert.Equal("pong"u8.ToArray(), await client.ReadExactlyAsync(4));
+            }
+
+            // A refused connect says so, as on the loop.
+            using (var client = await RawClient.ConnectAsync(server.EndPoint))
+            {
+                Assert.Equal(Socks5ReplyCode.ConnectionRefused, (await client.ConnectSocks5Async(SocksEndpoint.FromEndPoint(ClosedPort()))).Code);
+            }
+
+            // And a client that never finishes its greeting is cut at the negotiation timeout.
+            using (var silent = await RawClient.ConnectAsync(server.EndPoint))
+            {
+                await silent.SendAsync(5);
+                Assert.True(await silent.IsClosedByServerAsync(TimeSpan.FromSeconds(10)), "the silent client was not cut");
+            }
+
+            await server.WaitForLineAsync(l => l.Contains("negotiation timeout", StringComparison.Ordinal));
+            Assert.Equal(before, HandshakeLoop.Continued);
+        }
+        finally
+        {
+            HandshakeLoop.Disabled = false;
+        }
+    }
+
+    [Fact]
+    public async Task On_the_loop_a_refused_connect_and_a_silent_client_end_as_they_did_through_the_engine()
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux(), "the handshake loop is Linux only");
+        await using var server = TestServer.Start(o => o with { NegotiationTimeout = TimeSpan.FromSeconds(1) });
+        using (var client = await RawClient.ConnectAsync(server.EndPoint))
+        {
+            Assert.Equal(Socks5ReplyCode.ConnectionRefused, (await client.ConnectSocks5Async(SocksEndpoint.FromEndPoint(ClosedPort()))).Code);
+        }
+
+        var clock = Stopwatch.StartNew();
+        using (var silent = await RawClient.ConnectAsync(server.EndPoint))
+        {
+            await silent.SendAsync(5);
+            Assert.True(await silent.IsClosedByServerAsync(TimeSpan.FromSeconds(10)), "the silent client was not cut");
+        }
+
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(0.9), $"cut after {clock.Elapsed.TotalSeconds:0.00}s, before the 1 s timeout");
+        await server.WaitForLineAsync(l => l.Contains("negotiation timeout (1s)", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Logins_that_block_their_thread_do_not_stall_other_sessions_handshakes()
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux(), "the handshake loop is Linux only");
+        await using var echo = new EchoServer(IPAddress.Loopback);
+        using var release = new ManualResetEventSlim();
+        using var verifier = new BlockingVerifier(release);
+        await using var server = TestServer.Start(configure: null, verifier);
+
+        // More blocked logins than the loop has threads (at most four), each blocking the thread it runs on, as a PAM
+        // module waiting on a directory would.
+        const int Blocked = 6;
+        var slow = new List<RawClient>();
+        try
+        {
+            for (int i = 0; i < Blocked; i++)
+            {
+                var client = await RawClient.ConnectAsync(server.EndPoint);
+                slow.Add(client);
+                Assert.Equal(2, await client.GreetAsync(AuthMethod.UsernamePassword));
+                _ = client.LoginAsync("slow", "pw");
+            }
+
+            await verifier.WaitForBlockedAsync(Blocked, Bound);
+
+            // Meanwhile a client with a login that does not block gets through, whole handshake and relay.
+            var clock = Stopwatch.StartNew();
+            await FastSessionAsync(server.EndPoint, echo.EndPoint).WaitAsync(TimeSpan.FromSeconds(10));
+            TestContext.Current.TestOutputHelper?.WriteLine($"the fast session took {clock.Elapsed.TotalMilliseconds:0} ms behind {Blocked} blocked logins");
+        }
+        finally
+        {
+            release.Set();
+            foreach (var client in slow)
+            {
+                client.Dispose();
+            }
+        }
+    }
+
+    private static async Task FastSessionAsync(IPEndPoint server, IPEndPoint echo)
+    {
+        using var fast = await RawClient.ConnectAsync(server);
+        Assert.Equal(2, await fast.GreetAsync(AuthMethod.UsernamePassword));
+        Assert.True(await fast.LoginAsync("fast", "pw"));
+        Assert.Equal(Socks5ReplyCode.Succeeded, (await fast.RequestAsync(Socks5Command.Connect, SocksEndpoint.FromEndPoint(echo))).Code);
+        await fast.SendAsync(1, 2, 3);
+        Assert.Equal([1, 2, 3], await fast.ReadExactlyAsync(3));
+    }
+
+    private static IPEndPoint ClosedPort()
+    {
+        using var probe = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return (IPEndPoint)probe.LocalEndPoint!; // bound, never listening: connecting is refused
+    }
+
+    /// <summary>"slow" blocks the calling thread until released (synchronously, as a blocking back end would); "fast" is accepted at once.</summary>
+    private sealed class BlockingVerifier(ManualResetEventSlim release) : ICredentialVerifier, IDisposable
+    {
+        private readonly SemaphoreSlim _blocked = new(0);
+
+        public ValueTask<CredentialVerdict> VerifyAsync(string userName, string password, IPAddress client, CancellationToken cancellationToken)
+        {
+            if (userName == "slow")
+            {
+                _blocked.Release();
+                release.Wait(TimeSpan.FromSeconds(30), CancellationToken.None);
+                return ValueTask.FromResult(new CredentialVerdict(false, "test"));
+            }
+
+            return ValueTask.FromResult(new CredentialVerdict(true, "test"));
+        }
+
+        public void Dispose() => _blocked.Dispose();
+
+        public async Task WaitForBlockedAsync(int count, TimeSpan bound)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                Assert.True(await _blocked.WaitAsync(bound), $"only {i} of {count} logins reached the verifier");
+            }
+        }
+    }
+}
+
+/// <summary>The handshake loop tests run alone: they count the process's loop continuations and switch the loop off once.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class HandshakeLoopCollection
+{
+    public const string Name = "handshake loop";
+}
