@@ -6,9 +6,9 @@ namespace Windsock.Server.Loops;
 /// <summary>
 /// An epoll set and the one thread that waits on it (Linux), handing the <c>data</c> of each reported event to a
 /// callback on that thread. The thread blocks in epoll_wait and nowhere else; the callback must not block either.
-/// What a loop of the server needs beyond its own dispatch: the datagram loop and the handshake loop are built on it
-/// (the relay's readiness waits follow the same pattern in <see cref="ReadinessWaits"/>). Several threads may wait on
-/// one set: the kernel reports each ready event to one of them.
+/// What a loop of the server needs beyond its own dispatch: the datagram loop, the handshake loop and the relay's
+/// readiness waits (<see cref="ReadinessWaits"/>) are built on it. Several threads may wait on one set: the kernel
+/// reports each ready event to one of them.
 /// </summary>
 internal sealed class EpollThread
 {

@@ -26,6 +26,7 @@ internal sealed class ParkedSocket : IValueTaskSource<int>, IDisposable
     private bool _refused;
     private bool _waitedBefore;
     private long _lastWaitStarted;
+    private IThreadPoolWorkItem? _wake;
 
     private ParkedSocket(Socket socket)
     {
@@ -66,6 +67,36 @@ internal sealed class ParkedSocket : IValueTaskSource<int>, IDisposable
     public bool TryWait(out ValueTask<int> wait)
     {
         wait = default;
+        _wake = null;
+        if (!TryArm())
+        {
+            return false;
+        }
+
+        wait = new ValueTask<int>(this, _core.Version);
+        return true;
+    }
+
+    /// <summary>
+    /// Arms the wait with no one awaiting it: once the socket is readable (at its end, failed, shut down)
+    /// <paramref name="wake"/> runs on the thread pool. What a pump does to hold nothing but this object while idle
+    /// (<see cref="SplicePump"/>). False as for <see cref="TryWait"/>.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The socket was closed.</exception>
+    public bool TryWaitThenRun(IThreadPoolWorkItem wake)
+    {
+        _wake = wake;
+        if (TryArm())
+        {
+            return true;
+        }
+
+        _wake = null;
+        return false;
+    }
+
+    private bool TryArm()
+    {
         if (_refused)
         {
             return false;
@@ -82,8 +113,13 @@ internal sealed class ParkedSocket : IValueTaskSource<int>, IDisposable
         int fd = (int)_handle.DangerousGetHandle();
         ulong data = (ulong)GCHandle.ToIntPtr(_self);
         ReadinessWaits.Armed();
-        int result = LinuxEpoll.Control(ReadinessWaits.Epoll, _registered ? LinuxEpoll.EPOLL_CTL_MOD : LinuxEpoll.EPOLL_CTL_ADD, fd, WaitEvents, data);
-        if (result != 0 && !_registered && Marshal.GetLastPInvokeError() == LinuxEpoll.EEXIST)
+
+        // Registered before the call: once it succeeds, a wake may run the pump (and its Dispose) on another thread
+        // before this one returns, so nothing here is written after it.
+        bool wasRegistered = _registered;
+        _registered = true;
+        int result = LinuxEpoll.Control(ReadinessWaits.Epoll, wasRegistered ? LinuxEpoll.EPOLL_CTL_MOD : LinuxEpoll.EPOLL_CTL_ADD, fd, WaitEvents, data);
+        if (result != 0 && !wasRegistered && Marshal.GetLastPInvokeError() == LinuxEpoll.EEXIST)
         {
             result = LinuxEpoll.Control(ReadinessWaits.Epoll, LinuxEpoll.EPOLL_CTL_MOD, fd, WaitEvents, data);
         }
@@ -91,18 +127,27 @@ internal sealed class ParkedSocket : IValueTaskSource<int>, IDisposable
         if (result != 0)
         {
             // ENOMEM, or max_user_watches reached: this direction waits with .NET receives from now on.
+            _registered = wasRegistered;
             ReadinessWaits.Disarmed();
             _refused = true;
             return false;
         }
 
-        _registered = true;
-        wait = new ValueTask<int>(this, _core.Version);
         return true;
     }
 
     /// <summary>The epoll thread saw the socket ready: the pump goes on, on the thread pool.</summary>
-    internal void Ready() => _core.SetResult(0);
+    internal void Ready()
+    {
+        if (_wake is { } wake)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(wake, preferLocal: false);
+        }
+        else
+        {
+            _core.SetResult(0);
+        }
+    }
 
     public void Dispose()
     {

@@ -1,9 +1,11 @@
 using System.Runtime.InteropServices;
+using Windsock.Server.Loops;
 
 namespace Windsock.Server.Relay;
 
 /// <summary>
-/// One epoll set and one thread for every relay direction waiting for its source to become readable (Linux).
+/// One epoll set and one thread (<see cref="EpollThread"/>) for every relay direction waiting for its source to become
+/// readable (Linux).
 /// <para>
 /// Why: a direction waiting with a zero-byte <c>ReceiveAsync</c> keeps a .NET receive operation pending for as
 /// long as the session is idle, with its cancellation registration and the pump's state machines behind it.
@@ -20,8 +22,6 @@ namespace Windsock.Server.Relay;
 /// </summary>
 internal static class ReadinessWaits
 {
-    private const int EventsPerWait = 256;
-
     private static readonly Lock Gate = new();
     private static int _epoll = -1;
     private static int _state; // 0 not started, 1 running, -1 unavailable (not Linux, or epoll refused)
@@ -70,61 +70,26 @@ internal static class ReadinessWaits
 
             // The state stays 0 until the set works or is known not to: a relay asking meanwhile waits on the lock
             // for the answer rather than taking a "no" that was only "not yet".
-            int epoll = OperatingSystem.IsLinux() ? LinuxEpoll.Create() : -1;
-            if (epoll < 0)
+            var loop = EpollThread.TryStart("windsock relay readiness", Ready);
+            if (loop is null)
             {
                 Volatile.Write(ref _state, -1);
                 return false;
             }
 
-            _epoll = epoll;
-
-            // Small stack: the loop holds only the event buffer (native) and a few locals.
-            var thread = new Thread(Run, maxStackSize: 256 * 1024)
-            {
-                IsBackground = true,
-                Name = "windsock relay readiness",
-            };
-            thread.UnsafeStart();
+            _epoll = loop.Epoll;
             Volatile.Write(ref _state, 1);
             return true;
         }
     }
 
-    private static unsafe void Run()
+    /// <summary>On the epoll thread: a parked direction's socket is readable (at its end, failed, shut down).</summary>
+    private static void Ready(ulong data)
     {
-        byte* events = (byte*)NativeMemory.Alloc((nuint)(EventsPerWait * LinuxEpoll.EventSize));
-        try
+        if (GCHandle.FromIntPtr((nint)data).Target is ParkedSocket parked)
         {
-            while (true)
-            {
-                int count = LinuxEpoll.Wait(_epoll, events, EventsPerWait, -1);
-                if (count < 0)
-                {
-                    if (Marshal.GetLastPInvokeError() == LinuxSplice.EINTR)
-                    {
-                        continue;
-                    }
-
-                    // Cannot happen with a valid set and buffer; keep the waits from hanging forever rather than spin.
-                    Thread.Sleep(10);
-                    continue;
-                }
-
-                for (int i = 0; i < count; i++)
-                {
-                    var handle = GCHandle.FromIntPtr((nint)LinuxEpoll.DataOf(events, i));
-                    if (handle.Target is ParkedSocket parked)
-                    {
-                        Interlocked.Decrement(ref _parked);
-                        parked.Ready();
-                    }
-                }
-            }
-        }
-        finally
-        {
-            NativeMemory.Free(events);
+            Interlocked.Decrement(ref _parked);
+            parked.Ready();
         }
     }
 }

@@ -19,4 +19,11 @@ internal abstract class RelayStrategy
         mode == RelayMode.Splice && SplicePipePool.IsSupported ? SpliceStrategy.For(bufferSize) : CopyStrategy.For(bufferSize);
 
     public abstract Task PumpAsync(TcpRelay relay, RelayDirection direction);
+
+    /// <summary>
+    /// The direction from start to finish as the relay runs it: the pump, with its failures reported to the relay and
+    /// its parking place left at the end (<see cref="TcpRelay.RunPumpAsync"/>). A strategy that parks without awaiting
+    /// (<see cref="SpliceStrategy"/>) does both itself.
+    /// </summary>
+    public virtual ValueTask RunAsync(TcpRelay relay, RelayDirection direction) => new(relay.RunPumpAsync(this, direction));
 }

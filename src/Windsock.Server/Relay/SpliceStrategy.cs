@@ -7,7 +7,7 @@ namespace Windsock.Server.Relay;
 /// <summary>
 /// splice(2) on Linux: socket → pipe → socket, the bytes stay in the kernel.
 /// <para>
-/// A direction waits for readability with a zero-byte receive (as the copy loop does), takes an empty pipe
+/// A direction waits for readability (parked, or with a zero-byte receive as the copy loop does), takes an empty pipe
 /// from the pool, moves one burst (splice in, splice out, until the source says EAGAIN) and gives the pipe
 /// back, so an idle session holds no pipe.
 /// </para>
@@ -28,8 +28,11 @@ internal sealed class SpliceStrategy : RelayStrategy
 
     private SpliceStrategy(CopyStrategy fallback) => _fallback = fallback;
 
+    /// <summary>The copy loop a direction goes on with when a socket refuses splice.</summary>
+    internal CopyStrategy Fallback => _fallback;
+
     /// <summary>How a burst ended.</summary>
-    private enum Burst
+    internal enum Burst
     {
         /// <summary>The source has nothing more queued and the pipe is empty: wait for the next burst.</summary>
         Drained,
@@ -58,105 +61,20 @@ internal sealed class SpliceStrategy : RelayStrategy
     }
 
     /// <summary>
-    /// Splices until the direction is finished, then hands over to the copy loop if a socket refused splice. One
-    /// method (one state machine) for both: it lives as long as the session, idle or not.
+    /// Splices until the direction is finished, then hands over to the copy loop if a socket refused splice: a
+    /// <see cref="SplicePump"/>, which holds no state machine while its direction is parked.
     /// </summary>
-    public override async Task PumpAsync(TcpRelay relay, RelayDirection direction)
-    {
-        var from = direction.From;
-        var to = direction.To;
-        SplicePipe pipe = default;
-        bool havePipe = false;
-        bool pipeEmpty = true;
-        bool copyInstead = false;
-        long moved = 0;
-        bool fromReferenced = false;
-        bool toReferenced = false;
-        try
-        {
-            // Held for the life of the pump, so the descriptor numbers cannot be closed and reused under us.
-            from.SafeHandle.DangerousAddRef(ref fromReferenced);
-            to.SafeHandle.DangerousAddRef(ref toReferenced);
-            var ends = new Ends((int)from.SafeHandle.DangerousGetHandle(), (int)to.SafeHandle.DangerousGetHandle());
-            while (!copyInstead)
-            {
-                // Wait for readability holding nothing: idle sessions cost no pipe, no buffer and (parked) no receive.
-                await relay.WaitReadableAsync(direction).ConfigureAwait(false);
-                if (relay.Stopped)
-                {
-                    return;
-                }
+    public override Task PumpAsync(TcpRelay relay, RelayDirection direction) => RunAsync(relay, direction).AsTask();
 
-                if (!havePipe)
-                {
-                    if (!SplicePipePool.TryRent(out pipe))
-                    {
-                        copyInstead = true;
-                        continue;
-                    }
-
-                    havePipe = true;
-                }
-
-                pipeEmpty = false;
-                var (burst, burstMoved) = await MoveBurstAsync(relay, direction, ends, pipe, moved).ConfigureAwait(false);
-                moved += burstMoved;
-                switch (burst)
-                {
-                    case Burst.Drained:
-                        // The pipe is empty again and goes back for the next burst, of any session.
-                        pipeEmpty = true;
-                        SplicePipePool.Return(pipe);
-                        havePipe = false;
-                        break;
-                    case Burst.CopyInstead:
-                        pipeEmpty = true;
-                        copyInstead = true;
-                        break;
-                    case Burst.Finished:
-                        pipeEmpty = true;
-                        return;
-                    default:
-                        return;
-                }
-            }
-        }
-        finally
-        {
-            if (havePipe)
-            {
-                if (pipeEmpty)
-                {
-                    SplicePipePool.Return(pipe);
-                }
-                else
-                {
-                    // The sink failed in the middle of a burst, or the burst threw: bytes may be left in it.
-                    SplicePipePool.Discard(pipe);
-                }
-            }
-
-            if (fromReferenced)
-            {
-                from.SafeHandle.DangerousRelease();
-            }
-
-            if (toReferenced)
-            {
-                to.SafeHandle.DangerousRelease();
-            }
-        }
-
-        // A socket refuses splice (or no pipe to be had): the copy loop takes over, after what the pipe held went out.
-        await _fallback.PumpAsync(relay, direction).ConfigureAwait(false);
-    }
+    /// <summary>The pump handles its own failures (and leaves the epoll set) itself: nothing awaits it but the relay.</summary>
+    public override ValueTask RunAsync(TcpRelay relay, RelayDirection direction) => new SplicePump(this, relay, direction).Start();
 
     /// <summary>
     /// Splice in, splice out, until the source says EAGAIN (<see cref="Burst.Drained"/>, the pipe empty). Returns
     /// how the burst ended and the bytes it delivered. <paramref name="movedBefore"/> tells whether a refusal
     /// can still mean "no splice here" (nothing moved yet) rather than a failure.
     /// </summary>
-    private async ValueTask<(Burst Burst, long Moved)> MoveBurstAsync(TcpRelay relay, RelayDirection direction, Ends ends, SplicePipe pipe, long movedBefore)
+    internal async ValueTask<(Burst Burst, long Moved)> MoveBurstAsync(TcpRelay relay, RelayDirection direction, Ends ends, SplicePipe pipe, long movedBefore)
     {
         long moved = 0;
         bool sinkRefuses = false;
@@ -292,5 +210,5 @@ internal sealed class SpliceStrategy : RelayStrategy
     private static bool RefusesSplice(int errno) => errno is LinuxSplice.EINVAL or LinuxSplice.ENOSYS or LinuxSplice.EOPNOTSUPP;
 
     /// <summary>The two descriptors a direction splices between, read once per pump.</summary>
-    private readonly record struct Ends(int Source, int Sink);
+    internal readonly record struct Ends(int Source, int Sink);
 }

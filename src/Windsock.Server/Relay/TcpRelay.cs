@@ -72,8 +72,8 @@ internal sealed class TcpRelay
         var upPark = downPark is null ? null : ParkedSocket.For(_client);
         using var stopOnShutdown = downPark is null ? default : shutdown.UnsafeRegister(static state => ((TcpRelay)state!).Stop(), this);
 
-        var down = RunPumpAsync(new RelayDirection(_destination, _client, upstream: false, downPark));
-        var up = RunPumpAsync(new RelayDirection(_client, _destination, upstream: true, upPark));
+        var down = _strategy.RunAsync(this, new RelayDirection(_destination, _client, upstream: false, downPark));
+        var up = _strategy.RunAsync(this, new RelayDirection(_client, _destination, upstream: true, upPark));
 
         // Both awaited whatever happens to the other (without an allocation for WhenAll). A pump that throws
         // something unexpected has stopped the relay first, so the other one finishes too; the exception
@@ -153,34 +153,43 @@ internal sealed class TcpRelay
             ? parked
             : direction.From.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, _shutdown);
 
-    private async Task RunPumpAsync(RelayDirection direction)
+    /// <summary><paramref name="strategy"/>'s pump of <paramref name="direction"/>, its failures handled (<see cref="Ended"/>).</summary>
+    internal async Task RunPumpAsync(RelayStrategy strategy, RelayDirection direction)
     {
         try
         {
-            await _strategy.PumpAsync(this, direction).ConfigureAwait(false);
+            await strategy.PumpAsync(this, direction).ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        catch (Exception e) when (Ended(direction, e))
         {
-            // Server shutdown.
-        }
-        catch (ObjectDisposedException)
-        {
-            // A socket closed under the pump: its owner is ending the session.
-        }
-        catch (SocketException)
-        {
-            Fail(direction.FromSide);
-        }
-        catch
-        {
-            // A bug in a pump: stop the other direction so it does not wait forever, and let the session log it.
-            Fail(direction.FromSide);
-            throw;
+            // Ended quietly, or the source side failed; a bug in the pump goes on to the session.
         }
         finally
         {
             // Out of the epoll set before the session closes the socket.
             direction.Park?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// What a pump that threw means for the relay: server shutdown (<see cref="OperationCanceledException"/>) or a
+    /// socket closed under it by its owner end the direction quietly; a socket error fails its source side. Anything
+    /// else is a bug in the pump: the other direction is stopped so it does not wait forever, and false says the
+    /// exception goes on to the session, which logs it.
+    /// </summary>
+    internal bool Ended(RelayDirection direction, Exception failure)
+    {
+        switch (failure)
+        {
+            case OperationCanceledException:
+            case ObjectDisposedException:
+                return true;
+            case SocketException:
+                Fail(direction.FromSide);
+                return true;
+            default:
+                Fail(direction.FromSide);
+                return false;
         }
     }
 

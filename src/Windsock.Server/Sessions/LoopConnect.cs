@@ -1,19 +1,21 @@
 using System.Net;
 using System.Net.Sockets;
+using Windsock.Server.Outbound;
 
 namespace Windsock.Server.Sessions;
 
 /// <summary>
 /// An outbound connect that waits on the <see cref="HandshakeLoop"/> (Linux): a non-blocking connect(2), then a
 /// one-shot wait for writability, SO_ERROR for the outcome, and the session goes on on the loop thread that saw it.
-/// Elsewhere (or with the loop off) the .NET socket engine's ConnectAsync, as before. Either way the outcome is the same
+/// Elsewhere (or with the loop off) the .NET socket engine's connect, through a pooled argument that leaves nothing
+/// cached on the socket (<see cref="PooledConnect"/>). Either way the outcome is the same
 /// exceptions: a <see cref="SocketException"/> with the error, <see cref="OperationCanceledException"/> when the token
 /// (the connect timeout, shutdown) fires first.
 /// </summary>
 internal static class LoopConnect
 {
     public static ValueTask ConnectAsync(Socket socket, IPEndPoint target, CancellationToken cancellationToken) =>
-        LoopWait.For(socket) is { } wait ? OnLoopAsync(socket, wait, target, cancellationToken) : socket.ConnectAsync(target, cancellationToken);
+        LoopWait.For(socket) is { } wait ? OnLoopAsync(socket, wait, target, cancellationToken) : PooledConnect.ConnectAsync(socket, target, cancellationToken);
 
     private static async ValueTask OnLoopAsync(Socket socket, LoopWait wait, IPEndPoint target, CancellationToken cancellationToken)
     {

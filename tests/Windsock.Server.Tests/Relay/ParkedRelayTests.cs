@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using Microsoft.Extensions.Time.Testing;
 using Windsock.Protocol;
 using Windsock.Protocol.Socks5;
 using Windsock.Server.Metrics;
@@ -154,6 +155,47 @@ public class ParkedRelayTests
         var answered = await reading.WaitAsync(Bound);
         Assert.True(answer.AsSpan().SequenceEqual(answered));
         Assert.Equal(RelayEnd.Closed, await rig.Relay.WaitAsync(Bound));
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public async Task Every_byte_arrives_through_many_park_and_wake_cycles_both_ways(RelayMode mode)
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux(), "parking is Linux only");
+        const int Cycles = 100;
+        var time = new FakeTimeProvider();
+        long parkedBefore = ReadinessWaits.Parked;
+        await using var rig = await RelayRig.StartAsync(mode, time, idleTimeout: TimeSpan.FromDays(1));
+        long up = 0;
+        long down = 0;
+        for (int cycle = 0; cycle < Cycles; cycle++)
+        {
+            // Both directions parked again (a splice direction with no run pending: the wake starts the next one).
+            await WaitForParkedAsync(parkedBefore + 2);
+
+            // A quiet spell on the relay's clock: the wait after this burst parks again rather than staying a receive.
+            time.Advance(ParkedSocket.BusyWindow + TimeSpan.FromMilliseconds(1));
+            var toDestination = SpliceRelayTests.RandomBytes(1 + (cycle * 997 % 70_000), seed: cycle);
+            var toClient = SpliceRelayTests.RandomBytes(1 + (cycle * 1_319 % 70_000), seed: 1_000 + cycle);
+            var atDestination = SpliceRelayTests.ReadExactlyAsync(rig.DestinationOuter, toDestination.Length);
+            var atClient = SpliceRelayTests.ReadExactlyAsync(rig.ClientOuter, toClient.Length);
+            await Task.WhenAll(
+                rig.ClientOuter.SendAsync(toDestination, SocketFlags.None),
+                rig.DestinationOuter.SendAsync(toClient, SocketFlags.None)).WaitAsync(Bound);
+            Assert.Equal(toDestination, await atDestination.WaitAsync(Bound));
+            Assert.Equal(toClient, await atClient.WaitAsync(Bound));
+            up += toDestination.Length;
+            down += toClient.Length;
+        }
+
+        // The byte counts `windsock status` shows, and a clean end from the last park.
+        await WaitForParkedAsync(parkedBefore + 2);
+        Assert.Equal(up, rig.Record.BytesUp);
+        Assert.Equal(down, rig.Record.BytesDown);
+        rig.ClientOuter.Shutdown(SocketShutdown.Send);
+        rig.DestinationOuter.Shutdown(SocketShutdown.Send);
+        Assert.Equal(RelayEnd.Closed, await rig.Relay.WaitAsync(Bound));
+        Assert.Equal(parkedBefore, ReadinessWaits.Parked);
     }
 
     [Fact]
