@@ -46,6 +46,7 @@ public readonly record struct InputSplits(byte Variant, byte Seed, byte PauseSee
             cuts = Next(cuts);
             int length = Math.Min(1 + (int)((cuts >> 16) % 8), Stream.Length - at);
             pauses = Next(pauses);
+            // The pause that would overrun the budget is cut to what is left; after it, yields only.
             int pause = Math.Min(PauseChoices[(pauses >> 16) % 4], budget);
             budget -= pause;
             yield return new InputPiece(Stream.Slice(at, length), pause);
