@@ -6,8 +6,8 @@ namespace Windsock.Fuzz;
 
 /// <summary>
 /// The client library's reply parsing as a fuzz target: <see cref="SocksClient"/> talks to a scripted
-/// proxy on 127.0.0.1 whose answers are the input, in pieces cut where the input says
-/// (<see cref="InputSplits"/>). The variant byte picks the call: SOCKS5 CONNECT without or with
+/// proxy on 127.0.0.1 whose answers are the input, in pieces cut where the input says, with the pauses
+/// it says between them (<see cref="InputSplits"/>). The variant byte picks the call: SOCKS5 CONNECT without or with
 /// credentials, SOCKS4, SOCKS4a by name, SOCKS5 BIND, SOCKS5 RESOLVE. Destinations are documentation
 /// addresses (192.0.2.1) that only the scripted proxy ever hears of.
 /// <para>
@@ -119,19 +119,14 @@ public static class ClientTargets
         // One per fuzzing process, for its whole life; disposable for the analyzers' sake.
         public void Dispose() => _listener.Dispose();
 
-        public async Task ServeOnceAsync(IEnumerable<ReadOnlyMemory<byte>> pieces)
+        public async Task ServeOnceAsync(IEnumerable<InputPiece> pieces)
         {
             using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(10));
             using var client = await _listener.AcceptAsync(bound.Token);
             var draining = DrainAsync(client, bound.Token);
             try
             {
-                foreach (var piece in pieces)
-                {
-                    await client.SendAsync(piece, SocketFlags.None, bound.Token);
-                    await Task.Yield();
-                }
-
+                await InputPiece.SendAllAsync(client, pieces, bound.Token);
                 client.Shutdown(SocketShutdown.Send);
             }
             catch (SocketException)

@@ -15,7 +15,8 @@ namespace Windsock.Fuzz;
 
 /// <summary>
 /// One fuzz target per parser a peer or an administrator can feed: wire messages (from clients, servers,
-/// identd) and the text files (configuration, client routing, users, groups); and two at session level, the
+/// identd, ICMP from the network, the admin listener's HTTP requests), the text files (configuration, client
+/// routing, users, groups) and the keytab; and two at session level, the
 /// server's whole handshake and the client library's, over loopback with the input cut where it says. Each takes one input and
 /// throws only when a rule broke: a wire parser may throw nothing at all; a file parser only its own
 /// exception, with a position.
@@ -40,6 +41,9 @@ public static class FuzzTargets
         ["kerberos-ticket-name"] = input => KerberosTicketName.TryRead(input.Span, out _, out _),
         ["ident-reply"] = input => StreamParsing.Check<IdentReply>(input.Span, IdentReply.TryParse, IdentReply.MaxLineLength),
         ["probe-line"] = input => ProbeLineRoundTrip(input.Span),
+        ["icmp-echo"] = IcmpEchoTarget.Run,
+        ["http-request-head"] = HttpRequestHeadTarget.Run,
+        ["keytab"] = KeytabTarget.Run,
         ["config"] = input => TextFile<ConfigException>(input.Span, text => ConfigLoader.Parse(text, "fuzz.toml")),
         ["routing-file"] = input => TextFile<RoutingFileException>(input.Span, text => Router.Parse(text, "fuzz-routes.toml")),
         ["users-file"] = input => TextFile<ConfigException>(input.Span, text => UserFile.Parse(text, "fuzz-users")),

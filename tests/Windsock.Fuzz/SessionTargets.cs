@@ -12,14 +12,14 @@ namespace Windsock.Fuzz;
 /// <summary>
 /// The whole server handshake state machine as a fuzz target: a real <see cref="SocksServer"/> on
 /// 127.0.0.1 in this process, fed the input as a client's byte stream in pieces cut where the input
-/// says (<see cref="InputSplits"/>), then the client's FIN. Two servers: one without authentication, one
+/// says, with the short pauses it says between them (<see cref="InputSplits"/>), then the client's FIN. Two servers: one without authentication, one
 /// requiring username/password (a verifier that knows one user, so the RFC 1929 step runs without
 /// PBKDF2's cost). Every rule denies, so a request goes as far as the decision and nothing ever leaves
 /// the machine: no connect, no name lookup, no UDP relay, no BIND listener.
 /// <para>
 /// Rules: the session ends (bounded) after the client's FIN, the server logs no "failed unexpectedly",
 /// and the bytes it answers are the same whether the stream came in one piece or in the input's
-/// pieces: a handshake's outcome may not depend on how TCP cut it.
+/// pieces: a handshake's outcome may not depend on how TCP cut it, nor on how long the pieces took.
 /// </para>
 /// </summary>
 public static class SessionTargets
@@ -34,7 +34,7 @@ public static class SessionTargets
     {
         var splits = InputSplits.From(input);
         var harness = (splits.Variant & 1) == 0 ? Open.Value : WithPassword.Value;
-        var whole = harness.RunAsync([splits.Stream]).GetAwaiter().GetResult();
+        var whole = harness.RunAsync([new InputPiece(splits.Stream, 0)]).GetAwaiter().GetResult();
         var pieces = splits.Seed == 0 ? whole : harness.RunAsync(splits.Pieces()).GetAwaiter().GetResult();
         FuzzFailure.Unless(whole.AsSpan().SequenceEqual(pieces),
             $"the server answered {Convert.ToHexString(whole)} to the stream in one piece but {Convert.ToHexString(pieces)} to it in pieces");
@@ -76,7 +76,7 @@ public static class SessionTargets
         }
 
         /// <summary>Sends the pieces, then FIN; returns everything the server wrote until it closed.</summary>
-        public async Task<byte[]> RunAsync(IEnumerable<ReadOnlyMemory<byte>> pieces)
+        public async Task<byte[]> RunAsync(IEnumerable<InputPiece> pieces)
         {
             using var bound = new CancellationTokenSource(SessionBound);
             using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
@@ -84,12 +84,7 @@ public static class SessionTargets
             var reading = ReadAllAsync(socket, bound.Token);
             try
             {
-                foreach (var piece in pieces)
-                {
-                    await socket.SendAsync(piece, SocketFlags.None, bound.Token);
-                    await Task.Yield();
-                }
-
+                await InputPiece.SendAllAsync(socket, pieces, bound.Token);
                 socket.Shutdown(SocketShutdown.Send);
             }
             catch (SocketException)
