@@ -211,7 +211,7 @@ internal static class ServeCommand
     /// </summary>
     private static async Task FailAsync(LogFormat format, ILogger logger, string problem)
     {
-        if (format == LogFormat.Json && Environment.GetEnvironmentVariable("JOURNAL_STREAM") is null)
+        if (DiagnosticsLayoutFor(format) == DiagnosticsLayout.Json)
         {
             CliLog.StartupFailed(logger, problem);
             return;
@@ -252,6 +252,24 @@ internal static class ServeCommand
     /// <summary>SIGUSR1 on Linux (x86-64 and ARM); .NET takes raw signal numbers cast to <see cref="PosixSignal"/>.</summary>
     private const PosixSignal SigUsr1 = (PosixSignal)10;
 
+    /// <summary>How the diagnostics on standard error are written.</summary>
+    private enum DiagnosticsLayout
+    {
+        /// <summary>One line per message, with a timestamp.</summary>
+        Text,
+
+        /// <summary>One JSON object per message (<c>log_format = "json"</c>).</summary>
+        Json,
+
+        /// <summary>Under systemd (<c>JOURNAL_STREAM</c> set): the journal's own format, whatever log_format says.</summary>
+        Journal,
+    }
+
+    private static DiagnosticsLayout DiagnosticsLayoutFor(LogFormat format) =>
+        Environment.GetEnvironmentVariable("JOURNAL_STREAM") is not null ? DiagnosticsLayout.Journal
+        : format == LogFormat.Json ? DiagnosticsLayout.Json
+        : DiagnosticsLayout.Text;
+
     private static ILoggerFactory CreateLoggerFactory(LogFormat format) => LoggerFactory.Create(builder =>
     {
         // The level is [log] level, read at each message so that a reload changes it.
@@ -259,11 +277,12 @@ internal static class ServeCommand
         builder.AddFilter((_, _, level) => LogLevelSwitch.Allows(level));
         // Diagnostics go to standard error; standard output carries only the request log.
         builder.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-        if (Environment.GetEnvironmentVariable("JOURNAL_STREAM") is not null)
+        var layout = DiagnosticsLayoutFor(format);
+        if (layout == DiagnosticsLayout.Journal)
         {
             builder.AddSystemdConsole();
         }
-        else if (format == LogFormat.Json)
+        else if (layout == DiagnosticsLayout.Json)
         {
             // log_format = "json": the diagnostics are JSON objects too, one per line, like the request log.
             builder.AddJsonConsole(o =>

@@ -35,6 +35,8 @@ internal sealed class CopyStrategy : RelayStrategy
         return last;
     }
 
+    public override string Name => "copy";
+
     public override Task PumpAsync(TcpRelay relay, RelayDirection direction) => CopyAsync(relay, direction, BufferSize, pacer: null);
 
     /// <summary>

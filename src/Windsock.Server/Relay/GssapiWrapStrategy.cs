@@ -29,6 +29,8 @@ internal sealed class GssapiWrapStrategy(GssapiSecurity security, SessionLimits?
 {
     private const int MaxFrameLength = GssapiMessage.HeaderLength + GssapiMessage.MaxTokenLength;
 
+    public override string Name => "gssapi";
+
     public override Task PumpAsync(TcpRelay relay, RelayDirection direction) =>
         direction.Upstream ? UnwrapPumpAsync(relay, direction) : WrapPumpAsync(relay, direction);
 

@@ -9,6 +9,8 @@ namespace Windsock.Server.Relay;
 /// </summary>
 internal sealed class PacedCopyStrategy(int bufferSize, SessionLimits limits) : RelayStrategy
 {
+    public override string Name => "paced";
+
     public override Task PumpAsync(TcpRelay relay, RelayDirection direction) =>
         CopyStrategy.CopyAsync(relay, direction, bufferSize, direction.Upstream ? limits.Up : limits.Down);
 }

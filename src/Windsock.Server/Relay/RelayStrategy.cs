@@ -18,6 +18,12 @@ internal abstract class RelayStrategy
     public static RelayStrategy Plain(RelayMode mode, int bufferSize) =>
         mode == RelayMode.Splice && SplicePipePool.IsSupported ? SpliceStrategy.For(bufferSize) : CopyStrategy.For(bufferSize);
 
+    /// <summary>
+    /// How this strategy moves bytes, in a word for the live session list: "splice", "copy", "paced" (the copy loop
+    /// under a bandwidth limit) or "gssapi" (wrapped messages).
+    /// </summary>
+    public abstract string Name { get; }
+
     public abstract Task PumpAsync(TcpRelay relay, RelayDirection direction);
 
     /// <summary>

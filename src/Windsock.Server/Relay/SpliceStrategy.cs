@@ -60,6 +60,8 @@ internal sealed class SpliceStrategy : RelayStrategy
         return last;
     }
 
+    public override string Name => "splice";
+
     /// <summary>
     /// Splices until the direction is finished, then hands over to the copy loop if a socket refused splice: a
     /// <see cref="SplicePump"/>, which holds no state machine while its direction is parked.

@@ -116,8 +116,8 @@ public sealed class SessionRecord
     public string? EndReason { get; set; }
 
     /// <summary>
-    /// How the TCP relay moves bytes, chosen when it starts: "splice", "copy", "paced" (the copy loop under a
-    /// bandwidth limit) or "gssapi" (wrapped messages); null before a relay. The live session list shows it.
+    /// How the TCP relay moves bytes, chosen when it starts (the strategy's <c>Name</c>: "splice", "copy", "paced" or
+    /// "gssapi"); null before a relay. The live session list shows it.
     /// </summary>
     public string? RelayMode { get; set; }
 

@@ -75,6 +75,8 @@ public class RelayCoreTests
 
     private sealed class ScriptedStrategy(Func<TcpRelay, RelayDirection, Task> up, Func<TcpRelay, RelayDirection, Task> down) : RelayStrategy
     {
+        public override string Name => "scripted";
+
         public override Task PumpAsync(TcpRelay relay, RelayDirection direction) => direction.Upstream ? up(relay, direction) : down(relay, direction);
     }
 }

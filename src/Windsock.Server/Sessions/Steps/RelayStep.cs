@@ -22,13 +22,7 @@ internal static class RelayStep
             ? new GssapiWrapStrategy(protection, client.Limits is { IsPaced: true } limited ? limited : null)
             : client.Limits is { IsPaced: true } paced ? new PacedCopyStrategy(options.RelayBufferSize, paced)
             : RelayStrategy.Plain(options.RelayMode, options.RelayBufferSize);
-        client.Record.RelayMode = strategy switch
-        {
-            GssapiWrapStrategy => "gssapi",
-            PacedCopyStrategy => "paced",
-            SpliceStrategy => "splice",
-            _ => "copy",
-        };
+        client.Record.RelayMode = strategy.Name;
         var relay = new TcpRelay(client.Socket, peer, client.Record, strategy, options.IdleTimeout, client.Context.Time);
         var end = await relay.RunAsync(cancellationToken).ConfigureAwait(false);
         if (end == RelayEnd.ProtectionFailed)
