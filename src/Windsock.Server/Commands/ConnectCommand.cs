@@ -71,19 +71,22 @@ internal static class ConnectCommand
 
         await client.ReplyAsync(Socks5ReplyCode.Succeeded, (IPEndPoint)outbound.LocalEndPoint!, cancellationToken).ConfigureAwait(false);
 
-        // Data the client sent right behind its request goes out before anything else.
+        // Data the client sent right behind its request goes out before anything else: with one non-blocking send
+        // where it fits (nearly always), so the socket engine never learns of the destination.
         if (!pipelined.IsEmpty)
         {
-            await outbound.SendAsync(pipelined, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-            record.AddBytesUp(pipelined.Length);
-        }
+            int sent = LoopNative.SendNow(outbound.SafeHandle, pipelined.Span);
+            if (sent < pipelined.Length)
+            {
+                if (sent < 0 && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() is not (LoopNative.EAGAIN or LoopNative.EINTR))
+                {
+                    sent = 0; // the send below reports the failure as .NET does
+                }
 
-        // The relay runs as long as its data flows, never on the handshake loop. Where its first wait parks in the
-        // relay's own epoll set (Linux, a plain session), it returns at that wait, before moving a byte, and goes on on
-        // the thread pool: it may start here. Otherwise (a zero-byte receive that may complete at once) it starts there.
-        if (client.Protection is not null || !Relay.ReadinessWaits.IsAvailable)
-        {
-            await HandshakeLoop.LeaveAsync();
+                await outbound.SendAsync(pipelined[Math.Max(sent, 0)..], SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            }
+
+            record.AddBytesUp(pipelined.Length);
         }
 
         record.EndReason = await RelayStep.RunAsync(client, outbound, cancellationToken).ConfigureAwait(false);

@@ -5,7 +5,7 @@ namespace Windsock.Server.Sessions;
 
 /// <summary>
 /// The readiness loop handshakes continue on (Linux): one epoll set and a thread per core (at most four) waiting on
-/// it. A session tries its socket without blocking (<see cref="LoopNative.ReceiveNow"/>, a non-blocking connect);
+/// it. A session tries its socket without blocking (<see cref="LoopNative.ReceiveNow(System.Runtime.InteropServices.SafeHandle, Span{byte})"/>, a non-blocking connect);
 /// when the socket is not ready it arms a one-shot wait here (<see cref="LoopWait"/>), and the thread that sees it
 /// ready runs the session's continuation <b>inline</b>, up to its next wait.
 /// <para>
@@ -30,7 +30,7 @@ internal static class HandshakeLoop
 
     // Waiters by slot; an event's data is (generation << 32 | slot), so an event for a waiter already gone (its slot
     // freed or reused) is told apart and dropped instead of waking someone else.
-    private static LoopWait?[] _slots = new LoopWait?[256];
+    private static LoopHandler?[] _slots = new LoopHandler?[256];
     private static int[] _freeSlots = new int[256];
     private static int _freeCount;
     private static int _slotsUsed;
@@ -100,7 +100,7 @@ internal static class HandshakeLoop
         }
     }
 
-    internal static (int Slot, uint Generation) Register(LoopWait wait)
+    internal static (int Slot, uint Generation) Register(LoopHandler handler)
     {
         lock (Gate)
         {
@@ -113,7 +113,7 @@ internal static class HandshakeLoop
             {
                 if (_slotsUsed == _slots.Length)
                 {
-                    var larger = new LoopWait?[_slots.Length * 2];
+                    var larger = new LoopHandler?[_slots.Length * 2];
                     _slots.CopyTo(larger, 0);
                     Volatile.Write(ref _slots, larger);
                     Array.Resize(ref _freeSlots, larger.Length);
@@ -122,8 +122,10 @@ internal static class HandshakeLoop
                 slot = _slotsUsed++;
             }
 
-            uint generation = ++_nextGeneration;
-            _slots[slot] = wait;
+            // Even: a handler with two sockets (a relay) registers the second with the lowest bit set.
+            _nextGeneration += 2;
+            uint generation = _nextGeneration;
+            _slots[slot] = handler;
             return (slot, generation);
         }
     }
@@ -165,11 +167,11 @@ internal static class HandshakeLoop
         }
     }
 
-    private static void OnEvent(ulong data)
+    private static void OnEvent(ulong data, uint events)
     {
         int slot = (int)(uint)data;
         var slots = Volatile.Read(ref _slots);
-        if (slot < slots.Length && Volatile.Read(ref slots[slot]) is { } wait && wait.Generation == (uint)(data >> 32) && wait.Ready())
+        if (slot < slots.Length && Volatile.Read(ref slots[slot]) is { } handler && handler.Ready((uint)(data >> 32), events))
         {
             Interlocked.Increment(ref _continued);
         }

@@ -16,6 +16,23 @@ internal static class RelayStep
     {
         var options = client.Context.Options;
 
+        // A plain session whose handshake ran on the handshake loop relays there too, to its end (Linux): no
+        // hand-off to the thread pool from accept to close. The name is the relay mode's, whatever runs it.
+        if (HandshakeLoop.OnLoopThread && client.Protection is null && client.Limits is not { IsPaced: true }
+            && LoopRelay.TryStart(client.Socket, peer, client.Record, options.RelayMode, options.RelayBufferSize, options.IdleTimeout, client.Context.Time, cancellationToken) is { } onLoop)
+        {
+            client.Record.RelayMode = options.RelayMode == RelayMode.Copy || !SplicePipePool.IsSupported ? "copy" : "splice";
+            return Describe(await onLoop.Ended.ConfigureAwait(false));
+        }
+
+        // Every other relay runs as long as its data flows, never on the handshake loop. Where its first wait parks in
+        // the relay's own epoll set (Linux, a plain session), it returns at that wait, before moving a byte, and goes on
+        // on the thread pool: it may start here. Otherwise (a zero-byte receive that may complete at once) it starts there.
+        if (client.Protection is not null || !ReadinessWaits.IsAvailable)
+        {
+            await HandshakeLoop.LeaveAsync();
+        }
+
         // GSSAPI integrity/confidentiality: a message at a time, wrapped and unwrapped (and paced when limited);
         // otherwise the plain relay. A bandwidth-limited session takes the paced copy loop; every other keeps splice.
         var strategy = client.Protection is { } protection
@@ -32,7 +49,11 @@ internal static class RelayStep
             return failure;
         }
 
-        return end switch
+        return Describe(end);
+    }
+
+    private static string Describe(RelayEnd end) =>
+        end switch
         {
             RelayEnd.Closed => "closed",
             RelayEnd.IdleTimeout => "idle timeout",
@@ -40,5 +61,4 @@ internal static class RelayStep
             RelayEnd.ClientError => "client connection failed",
             _ => "destination connection failed",
         };
-    }
 }
