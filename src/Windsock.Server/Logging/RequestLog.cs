@@ -34,8 +34,8 @@ public sealed class RequestLog : IAsyncDisposable
 
     // The writer thread sleeps on this when the queue is empty and a session's line wakes it: one futex wake, no
     // thread-pool work item (whose workers spin for work after each one) and no spinning wait (an AutoResetEvent
-    // blocks at once), so a session on the handshake loop hands nothing to the pool (docs/benchmarks.md, "The whole
-    // session on the loop").
+    // blocks at once), so a session on the handshake loop hands nothing to the pool. Under load the writer naps
+    // between batches instead and nobody wakes it (docs/benchmarks.md, "The whole session on the loop").
     private readonly AutoResetEvent _wake = new(false);
     private int _sleeping;
 
@@ -135,7 +135,7 @@ public sealed class RequestLog : IAsyncDisposable
                     Lose(pending, $"the output is closed: {e.Message}");
                 }
 
-                SleepUntilQueued(reader);
+                SleepUntilQueued(reader, pending > 0);
             }
         }
         finally
@@ -145,12 +145,28 @@ public sealed class RequestLog : IAsyncDisposable
     }
 
     /// <summary>
-    /// Sleeps while the queue is empty and open. Says it sleeps before it looks, and a writer of a line looks after it
-    /// queued it (<see cref="WakeWriter"/>, both with full fences): a line queued in between is either seen here or
-    /// wakes the event. A wake for a line already taken only makes the next sleep return at once.
+    /// How long the writer naps after writing before it looks again, un-woken: while sessions keep coming it writes a
+    /// batch per nap, and no session pays a wake for its line; a request line shows at most this much later.
     /// </summary>
-    private void SleepUntilQueued(ChannelReader<string> reader)
+    internal static readonly TimeSpan Nap = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>
+    /// After a batch, a <see cref="Nap"/> in which nobody wakes the writer; then, the queue still empty, sleeps until a
+    /// line wakes it. Says it sleeps before it looks, and a writer of a line looks after it queued it
+    /// (<see cref="WakeWriter"/>, both with full fences): a line queued in between is either seen here or wakes the
+    /// event. A wake for a line already taken only makes the next sleep return at once.
+    /// </summary>
+    private void SleepUntilQueued(ChannelReader<string> reader, bool wrote)
     {
+        if (wrote && !reader.Completion.IsCompleted)
+        {
+            _ = _wake.WaitOne(Nap);
+            if (reader.TryPeek(out _))
+            {
+                return;
+            }
+        }
+
         Interlocked.Exchange(ref _sleeping, 1);
         if (!reader.TryPeek(out _) && !reader.Completion.IsCompleted)
         {

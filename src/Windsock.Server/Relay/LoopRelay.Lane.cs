@@ -7,9 +7,20 @@ namespace Windsock.Server.Relay;
 internal sealed partial class LoopRelay
 {
     /// <summary>
+    /// What a spliced direction copies through the loop thread's scratch buffer before it starts splicing: a burst
+    /// that fits is cheaper copied (a receive and a send) than spliced (a splice in, a splice out, a splice that says
+    /// EAGAIN, and a pipe from the pool). A read that fills it is a bulk transfer: the direction splices from then on.
+    /// </summary>
+    internal const int SmallBurst = 16 * 1024;
+
+    [ThreadStatic]
+    private static byte[]? _scratch;
+
+    /// <summary>
     /// Moves what <paramref name="lane"/> can move now: out what it holds while the sink takes it, then the next burst
-    /// from the source, until a socket says EAGAIN (its readiness flag cleared: the next report sets it), the direction
-    /// is finished, or the turn's <paramref name="budget"/> is spent (false: bytes are still waiting).
+    /// from the source, until a socket has nothing more (EAGAIN, or a short read: its readiness flag cleared, the next
+    /// report sets it), the direction is finished, or the turn's <paramref name="budget"/> is spent (false: bytes are
+    /// still waiting).
     /// </summary>
     private bool Pump(ref Lane lane, bool upstream, ref long budget)
     {
@@ -17,6 +28,7 @@ internal sealed partial class LoopRelay
         int to = upstream ? _destinationFd : _clientFd;
         ref bool canRead = ref upstream ? ref _clientCanRead : ref _destinationCanRead;
         ref bool canWrite = ref upstream ? ref _destinationCanWrite : ref _clientCanWrite;
+        bool sourceHungUp = upstream ? _clientHungUp : _destinationHungUp;
         var sourceSide = upstream ? RelaySide.Client : RelaySide.Destination;
         var sinkSide = upstream ? RelaySide.Destination : RelaySide.Client;
 
@@ -29,22 +41,13 @@ internal sealed partial class LoopRelay
                     return true;
                 }
 
-                nint sent = lane.Copy
-                    ? LoopNative.SendNow(to, lane.Buffer.AsSpan(lane.BufferStart, lane.Held))
-                    : LinuxSplice.Splice(lane.Pipe.ReadFd, to, (nuint)lane.Held, LinuxSplice.Flags);
+                nint sent = lane.HasPipe
+                    ? LinuxSplice.Splice(lane.Pipe.ReadFd, to, (nuint)lane.Held, LinuxSplice.Flags)
+                    : LoopNative.SendNow(to, lane.Buffer.AsSpan(lane.BufferStart, lane.Held));
                 if (sent > 0)
                 {
                     lane.Sent((int)sent);
-                    if (upstream)
-                    {
-                        _record.AddBytesUp(sent);
-                    }
-                    else
-                    {
-                        _record.AddBytesDown(sent);
-                    }
-
-                    budget -= sent;
+                    Count(upstream, sent, ref budget);
                     if (budget <= 0)
                     {
                         return false;
@@ -91,18 +94,27 @@ internal sealed partial class LoopRelay
                 return false;
             }
 
-            if (!lane.Copy && !lane.HasPipe && !lane.TryRentPipe())
+            if (lane.Spliced && !lane.HasPipe && !lane.TryRentPipe())
             {
                 // No pipe to be had (descriptors, the pipe quota): this direction goes on copying.
+                lane.Spliced = false;
                 lane.Copy = true;
             }
 
-            nint received = lane.Copy
-                ? LoopNative.ReceiveNow(from, lane.RentBuffer(_copyBufferSize))
-                : LinuxSplice.Splice(from, lane.Pipe.WriteFd, (nuint)lane.Pipe.Capacity, LinuxSplice.Flags);
+            if (!lane.Spliced)
+            {
+                if (!CopyBurst(ref lane, from, to, upstream, sourceHungUp, ref canRead, ref canWrite, ref budget))
+                {
+                    return true;
+                }
+
+                continue;
+            }
+
+            nint received = LinuxSplice.Splice(from, lane.Pipe.WriteFd, (nuint)lane.Pipe.Capacity, LinuxSplice.Flags);
             if (received > 0)
             {
-                lane.Received((int)received);
+                lane.Held = (int)received;
                 Touch();
                 continue;
             }
@@ -126,10 +138,11 @@ internal sealed partial class LoopRelay
                 return true;
             }
 
-            if (!lane.Copy && lane.Moved == 0 && SpliceStrategy.RefusesSplice(readError))
+            if (lane.Moved == 0 && SpliceStrategy.RefusesSplice(readError))
             {
                 // A socket that refuses splice before any byte moved: this direction copies instead.
                 lane.ReleaseEmpty();
+                lane.Spliced = false;
                 lane.Copy = true;
                 continue;
             }
@@ -143,9 +156,108 @@ internal sealed partial class LoopRelay
     }
 
     /// <summary>
+    /// One burst through the loop thread's scratch buffer: a receive, then at once a send of what came; whatever the
+    /// sink did not take is kept in a pooled buffer of its size, held until the sink is writable. A receive shorter than
+    /// the buffer drained the socket (TCP copies all it has queued), so no call is spent to hear EAGAIN: bytes that come
+    /// later are reported anew, edge-triggered. Not after a hang-up was reported, whose end of stream must still be read.
+    /// False when the direction stopped or waits; true to go on.
+    /// </summary>
+    private bool CopyBurst(ref Lane lane, int from, int to, bool upstream, bool sourceHungUp, ref bool canRead, ref bool canWrite, ref long budget)
+    {
+        int size = lane.Copy ? _copyBufferSize : SmallBurst;
+        var scratch = Scratch(size);
+        int received = LoopNative.ReceiveNow(from, scratch);
+        if (received == 0)
+        {
+            lane.SourceEnded = true;
+            return true;
+        }
+
+        if (received < 0)
+        {
+            if (Marshal.GetLastPInvokeError() == LinuxSplice.EAGAIN)
+            {
+                canRead = false;
+                return false;
+            }
+
+            lane.Done = true;
+            Fail(upstream ? RelaySide.Client : RelaySide.Destination);
+            return false;
+        }
+
+        Touch();
+        if (!lane.Copy && received == size && SplicePipePool.IsSupported)
+        {
+            // A full small burst: bulk data. The next bursts of this direction splice.
+            lane.Spliced = true;
+        }
+
+        int sent = LoopNative.SendNow(to, scratch[..received]);
+        int error = sent < 0 ? Marshal.GetLastPInvokeError() : 0;
+        if (sent < 0 && error != LinuxSplice.EAGAIN)
+        {
+            // EPIPE, ECONNRESET: the sink is gone; what was received is lost with it, as when a send fails.
+            lane.Done = true;
+            Fail(upstream ? RelaySide.Destination : RelaySide.Client);
+            return false;
+        }
+
+        sent = Math.Max(sent, 0);
+        lane.Moved += sent;
+        Count(upstream, sent, ref budget);
+        bool drained = received < scratch.Length && !sourceHungUp;
+        if (sent < received)
+        {
+            lane.Hold(scratch[sent..received]);
+            canWrite = false;
+            WatchWritable(destination: upstream);
+            canRead = !drained;
+            return false;
+        }
+
+        if (drained)
+        {
+            canRead = false;
+            return false;
+        }
+
+        return true;
+    }
+
+    private void Count(bool upstream, nint bytes, ref long budget)
+    {
+        if (bytes == 0)
+        {
+            return;
+        }
+
+        if (upstream)
+        {
+            _record.AddBytesUp(bytes);
+        }
+        else
+        {
+            _record.AddBytesDown(bytes);
+        }
+
+        budget -= bytes;
+    }
+
+    private static Span<byte> Scratch(int size)
+    {
+        if (_scratch is not { } scratch || scratch.Length < size)
+        {
+            scratch = _scratch = new byte[Math.Max(size, SmallBurst)];
+        }
+
+        return scratch.AsSpan(0, size);
+    }
+
+    /// <summary>
     /// One direction's state: the bytes it holds between the receive and the send (in a pooled pipe, or a pooled
-    /// buffer when copying), whether its source has sent FIN, whether it is finished. A value inside the relay, so
-    /// a relay is one object.
+    /// buffer when the sink did not take a copied burst at once), how it moves them, whether its source has sent FIN,
+    /// whether it is finished. A value inside the relay, so a relay is one object.
     /// </summary>
     private struct Lane
     {
@@ -154,6 +266,11 @@ internal sealed partial class LoopRelay
         public byte[]? Buffer;
         public int BufferStart;
         public int Held;
+
+        /// <summary>Bursts go through a pipe (a spliced relay's bulk transfer) rather than the scratch buffer.</summary>
+        public bool Spliced;
+
+        /// <summary>Bursts are copied for good, at the relay buffer's size (<c>relay_mode = "copy"</c>, or no splice here).</summary>
         public bool Copy;
         public bool SourceEnded;
         public bool Done;
@@ -165,14 +282,14 @@ internal sealed partial class LoopRelay
             return HasPipe;
         }
 
-        public Span<byte> RentBuffer(int size)
+        /// <summary>Keeps what the sink did not take in a pooled buffer, until it does.</summary>
+        public void Hold(ReadOnlySpan<byte> rest)
         {
-            Buffer ??= ArrayPool<byte>.Shared.Rent(size);
+            Buffer = ArrayPool<byte>.Shared.Rent(rest.Length);
+            rest.CopyTo(Buffer);
             BufferStart = 0;
-            return Buffer.AsSpan(0, Math.Min(size, Buffer.Length));
+            Held = rest.Length;
         }
-
-        public void Received(int count) => Held = count;
 
         public void Sent(int count)
         {

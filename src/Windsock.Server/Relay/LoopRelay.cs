@@ -15,8 +15,8 @@ namespace Windsock.Server.Relay;
 /// The rules are <see cref="TcpRelay"/>'s: a FIN one way is passed on as a half-close and the other way keeps
 /// flowing; the first failure decides the <see cref="RelayEnd"/> and stops both ways (shutdown(SHUT_RDWR) of both
 /// sockets); the idle timeout; byte counts to the session record as they move. What moves the bytes is in
-/// <see cref="Lane"/>: a burst at a time through a pooled pipe (splice), or through a pooled buffer (copy, and a
-/// direction whose socket refuses splice or that gets no pipe), held only while bytes wait in it.
+/// <see cref="Lane"/>: a small burst through the loop thread's scratch buffer, a bulk transfer's bursts through a
+/// pooled pipe (splice); a pipe, or a pooled buffer for what a sink did not take, is held only while bytes wait in it.
 /// </para>
 /// <para>
 /// One run at a time: a report for either socket, on either loop thread, sets its readiness bits and runs the relay
@@ -42,6 +42,9 @@ internal sealed partial class LoopRelay : LoopHandler, IValueTaskSource<RelayEnd
     private const int DestinationReadable = 4;
     private const int DestinationWritable = 8;
     private const int StopRequested = 16;
+    private const int ClientHungUp = 32;
+    private const int DestinationHungUp = 64;
+    private const uint HangUpEvents = LinuxEpoll.EPOLLRDHUP | LinuxEpoll.EPOLLHUP | LinuxEpoll.EPOLLERR;
 
     private static long _started;
 
@@ -76,6 +79,8 @@ internal sealed partial class LoopRelay : LoopHandler, IValueTaskSource<RelayEnd
     private bool _clientCanWrite = true;
     private bool _destinationCanRead;
     private bool _destinationCanWrite = true;
+    private bool _clientHungUp;
+    private bool _destinationHungUp;
     private bool _clientWatchesWrite;
     private bool _destinationWatchesWrite;
 
@@ -202,6 +207,11 @@ internal sealed partial class LoopRelay : LoopHandler, IValueTaskSource<RelayEnd
             bits |= destination ? DestinationWritable : ClientWritable;
         }
 
+        if ((events & HangUpEvents) != 0)
+        {
+            bits |= destination ? DestinationHungUp : ClientHungUp;
+        }
+
         _ = Interlocked.Or(ref _pending, bits);
         TryRun();
         return true;
@@ -241,6 +251,8 @@ internal sealed partial class LoopRelay : LoopHandler, IValueTaskSource<RelayEnd
         _clientCanWrite |= (bits & ClientWritable) != 0;
         _destinationCanRead |= (bits & DestinationReadable) != 0;
         _destinationCanWrite |= (bits & DestinationWritable) != 0;
+        _clientHungUp |= (bits & ClientHungUp) != 0;
+        _destinationHungUp |= (bits & DestinationHungUp) != 0;
 
         bool turnLeft = true;
         if (!Stopped)
