@@ -42,12 +42,13 @@ internal static class HandshakeLoop
     private static bool _onLoop;
 
     /// <summary>
-    /// Opt-in (<c>WINDSOCK_HANDSHAKE_LOOP=1</c> in the server's environment, read at start): measured on the shared
-    /// 2-core machine the loop cost more CPU per connection with 64 clients than the socket engine, because the relay's
-    /// own hand-offs to the thread pool remain and the pool, with less work, spins more for each of them
-    /// (docs/benchmarks.md, "The handshake loop"). Off, sessions run exactly as before. Tests switch it on.
+    /// On by default (Linux); <c>WINDSOCK_HANDSHAKE_LOOP=0</c> in the server's environment, read at start, turns it off,
+    /// and every session then waits through the .NET socket engine and relays on the thread pool. Until the relay ran
+    /// on the loop too (<see cref="Relay.LoopRelay"/>) this was opt-in: the relay's own hand-offs to the pool made the
+    /// loop cost more CPU per connection than the engine (docs/benchmarks.md, "The handshake loop"); with the whole
+    /// session on the loop it costs less than half (docs/benchmarks.md, "The whole session on the loop").
     /// </summary>
-    internal static bool Enabled { get; set; } = Environment.GetEnvironmentVariable("WINDSOCK_HANDSHAKE_LOOP") == "1";
+    internal static bool Enabled { get; set; } = Environment.GetEnvironmentVariable("WINDSOCK_HANDSHAKE_LOOP") != "0";
 
     /// <summary>For tests only: when true, new sessions wait through the .NET socket engine as on other systems.</summary>
     internal static bool Disabled { get; set; }
