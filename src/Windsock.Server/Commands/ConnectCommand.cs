@@ -62,11 +62,28 @@ internal static class ConnectCommand
             return;
         }
 
-        using var outbound = result.Socket!;
-        record.Connected = result.Connected;
+        Socket? outbound = result.Socket!;
+        try
+        {
+            if (await ReplyAndRelayAsync(client, outbound, result.Connected, access, pipelined, cancellationToken).ConfigureAwait(false))
+            {
+                outbound = null; // the relay on the loop owns it now, and the session's end
+            }
+        }
+        finally
+        {
+            outbound?.Dispose();
+        }
+    }
+
+    /// <summary>Replies, sends the pipelined bytes and relays; true when the relay runs on the loop on its own.</summary>
+    private static async Task<bool> ReplyAndRelayAsync(ClientConnection client, Socket outbound, IPEndPoint? connected, AccessRequest? access, ReadOnlyMemory<byte> pipelined, CancellationToken cancellationToken)
+    {
+        var record = client.Record;
+        record.Connected = connected;
         if (access is not null && !await SessionAdmission.AdmitAsync(client, access.User, cancellationToken).ConfigureAwait(false))
         {
-            return;
+            return false;
         }
 
         await client.ReplyAsync(Socks5ReplyCode.Succeeded, (IPEndPoint)outbound.LocalEndPoint!, cancellationToken).ConfigureAwait(false);
@@ -89,6 +106,12 @@ internal static class ConnectCommand
             record.AddBytesUp(pipelined.Length);
         }
 
+        if (RelayStep.TryRelayOnLoop(client, outbound, cancellationToken))
+        {
+            return true;
+        }
+
         record.EndReason = await RelayStep.RunAsync(client, outbound, cancellationToken).ConfigureAwait(false);
+        return false;
     }
 }

@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using System.Threading.Tasks.Sources;
 using Windsock.Server.Sessions;
 
 namespace Windsock.Server.Relay;
@@ -8,7 +7,7 @@ namespace Windsock.Server.Relay;
 /// A plain relay (splice, or the copy loop) run on the <see cref="HandshakeLoop"/>'s threads, where the session's
 /// handshake and outbound connect already ran: both sockets registered edge-triggered in the loop's epoll set, the
 /// bytes moved with non-blocking calls on the thread that saw a socket ready, and the session's end continuing
-/// there too. From accept to close a plain CONNECT then never hands work to the thread pool (whose workers spin
+/// there too (the relay ends the session itself: <see cref="ClientConnection.RelayEnded"/>). From accept to close a plain CONNECT then never hands work to the thread pool (whose workers spin
 /// for it: docs/benchmarks.md, "The cost of a connection"), and an idle session holds this one object and its two
 /// epoll entries: no pending receive, no state machine, no parked wait per direction.
 /// <para>
@@ -25,7 +24,7 @@ namespace Windsock.Server.Relay;
 /// reports them again if they are still ready).
 /// </para>
 /// </summary>
-internal sealed partial class LoopRelay : LoopHandler, IValueTaskSource<RelayEnd>
+internal sealed partial class LoopRelay : LoopHandler
 {
     /// <summary>Bytes a run moves (both directions together) before other sockets on the loop get their turn.</summary>
     internal const long BytesPerTurn = 1 << 20;
@@ -48,13 +47,13 @@ internal sealed partial class LoopRelay : LoopHandler, IValueTaskSource<RelayEnd
 
     private static long _started;
 
+    private readonly ClientConnection _connection;
     private readonly Socket _client;
     private readonly Socket _destination;
     private readonly SessionRecord _record;
     private readonly TimeProvider _time;
     private readonly TimeSpan _idleTimeout;
     private readonly int _copyBufferSize;
-    private ManualResetValueTaskSourceCore<RelayEnd> _end;
     private Lane _up;
     private Lane _down;
     private int _clientFd = -1;
@@ -67,6 +66,7 @@ internal sealed partial class LoopRelay : LoopHandler, IValueTaskSource<RelayEnd
     private int _stopped;
     private int _firstFailure; // a RelaySide
     private bool _idleExpired;
+    private bool _finished;
     private long _lastActivity;
     private ITimer? _idleTimer;
     private CancellationTokenRegistration _stopOnShutdown;
@@ -84,11 +84,12 @@ internal sealed partial class LoopRelay : LoopHandler, IValueTaskSource<RelayEnd
     private bool _clientWatchesWrite;
     private bool _destinationWatchesWrite;
 
-    private LoopRelay(Socket client, Socket destination, SessionRecord record, bool copy, int copyBufferSize, TimeSpan idleTimeout, TimeProvider time)
+    private LoopRelay(ClientConnection connection, Socket destination, bool copy, int copyBufferSize, TimeSpan idleTimeout, TimeProvider time)
     {
-        _client = client;
+        _connection = connection;
+        _client = connection.Socket;
         _destination = destination;
-        _record = record;
+        _record = connection.Record;
         _copyBufferSize = copyBufferSize;
         _idleTimeout = idleTimeout;
         _time = time;
@@ -100,18 +101,16 @@ internal sealed partial class LoopRelay : LoopHandler, IValueTaskSource<RelayEnd
     internal static long Started => Interlocked.Read(ref _started);
 
     /// <summary>
-    /// Starts the relay on the loop, from a loop thread (<see cref="HandshakeLoop.OnLoopThread"/>); null when the epoll
-    /// set refused a socket (then nothing has moved and the caller relays its own way). Await <see cref="Ended"/>,
-    /// whose continuation runs on the loop thread that finished the relay.
+    /// Starts the relay on the loop, from a loop thread (<see cref="HandshakeLoop.OnLoopThread"/>), for a session that
+    /// is <see cref="ClientConnection.Detached"/>: when it ends it tells the session
+    /// (<see cref="ClientConnection.RelayEnded"/>), which closes <paramref name="destination"/> and ends. False when the
+    /// epoll set refused a socket: then nothing has moved and the caller relays its own way.
     /// </summary>
-    public static LoopRelay? TryStart(Socket client, Socket destination, SessionRecord record, RelayMode mode, int copyBufferSize, TimeSpan idleTimeout, TimeProvider time, CancellationToken shutdown)
+    public static bool TryStart(ClientConnection connection, Socket destination, RelayMode mode, int copyBufferSize, TimeSpan idleTimeout, TimeProvider time, CancellationToken shutdown)
     {
-        var relay = new LoopRelay(client, destination, record, mode == RelayMode.Copy || !SplicePipePool.IsSupported, copyBufferSize, idleTimeout, time);
-        return relay.Start(shutdown) ? relay : null;
+        var relay = new LoopRelay(connection, destination, mode == RelayMode.Copy || !SplicePipePool.IsSupported, copyBufferSize, idleTimeout, time);
+        return relay.Start(shutdown);
     }
-
-    /// <summary>How the relay ended, once both directions are finished and both sockets left alone (theirs to close).</summary>
-    public ValueTask<RelayEnd> Ended => new(this, _end.Version);
 
     private bool Start(CancellationToken shutdown)
     {
@@ -231,7 +230,25 @@ internal sealed partial class LoopRelay : LoopHandler, IValueTaskSource<RelayEnd
         while (true)
         {
             int bits = Interlocked.Exchange(ref _pending, 0);
-            if (Run(bits))
+            bool finished;
+            try
+            {
+                finished = Run(bits);
+            }
+            catch (Exception e)
+            {
+                // A bug, not a socket's doing (those are results, not exceptions): this session ends, said in the
+                // diagnostic log, and the loop thread, which serves every other session, goes on.
+                _record.EndReason ??= "internal error";
+                Logging.ServerLog.SessionCrashed(_connection.Context.Logger, _record.Id, e);
+                Interlocked.Exchange(ref _stopped, 1);
+                ShutdownBoth(_client);
+                ShutdownBoth(_destination);
+                Finish();
+                finished = true;
+            }
+
+            if (finished)
             {
                 return;
             }
@@ -344,6 +361,12 @@ internal sealed partial class LoopRelay : LoopHandler, IValueTaskSource<RelayEnd
     /// </summary>
     private void Finish()
     {
+        if (_finished)
+        {
+            return;
+        }
+
+        _finished = true;
         _up.Release();
         _down.Release();
         _idleTimer?.Dispose();
@@ -351,7 +374,15 @@ internal sealed partial class LoopRelay : LoopHandler, IValueTaskSource<RelayEnd
         HandshakeLoop.Unregister(_slot);
         ReleaseHandles();
         var end = TcpRelay.Result(Volatile.Read(ref _firstFailure), Volatile.Read(ref _idleExpired), _shutdown.IsCancellationRequested);
-        _end.SetResult(end);
+        try
+        {
+            _connection.RelayEnded(Sessions.Steps.RelayStep.Describe(end), _destination);
+        }
+        catch (Exception e)
+        {
+            // The session's end failed (a bug): said once, and the loop thread goes on serving the others.
+            Logging.ServerLog.SessionCrashed(_connection.Context.Logger, _record.Id, e);
+        }
     }
 
     private void ReleaseHandles()
@@ -368,11 +399,4 @@ internal sealed partial class LoopRelay : LoopHandler, IValueTaskSource<RelayEnd
             _destination.SafeHandle.DangerousRelease();
         }
     }
-
-    RelayEnd IValueTaskSource<RelayEnd>.GetResult(short token) => _end.GetResult(token);
-
-    ValueTaskSourceStatus IValueTaskSource<RelayEnd>.GetStatus(short token) => _end.GetStatus(token);
-
-    void IValueTaskSource<RelayEnd>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
-        _end.OnCompleted(continuation, state, token, flags);
 }
