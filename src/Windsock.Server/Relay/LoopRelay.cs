@@ -68,7 +68,6 @@ internal sealed partial class LoopRelay : LoopHandler
     private bool _idleExpired;
     private bool _finished;
     private long _lastActivity;
-    private ITimer? _idleTimer;
     private CancellationTokenRegistration _stopOnShutdown;
     private CancellationToken _shutdown;
 
@@ -118,6 +117,7 @@ internal sealed partial class LoopRelay : LoopHandler
         // set only leaves its bits for it.
         _running = 1;
         _shutdown = shutdown;
+        _lastActivity = _time.GetTimestamp(); // before the slot is taken: the idle sweep may look at once
         _client.SafeHandle.DangerousAddRef(ref _clientReferenced);
         _destination.SafeHandle.DangerousAddRef(ref _destinationReferenced);
         _clientFd = (int)_client.SafeHandle.DangerousGetHandle();
@@ -144,8 +144,7 @@ internal sealed partial class LoopRelay : LoopHandler
         }
 
         Interlocked.Increment(ref _started);
-        _lastActivity = _time.GetTimestamp();
-        _idleTimer = _time.CreateTimer(static state => ((LoopRelay)state!).CheckIdle(), this, _idleTimeout, TcpRelay.CheckInterval(_idleTimeout));
+        LoopRelaySweep.Cover(_idleTimeout);
         _stopOnShutdown = shutdown.UnsafeRegister(static state => ((LoopRelay)state!).Stop(), this);
 
         // The first run moves nothing (the registrations report what is waiting) but finishes a relay stopped already.
@@ -342,7 +341,8 @@ internal sealed partial class LoopRelay : LoopHandler
         }
     }
 
-    private void CheckIdle()
+    /// <summary>On the sweep's timer thread: idle for the timeout, the relay stops.</summary>
+    internal override void Sweep()
     {
         if (_time.GetElapsedTime(Volatile.Read(ref _lastActivity)) >= _idleTimeout)
         {
@@ -369,7 +369,6 @@ internal sealed partial class LoopRelay : LoopHandler
         _finished = true;
         _up.Release();
         _down.Release();
-        _idleTimer?.Dispose();
         _stopOnShutdown.Dispose();
         HandshakeLoop.Unregister(_slot);
         ReleaseHandles();

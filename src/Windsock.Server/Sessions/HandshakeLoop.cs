@@ -140,6 +140,16 @@ internal static class HandshakeLoop
         }
     }
 
+    /// <summary>Every handler registered now checks its idle timeout (a handler registered or leaving meanwhile may be missed or seen once more).</summary>
+    internal static void Sweep()
+    {
+        var slots = Volatile.Read(ref _slots);
+        for (int i = 0; i < slots.Length; i++)
+        {
+            Volatile.Read(ref slots[i])?.Sweep();
+        }
+    }
+
     internal static ulong DataFor(int slot, uint generation) => ((ulong)generation << 32) | (uint)slot;
 
     private static bool Start()

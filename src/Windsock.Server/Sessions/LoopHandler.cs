@@ -19,4 +19,9 @@ internal abstract class LoopHandler
     /// True when the report was this handler's and taken (the caller counts it).
     /// </summary>
     internal abstract bool Ready(uint generation, uint events);
+
+    /// <summary>On the idle sweep's timer thread (<see cref="Relay.LoopRelaySweep"/>): a handler with an idle timeout checks it.</summary>
+    internal virtual void Sweep()
+    {
+    }
 }
