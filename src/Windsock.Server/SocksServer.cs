@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Sockets;
 using Windsock.Server.Limits;
 using Windsock.Server.Logging;
-using Windsock.Server.Metrics;
 using Windsock.Server.Sessions;
 
 namespace Windsock.Server;
@@ -21,6 +20,7 @@ public sealed class SocksServer : IAsyncDisposable
     private readonly List<Task> _acceptLoops = [];
     private readonly TaskCompletionSource _allEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stopAccepting = new();
+    private readonly Action<Session> _sessionEnded;
     private long _nextSessionId;
     private int _running;
     private int _draining;
@@ -28,6 +28,7 @@ public sealed class SocksServer : IAsyncDisposable
 
     public SocksServer(SessionContext context)
     {
+        _sessionEnded = SessionEnded;
         _context = context;
     }
 
@@ -224,41 +225,42 @@ public sealed class SocksServer : IAsyncDisposable
 
         var context = Volatile.Read(ref _context);
         var record = new SessionRecord(id, remote, listener, context.Time.GetUtcNow(), context.Time);
-        var session = new Session(client, record, context);
+        var session = new Session(client, record, context, _sessionEnded) { Live = context.Metrics.SessionStarted(record) };
         Interlocked.Increment(ref _running);
-        _ = RunSessionAsync(session, context.Metrics, context.Metrics.SessionStarted(record));
+        _ = RunSessionAsync(session);
     }
 
     // One state machine per session and a count, instead of Task.Run's closure and unwrap promise, a
     // ContinueWith (delegate, task, boxed id) and a dictionary node: all of those lived as long as the
     // session, idle or not. Session.RunAsync catches everything, so the task is not observed. The session's
     // own token (its entry in the live list) ends it on an administrator's request or at the end of the grace.
-    private async Task RunSessionAsync(Session session, ServerMetrics metrics, LiveSession live)
+    private static async Task RunSessionAsync(Session session)
     {
-        try
+        var token = session.Live!.Token;
+
+        // Off the accept loop before the first byte is read: the loop goes back to accepting at once. With the
+        // handshake loop the session instead tries its socket without blocking and, when the greeting is not there
+        // yet, waits on the loop, which is where the accept loop gets back its thread; a greeting already there is
+        // read and answered at once, with no hand-off at all. Either way the session ends itself (SessionEnded).
+        if (!HandshakeLoop.IsAvailable)
         {
-            // Off the accept loop before the first byte is read: the loop goes back to accepting at once. With the
-            // handshake loop the session instead tries its socket without blocking and, when the greeting is not there
-            // yet, waits on the loop, which is where the accept loop gets back its thread; a greeting already there is
-            // read and answered at once, with no hand-off at all.
-            if (!HandshakeLoop.IsAvailable)
-            {
-                await Task.Yield();
-                await session.RunAsync(live.Token).ConfigureAwait(false);
-            }
-            else
-            {
-                // Until its first wait the session runs as if on the loop, so a slow step leaves this thread too.
-                await HandshakeLoop.RunInline(session.RunAsync, live.Token).ConfigureAwait(false);
-            }
+            await Task.Yield();
+            await session.RunAsync(token).ConfigureAwait(false);
         }
-        finally
+        else
         {
-            metrics.SessionEnded(live);
-            if (Interlocked.Decrement(ref _running) == 0 && Volatile.Read(ref _draining) == 1)
-            {
-                _allEnded.TrySetResult();
-            }
+            // Until its first wait the session runs as if on the loop, so a slow step leaves this thread too.
+            await HandshakeLoop.RunInline(session.RunAsync, token).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A session ended (its relay or its steps ended it): out of the live list, and the drain told when it was the last.</summary>
+    private void SessionEnded(Session session)
+    {
+        session.Context.Metrics.SessionEnded(session.Live!);
+        if (Interlocked.Decrement(ref _running) == 0 && Volatile.Read(ref _draining) == 1)
+        {
+            _allEnded.TrySetResult();
         }
     }
 

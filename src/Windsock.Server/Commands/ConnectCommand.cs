@@ -62,30 +62,56 @@ internal static class ConnectCommand
             return;
         }
 
-        using var outbound = result.Socket!;
-        record.Connected = result.Connected;
+        Socket? outbound = result.Socket!;
+        try
+        {
+            if (await ReplyAndRelayAsync(client, outbound, result.Connected, access, pipelined, cancellationToken).ConfigureAwait(false))
+            {
+                outbound = null; // the relay on the loop owns it now, and the session's end
+            }
+        }
+        finally
+        {
+            outbound?.Dispose();
+        }
+    }
+
+    /// <summary>Replies, sends the pipelined bytes and relays; true when the relay runs on the loop on its own.</summary>
+    private static async Task<bool> ReplyAndRelayAsync(ClientConnection client, Socket outbound, IPEndPoint? connected, AccessRequest? access, ReadOnlyMemory<byte> pipelined, CancellationToken cancellationToken)
+    {
+        var record = client.Record;
+        record.Connected = connected;
         if (access is not null && !await SessionAdmission.AdmitAsync(client, access.User, cancellationToken).ConfigureAwait(false))
         {
-            return;
+            return false;
         }
 
         await client.ReplyAsync(Socks5ReplyCode.Succeeded, (IPEndPoint)outbound.LocalEndPoint!, cancellationToken).ConfigureAwait(false);
 
-        // Data the client sent right behind its request goes out before anything else.
+        // Data the client sent right behind its request goes out before anything else: with one non-blocking send
+        // where it fits (nearly always), so the socket engine never learns of the destination.
         if (!pipelined.IsEmpty)
         {
-            await outbound.SendAsync(pipelined, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            int sent = LoopNative.SendNow(outbound.SafeHandle, pipelined.Span);
+            if (sent < pipelined.Length)
+            {
+                if (sent < 0 && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() is not (LoopNative.EAGAIN or LoopNative.EINTR))
+                {
+                    sent = 0; // the send below reports the failure as .NET does
+                }
+
+                await outbound.SendAsync(pipelined[Math.Max(sent, 0)..], SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            }
+
             record.AddBytesUp(pipelined.Length);
         }
 
-        // The relay runs as long as its data flows, never on the handshake loop. Where its first wait parks in the
-        // relay's own epoll set (Linux, a plain session), it returns at that wait, before moving a byte, and goes on on
-        // the thread pool: it may start here. Otherwise (a zero-byte receive that may complete at once) it starts there.
-        if (client.Protection is not null || !Relay.ReadinessWaits.IsAvailable)
+        if (RelayStep.TryRelayOnLoop(client, outbound, cancellationToken))
         {
-            await HandshakeLoop.LeaveAsync();
+            return true;
         }
 
         record.EndReason = await RelayStep.RunAsync(client, outbound, cancellationToken).ConfigureAwait(false);
+        return false;
     }
 }

@@ -32,11 +32,18 @@ public sealed class RequestLog : IAsyncDisposable
         FullMode = BoundedChannelFullMode.Wait, // TryWrite then fails at once: the line is counted, never waited for
     });
 
+    // The writer thread sleeps on this when the queue is empty and a session's line wakes it: one futex wake, no
+    // thread-pool work item (whose workers spin for work after each one) and no spinning wait (an AutoResetEvent
+    // blocks at once), so a session on the handshake loop hands nothing to the pool. Under load the writer naps
+    // between batches instead and nobody wakes it (docs/benchmarks.md, "The whole session on the loop").
+    private readonly AutoResetEvent _wake = new(false);
+    private int _sleeping;
+
     private readonly TextWriter _output;
     private readonly LogFormat _format;
     private readonly TimeProvider _time;
     private readonly ILogger? _diagnostics;
-    private readonly Task _writer;
+    private readonly TaskCompletionSource _writerEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _lost;
     private long _lostReported;
     private int _losing;
@@ -52,7 +59,11 @@ public sealed class RequestLog : IAsyncDisposable
         _format = format;
         _time = time;
         _diagnostics = diagnostics;
-        _writer = Task.Run(WriteLinesAsync);
+
+        // A thread of its own that blocks in its waits and writes: a stalled reader stalls this thread only, and
+        // stopping gives up on it after the drain timeout (it is a background thread, so the process still exits).
+        var writer = new Thread(WriteLines) { IsBackground = true, Name = "windsock request log" };
+        writer.UnsafeStart();
     }
 
     /// <summary>Raised for each line after it is formatted (tests and metrics listen here).</summary>
@@ -76,7 +87,10 @@ public sealed class RequestLog : IAsyncDisposable
         if (!_lines.Writer.TryWrite(line))
         {
             Lose(1, "the queue is full: the request log's reader is not keeping up");
+            return;
         }
+
+        WakeWriter();
     }
 
     private void Lose(long count, string reason)
@@ -88,38 +102,90 @@ public sealed class RequestLog : IAsyncDisposable
         }
     }
 
-    private async Task WriteLinesAsync()
+    private void WriteLines()
     {
         var reader = _lines.Reader;
-        while (Volatile.Read(ref _abandoned) == 0 && await reader.WaitToReadAsync().ConfigureAwait(false))
+        try
         {
-            int pending = 0;
-            try
+            while (Volatile.Read(ref _abandoned) == 0 && !reader.Completion.IsCompleted)
             {
-                while (Volatile.Read(ref _abandoned) == 0 && reader.TryRead(out var line))
+                int pending = 0;
+                try
                 {
-                    pending++;
-                    await _output.WriteLineAsync(line).ConfigureAwait(false);
+                    while (Volatile.Read(ref _abandoned) == 0 && reader.TryRead(out var line))
+                    {
+                        pending++;
+                        _output.WriteLine(line);
+                    }
+
+                    if (pending > 0)
+                    {
+                        _output.Flush();
+                        // The lines got through: if some had been lost, the mark of the gap follows them at once.
+                        ReportLoss();
+                    }
+                }
+                catch (IOException e)
+                {
+                    // stdout gone or its disk full: keep serving; what was not flushed is lost, and counted.
+                    Lose(pending, $"writing failed: {e.Message}");
+                }
+                catch (ObjectDisposedException e)
+                {
+                    Lose(pending, $"the output is closed: {e.Message}");
                 }
 
-                await _output.FlushAsync().ConfigureAwait(false);
-                // The lines got through: if some had been lost, the mark of the gap follows them at once.
-                await ReportLossAsync().ConfigureAwait(false);
+                SleepUntilQueued(reader, pending > 0);
             }
-            catch (IOException e)
+        }
+        finally
+        {
+            _writerEnded.TrySetResult();
+        }
+    }
+
+    /// <summary>
+    /// How long the writer naps after writing before it looks again, un-woken: while sessions keep coming it writes a
+    /// batch per nap, and no session pays a wake for its line; a request line shows at most this much later.
+    /// </summary>
+    internal static readonly TimeSpan Nap = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>
+    /// After a batch, a <see cref="Nap"/> in which nobody wakes the writer; then, the queue still empty, sleeps until a
+    /// line wakes it. Says it sleeps before it looks, and a writer of a line looks after it queued it
+    /// (<see cref="WakeWriter"/>, both with full fences): a line queued in between is either seen here or wakes the
+    /// event. A wake for a line already taken only makes the next sleep return at once.
+    /// </summary>
+    private void SleepUntilQueued(ChannelReader<string> reader, bool wrote)
+    {
+        if (wrote && !reader.Completion.IsCompleted)
+        {
+            _ = _wake.WaitOne(Nap);
+            if (reader.TryPeek(out _))
             {
-                // stdout gone or its disk full: keep serving; what was not flushed is lost, and counted.
-                Lose(pending, $"writing failed: {e.Message}");
+                return;
             }
-            catch (ObjectDisposedException e)
-            {
-                Lose(pending, $"the output is closed: {e.Message}");
-            }
+        }
+
+        Interlocked.Exchange(ref _sleeping, 1);
+        if (!reader.TryPeek(out _) && !reader.Completion.IsCompleted)
+        {
+            _wake.WaitOne();
+        }
+
+        Interlocked.Exchange(ref _sleeping, 0);
+    }
+
+    private void WakeWriter()
+    {
+        if (Interlocked.CompareExchange(ref _sleeping, 0, 1) == 1)
+        {
+            _wake.Set();
         }
     }
 
     /// <summary>After a loss, once writing works again: a line saying how many went missing, in the log itself.</summary>
-    private async Task ReportLossAsync()
+    private void ReportLoss()
     {
         long lost = Interlocked.Read(ref _lost);
         if (lost == Interlocked.Read(ref _lostReported))
@@ -128,8 +194,8 @@ public sealed class RequestLog : IAsyncDisposable
         }
 
         string text = string.Create(CultureInfo.InvariantCulture, $"request log: {lost - _lostReported} lines lost ({lost} since start): the queue was full or writing failed");
-        await _output.WriteLineAsync(LossNotice(lost - _lostReported, lost, text)).ConfigureAwait(false);
-        await _output.FlushAsync().ConfigureAwait(false);
+        _output.WriteLine(LossNotice(lost - _lostReported, lost, text));
+        _output.Flush();
         long reported = lost - _lostReported;
         _lostReported = lost;
         Interlocked.Exchange(ref _losing, 0);
@@ -165,9 +231,10 @@ public sealed class RequestLog : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _lines.Writer.TryComplete();
+        _wake.Set();
         try
         {
-            await _writer.WaitAsync(DrainTimeout).ConfigureAwait(false);
+            await _writerEnded.Task.WaitAsync(DrainTimeout).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
@@ -186,7 +253,7 @@ public sealed class RequestLog : IAsyncDisposable
 
         try
         {
-            await ReportLossAsync().ConfigureAwait(false);
+            ReportLoss();
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException)
         {

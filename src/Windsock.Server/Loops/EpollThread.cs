@@ -5,7 +5,7 @@ namespace Windsock.Server.Loops;
 
 /// <summary>
 /// An epoll set and the one thread that waits on it (Linux), handing the <c>data</c> of each reported event to a
-/// callback on that thread. The thread blocks in epoll_wait and nowhere else; the callback must not block either.
+/// callback on that thread (with its <c>events</c> where the loop asks for them). The thread blocks in epoll_wait and nowhere else; the callback must not block either.
 /// What a loop of the server needs beyond its own dispatch: the datagram loop, the handshake loop and the relay's
 /// readiness waits (<see cref="ReadinessWaits"/>) are built on it. Several threads may wait on one set: the kernel
 /// reports each ready event to one of them.
@@ -14,10 +14,10 @@ internal sealed class EpollThread
 {
     private const int EventsPerWait = 128;
 
-    private readonly Action<ulong> _onEvent;
+    private readonly Action<ulong, uint> _onEvent;
     private readonly Action? _onThreadStart;
 
-    private EpollThread(int epoll, Action<ulong> onEvent, Action? onThreadStart)
+    private EpollThread(int epoll, Action<ulong, uint> onEvent, Action? onThreadStart)
     {
         Epoll = epoll;
         _onEvent = onEvent;
@@ -33,7 +33,14 @@ internal sealed class EpollThread
     /// continuations inline asks for a normal one (<paramref name="smallStack"/> false). <paramref name="onThreadStart"/>
     /// runs once on each thread before its first wait (to mark the thread, for example).
     /// </summary>
-    public static EpollThread? TryStart(string name, Action<ulong> onEvent, int threads = 1, bool smallStack = true, Action? onThreadStart = null)
+    public static EpollThread? TryStart(string name, Action<ulong> onEvent, int threads = 1, bool smallStack = true, Action? onThreadStart = null) =>
+        TryStart(name, (data, _) => onEvent(data), threads, smallStack, onThreadStart);
+
+    /// <summary>
+    /// As <see cref="TryStart(string, Action{ulong}, int, bool, Action?)"/>, the callback also given the event's
+    /// <c>events</c> (what an edge-triggered registration needs to know: readable, writable, or both).
+    /// </summary>
+    public static EpollThread? TryStart(string name, Action<ulong, uint> onEvent, int threads = 1, bool smallStack = true, Action? onThreadStart = null)
     {
         int epoll = OperatingSystem.IsLinux() ? LinuxEpoll.Create() : -1;
         if (epoll < 0)
@@ -78,7 +85,7 @@ internal sealed class EpollThread
 
                 for (int i = 0; i < count; i++)
                 {
-                    _onEvent(LinuxEpoll.DataOf(events, i));
+                    _onEvent(LinuxEpoll.DataOf(events, i), LinuxEpoll.EventsOf(events, i));
                 }
             }
         }

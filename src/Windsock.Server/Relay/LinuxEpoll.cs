@@ -16,10 +16,12 @@ namespace Windsock.Server.Relay;
 internal static partial class LinuxEpoll
 {
     public const uint EPOLLIN = 0x001;
+    public const uint EPOLLOUT = 0x004;
     public const uint EPOLLERR = 0x008;
     public const uint EPOLLHUP = 0x010;
     public const uint EPOLLRDHUP = 0x2000;
     public const uint EPOLLONESHOT = 1u << 30;
+    public const uint EPOLLET = 1u << 31;
 
     public const int EPOLL_CTL_ADD = 1;
     public const int EPOLL_CTL_DEL = 2;
@@ -56,6 +58,10 @@ internal static partial class LinuxEpoll
     /// <summary>The <c>data</c> of event <paramref name="index"/> in a buffer <see cref="Wait"/> filled.</summary>
     public static unsafe ulong DataOf(byte* events, int index) =>
         MemoryMarshal.Read<ulong>(new ReadOnlySpan<byte>(events + (index * EventSize) + DataOffset, sizeof(ulong)));
+
+    /// <summary>The <c>events</c> of event <paramref name="index"/> in a buffer <see cref="Wait"/> filled.</summary>
+    public static unsafe uint EventsOf(byte* events, int index) =>
+        MemoryMarshal.Read<uint>(new ReadOnlySpan<byte>(events + (index * EventSize), sizeof(uint)));
 
     [LibraryImport("libc", EntryPoint = "epoll_create1", SetLastError = true)]
     private static partial int Create1(int flags);

@@ -209,7 +209,7 @@ internal sealed class SpliceStrategy : RelayStrategy
     }
 
     // What splice(2) answers for a descriptor it cannot serve (no splice support, O_APPEND, an old kernel).
-    private static bool RefusesSplice(int errno) => errno is LinuxSplice.EINVAL or LinuxSplice.ENOSYS or LinuxSplice.EOPNOTSUPP;
+    internal static bool RefusesSplice(int errno) => errno is LinuxSplice.EINVAL or LinuxSplice.ENOSYS or LinuxSplice.EOPNOTSUPP;
 
     /// <summary>The two descriptors a direction splices between, read once per pump.</summary>
     internal readonly record struct Ends(int Source, int Sink);

@@ -55,6 +55,23 @@ public sealed class ClientConnection
     /// <summary>SOCKS4 sessions with ident lookups on: what the client host's identd answered (a rule's ident mode may refuse on it).</summary>
     internal IdentResult? IdentAnswer { get; set; }
 
+    /// <summary>The session these steps belong to: a detached relay ends it (<see cref="RelayEnded"/>).</summary>
+    internal Session? Owner { get; init; }
+
+    /// <summary>
+    /// True once the relay runs on the handshake loop on its own: the steps return without ending the session, and the
+    /// relay ends it when it ends (<see cref="RelayEnded"/>).
+    /// </summary>
+    internal bool Detached { get; set; }
+
+    /// <summary>A detached relay has ended: the end reason, the destination closed, then the session's end.</summary>
+    internal void RelayEnded(string reason, Socket destination)
+    {
+        Record.EndReason = reason;
+        destination.Dispose();
+        Owner?.Finish();
+    }
+
     /// <summary>The listener address the client reached (the address it can reach the server on).</summary>
     public IPEndPoint LocalEndPoint => Record.Server;
 

@@ -5,7 +5,7 @@ namespace Windsock.Server.Sessions;
 
 /// <summary>
 /// The readiness loop handshakes continue on (Linux): one epoll set and a thread per core (at most four) waiting on
-/// it. A session tries its socket without blocking (<see cref="LoopNative.ReceiveNow"/>, a non-blocking connect);
+/// it. A session tries its socket without blocking (<see cref="LoopNative.ReceiveNow(System.Runtime.InteropServices.SafeHandle, Span{byte})"/>, a non-blocking connect);
 /// when the socket is not ready it arms a one-shot wait here (<see cref="LoopWait"/>), and the thread that sees it
 /// ready runs the session's continuation <b>inline</b>, up to its next wait.
 /// <para>
@@ -30,7 +30,7 @@ internal static class HandshakeLoop
 
     // Waiters by slot; an event's data is (generation << 32 | slot), so an event for a waiter already gone (its slot
     // freed or reused) is told apart and dropped instead of waking someone else.
-    private static LoopWait?[] _slots = new LoopWait?[256];
+    private static LoopHandler?[] _slots = new LoopHandler?[256];
     private static int[] _freeSlots = new int[256];
     private static int _freeCount;
     private static int _slotsUsed;
@@ -42,12 +42,13 @@ internal static class HandshakeLoop
     private static bool _onLoop;
 
     /// <summary>
-    /// Opt-in (<c>WINDSOCK_HANDSHAKE_LOOP=1</c> in the server's environment, read at start): measured on the shared
-    /// 2-core machine the loop cost more CPU per connection with 64 clients than the socket engine, because the relay's
-    /// own hand-offs to the thread pool remain and the pool, with less work, spins more for each of them
-    /// (docs/benchmarks.md, "The handshake loop"). Off, sessions run exactly as before. Tests switch it on.
+    /// On by default (Linux); <c>WINDSOCK_HANDSHAKE_LOOP=0</c> in the server's environment, read at start, turns it off,
+    /// and every session then waits through the .NET socket engine and relays on the thread pool. Until the relay ran
+    /// on the loop too (<see cref="Relay.LoopRelay"/>) this was opt-in: the relay's own hand-offs to the pool made the
+    /// loop cost more CPU per connection than the engine (docs/benchmarks.md, "The handshake loop"); with the whole
+    /// session on the loop it costs less than half (docs/benchmarks.md, "The whole session on the loop").
     /// </summary>
-    internal static bool Enabled { get; set; } = Environment.GetEnvironmentVariable("WINDSOCK_HANDSHAKE_LOOP") == "1";
+    internal static bool Enabled { get; set; } = Environment.GetEnvironmentVariable("WINDSOCK_HANDSHAKE_LOOP") != "0";
 
     /// <summary>For tests only: when true, new sessions wait through the .NET socket engine as on other systems.</summary>
     internal static bool Disabled { get; set; }
@@ -100,7 +101,7 @@ internal static class HandshakeLoop
         }
     }
 
-    internal static (int Slot, uint Generation) Register(LoopWait wait)
+    internal static (int Slot, uint Generation) Register(LoopHandler handler)
     {
         lock (Gate)
         {
@@ -113,7 +114,7 @@ internal static class HandshakeLoop
             {
                 if (_slotsUsed == _slots.Length)
                 {
-                    var larger = new LoopWait?[_slots.Length * 2];
+                    var larger = new LoopHandler?[_slots.Length * 2];
                     _slots.CopyTo(larger, 0);
                     Volatile.Write(ref _slots, larger);
                     Array.Resize(ref _freeSlots, larger.Length);
@@ -122,8 +123,10 @@ internal static class HandshakeLoop
                 slot = _slotsUsed++;
             }
 
-            uint generation = ++_nextGeneration;
-            _slots[slot] = wait;
+            // Even: a handler with two sockets (a relay) registers the second with the lowest bit set.
+            _nextGeneration += 2;
+            uint generation = _nextGeneration;
+            _slots[slot] = handler;
             return (slot, generation);
         }
     }
@@ -134,6 +137,16 @@ internal static class HandshakeLoop
         {
             _slots[slot] = null;
             _freeSlots[_freeCount++] = slot;
+        }
+    }
+
+    /// <summary>Every handler registered now checks its idle timeout (a handler registered or leaving meanwhile may be missed or seen once more).</summary>
+    internal static void Sweep()
+    {
+        var slots = Volatile.Read(ref _slots);
+        for (int i = 0; i < slots.Length; i++)
+        {
+            Volatile.Read(ref slots[i])?.Sweep();
         }
     }
 
@@ -165,11 +178,11 @@ internal static class HandshakeLoop
         }
     }
 
-    private static void OnEvent(ulong data)
+    private static void OnEvent(ulong data, uint events)
     {
         int slot = (int)(uint)data;
         var slots = Volatile.Read(ref _slots);
-        if (slot < slots.Length && Volatile.Read(ref slots[slot]) is { } wait && wait.Generation == (uint)(data >> 32) && wait.Ready())
+        if (slot < slots.Length && Volatile.Read(ref slots[slot]) is { } handler && handler.Ready((uint)(data >> 32), events))
         {
             Interlocked.Increment(ref _continued);
         }

@@ -16,7 +16,7 @@ namespace Windsock.Server.Sessions;
 /// closed and its number reused while the epoll set knows it. One wait at a time.
 /// </para>
 /// </summary>
-internal sealed class LoopWait : IValueTaskSource, IDisposable
+internal sealed class LoopWait : LoopHandler, IValueTaskSource, IDisposable
 {
     public const uint Readable = LinuxEpoll.EPOLLIN | LinuxEpoll.EPOLLRDHUP;
     public const uint Writable = LoopNative.EPOLLOUT;
@@ -38,8 +38,6 @@ internal sealed class LoopWait : IValueTaskSource, IDisposable
 
     /// <summary>A wait on the loop for <paramref name="socket"/>, or null where sessions wait through .NET (not Linux, tests).</summary>
     public static LoopWait? For(Socket socket) => HandshakeLoop.IsAvailable ? new LoopWait(socket) : null;
-
-    internal uint Generation { get; private set; }
 
     /// <summary>The descriptor's number, for the non-blocking calls made between waits.</summary>
     public SafeHandle Handle => _handle;
@@ -101,8 +99,13 @@ internal sealed class LoopWait : IValueTaskSource, IDisposable
     }
 
     /// <summary>A loop thread saw the socket ready: the session goes on, here, inline. False when the wait was cancelled already.</summary>
-    internal bool Ready()
+    internal override bool Ready(uint generation, uint events)
     {
+        if (generation != Generation)
+        {
+            return false;
+        }
+
         if (Interlocked.Exchange(ref _armed, 0) == 0)
         {
             return false;

@@ -10,19 +10,35 @@ namespace Windsock.Server.Sessions;
 /// order): accept, sniff, negotiate, authenticate, read the request, decide, dispatch to the command's
 /// handler, relay, record. Each step fills in the <see cref="SessionRecord"/>; <see cref="RecordStep"/>
 /// writes it when the request is decided and when the session ends.
+/// <para>
+/// A CONNECT that relays on the handshake loop leaves these steps before its end (<see cref="ClientConnection.Detached"/>):
+/// the relay ends the session itself (<see cref="Finish"/>), so an idle session holds no awaiting chain of steps.
+/// </para>
 /// </summary>
 internal sealed class Session
 {
     private readonly ClientConnection _client;
     private readonly SessionRecord _record;
     private readonly SessionContext _context;
+    private readonly Action<Session>? _ended;
 
-    public Session(Socket client, SessionRecord record, SessionContext context)
+    /// <param name="client">The accepted socket.</param>
+    /// <param name="record">What the request log and the live session list show of it.</param>
+    /// <param name="context">What the server shares.</param>
+    /// <param name="ended">Told once the session has ended, on whichever thread ended it (the server's count).</param>
+    public Session(Socket client, SessionRecord record, SessionContext context, Action<Session>? ended = null)
     {
-        _client = new ClientConnection(client, record, context);
+        _client = new ClientConnection(client, record, context) { Owner = this };
         _record = record;
         _context = context;
+        _ended = ended;
     }
+
+    /// <summary>What the server shared with the session when it started (its metrics count it ended).</summary>
+    public SessionContext Context => _context;
+
+    /// <summary>The session's entry in the live session list, for whoever counts it ended.</summary>
+    public Metrics.LiveSession? Live { get; init; }
 
     public async Task RunAsync(CancellationToken shutdown)
     {
@@ -89,13 +105,24 @@ internal sealed class Session
         }
         finally
         {
-            _client.Protection?.Dispose();
-            _client.Limits?.Dispose();
-            _client.Socket.Dispose();
-
-            // 9. Record: the end line (saying so when an administrator ended the session).
-            _context.Metrics.Live.Finishing(_record);
-            _client.Recorder.Ended();
+            // A relay on the handshake loop ends the session when it ends.
+            if (!_client.Detached)
+            {
+                Finish();
+            }
         }
+    }
+
+    /// <summary>The session's end, once: its resources let go, the end line written, the server told.</summary>
+    public void Finish()
+    {
+        _client.Protection?.Dispose();
+        _client.Limits?.Dispose();
+        _client.Socket.Dispose();
+
+        // 9. Record: the end line (saying so when an administrator ended the session).
+        _context.Metrics.Live.Finishing(_record);
+        _client.Recorder.Ended();
+        _ended?.Invoke(this);
     }
 }

@@ -13,13 +13,22 @@ namespace Windsock.Server.Tests.Relay;
 
 /// <summary>
 /// Idle relay directions parked in the readiness epoll set (Linux): they must wake for data, a FIN, the idle timeout,
-/// an administrator's end and the server's stop exactly as directions waiting in a .NET receive did. Alone in their
-/// collection: the parked count is the process's, and one test turns parking off.
+/// an administrator's end and the server's stop exactly as directions waiting in a .NET receive did. This is the relay of
+/// the thread pool, which sessions whose handshake left the handshake loop take (and every session with the loop off):
+/// these tests turn the loop off, so their servers' sessions relay here (the loop's own relay: LoopRelayTests). Alone in
+/// their collection: the parked count is the process's, and one test turns parking off.
 /// </summary>
 [Collection(RelayParking.Name)]
-public class ParkedRelayTests
+public sealed class ParkedRelayTests : IDisposable
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
+
+    public ParkedRelayTests()
+    {
+        Windsock.Server.Sessions.HandshakeLoop.Disabled = true;
+    }
+
+    public void Dispose() => Windsock.Server.Sessions.HandshakeLoop.Disabled = false;
 
     public static TheoryData<RelayMode> Modes => [RelayMode.Splice, RelayMode.Copy];
 
