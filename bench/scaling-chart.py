@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """Draw how the cost of a connection and of an idle session grows, from the JSON lines that
 `bash bench/compare --out FILE` keeps: four panels, one line per server (medians over the repetitions),
-each point labelled with its value.
+each point labelled with its value. A line per JSON "label": windsock, microsocks and Dante, and every
+Windsock build the run measured (`--targets "... before:DLL after:DLL"`); `--labels` picks others.
 
   * connection rate (conn/s) against concurrent clients (1 / 16 / 64 / 256 by default),
   * p99 of a whole connection (ms) against concurrent clients,
   * the server's CPU per connection (µs) against concurrent clients,
   * memory per idle session (KiB, PSS summed over the server's processes) against sessions held.
 
-    python3 bench/scaling-chart.py results.jsonl docs/images/scaling.svg [--title "..."]
+    python3 bench/scaling-chart.py results.jsonl docs/images/scaling.svg [--title "..."] [--labels "before after dante"]
 
 Only the standard library: the chart is plain SVG text, reviewable in a diff. The x axes are the
 measured points at equal spacing (not a linear scale): 1 and 256 clients would otherwise crowd.
@@ -20,11 +21,18 @@ import statistics
 import sys
 from xml.sax.saxutils import escape
 
-SERVERS = [
-    ("windsock", "Windsock", "#1f77b4"),
-    ("microsocks", "microsocks", "#2ca02c"),
-    ("dante", "Dante", "#d62728"),
-]
+# label in the JSON lines -> (name in the legend, colour); other labels (builds) get a colour of EXTRA_COLOURS.
+KNOWN = {
+    "windsock": ("Windsock", "#1f77b4"),
+    "microsocks": ("microsocks", "#2ca02c"),
+    "dante": ("Dante", "#d62728"),
+    "windsock-copy": ("Windsock (copy relay)", "#17becf"),
+    "direct": ("direct (no proxy)", "#7f7f7f"),
+}
+EXTRA_COLOURS = ["#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#1f3f77"]
+# Drawn unless --labels says otherwise: no direct (it has no server CPU or memory) and no windsock-copy (the
+# same server as windsock for connections and idle sessions).
+NOT_BY_DEFAULT = {"direct", "windsock-copy"}
 PANELS = [
     # mode, field, title, scale, the x field, its label, logarithmic y (Dante's memory is 20-40x the others')
     ("connrate", "conn_per_s", "connection rate (conn/s; higher is better)", 1, "concurrency", "concurrent clients", False),
@@ -73,10 +81,31 @@ def fmt(v):
     return f"{v:,.0f}" if v >= 100 else f"{v:.1f}" if v >= 10 else f"{v:.2f}"
 
 
-def panel(rows, spec, left, top):
+def servers(rows, wanted):
+    """[(label, legend name, colour)]: the labels asked for, or by default windsock, microsocks, Dante and
+    then every other label in the order the results first name it (the builds of a before/after run)."""
+    seen = []
+    for r in rows:
+        if r.get("label") is not None and r["label"] not in seen:
+            seen.append(r["label"])
+    if wanted:
+        missing = [label for label in wanted if label not in seen]
+        if missing:
+            sys.exit(f"scaling-chart: no results labelled {', '.join(missing)} (the file has: {', '.join(seen)})")
+        labels = wanted
+    else:
+        labels = [label for label in ("windsock", "microsocks", "dante") if label in seen] + \
+                 [label for label in seen if label not in KNOWN and label not in NOT_BY_DEFAULT]
+        if not labels:
+            sys.exit(f"scaling-chart: no server's results to draw (the file has: {', '.join(seen)})")
+    extra = iter(EXTRA_COLOURS * (1 + len(labels) // len(EXTRA_COLOURS)))
+    return [(label, *KNOWN[label]) if label in KNOWN else (label, label, next(extra)) for label in labels]
+
+
+def panel(rows, spec, left, top, drawn):
     mode, field, title, scale, xfield, xlabel, log = spec
     series = [(name, colour, {x: v * scale for x, v in medians(rows, mode, field, xfield, label).items()})
-              for label, name, colour in SERVERS]
+              for label, name, colour in drawn]
     xs = sorted({x for _, _, points in series for x in points})
     out = [f'<text x="{left}" y="{top - 10}" font-size="13" font-weight="bold">{escape(title)}</text>',
            f'<rect x="{left}" y="{top}" width="{PANEL_W}" height="{PANEL_H}" fill="none" stroke="#999"/>']
@@ -111,8 +140,8 @@ def panel(rows, spec, left, top):
     for index, (name, colour, points) in enumerate(series):
         if not points:
             continue
-        # Labels of the three servers at different heights, so that close values stay readable.
-        dy = (-6, 14, -16)[index % 3]
+        # Labels of the servers at different heights, so that close values stay readable.
+        dy = (-6, 14, -16, 24, -26)[index % 5]
         xy = " ".join(f"{x_of(x):.1f},{y_of(v):.1f}" for x, v in points.items())
         out.append(f'<polyline points="{xy}" fill="none" stroke="{colour}" stroke-width="2"/>')
         for x, v in points.items():
@@ -126,21 +155,24 @@ def main():
     parser.add_argument("results", help="JSON lines from bench/compare --out")
     parser.add_argument("svg", help="where to write the chart")
     parser.add_argument("--title", default="How cost grows: Windsock, microsocks and Dante on loopback")
+    parser.add_argument("--labels", help='the results to draw, by their "label", space-separated '
+                        '(default: windsock, microsocks, dante and every build in the file)')
     args = parser.parse_args()
     rows = read(args.results)
+    drawn = servers(rows, args.labels.split() if args.labels else None)
     height = TOP + 2 * (PANEL_H + GAP_Y) + 10
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" font-family="sans-serif">',
            f'<rect width="{WIDTH}" height="{height}" fill="white"/>',
            f'<text x="{LEFT}" y="24" font-size="15" font-weight="bold">{escape(args.title)}</text>']
     legend_x = LEFT
-    for _, name, colour in SERVERS:
+    for _, name, colour in drawn:
         out.append(f'<rect x="{legend_x}" y="34" width="14" height="4" fill="{colour}"/>')
         out.append(f'<text x="{legend_x + 18}" y="40" font-size="12">{escape(name)}</text>')
-        legend_x += 110
+        legend_x += max(110, 18 + 7 * len(name) + 20)
     for i, spec in enumerate(PANELS):
         left = LEFT + (i % 2) * (PANEL_W + GAP_X)
         top = TOP + 20 + (i // 2) * (PANEL_H + GAP_Y)
-        out.extend(panel(rows, spec, left, top))
+        out.extend(panel(rows, spec, left, top, drawn))
     out.append("</svg>")
     with open(args.svg, "w") as f:
         f.write("\n".join(out) + "\n")
