@@ -216,7 +216,7 @@ public sealed partial class UdpRateLoad
         worker.Measured = measured;
         worker.Sequence++;
         BinaryPrimitives.WriteInt64BigEndian(worker.Datagram.AsSpan(worker.Association.Header.Length), worker.Sequence);
-        var result = LinuxDatagrams.SendTo(worker.Association.Udp.SafeHandle, worker.Datagram, worker.Association.Peer);
+        var result = LinuxDatagrams.Send(worker.Association.Udp.SafeHandle, worker.Datagram);
 
         // A full send buffer (WouldBlock) loses this datagram: the reply timeout counts it, as on the blocking path.
         if (result is not (SocketError.Success or SocketError.WouldBlock))

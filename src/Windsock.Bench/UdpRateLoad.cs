@@ -384,9 +384,6 @@ public sealed partial class UdpRateLoad
     {
         public Socket Udp { get; } = udp;
 
-        /// <summary>Where the socket is connected (the relay, or the echo), for a sendto on the loop.</summary>
-        public SocketAddress Peer { get; } = udp.RemoteEndPoint!.Serialize();
-
         public byte[] Header { get; } = header;
 
         public void Dispose()
