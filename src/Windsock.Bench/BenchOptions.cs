@@ -113,9 +113,9 @@ public sealed record BenchOptions
             CheckTargetNameIsLoopback(TargetName);
         }
 
-        if ((Pids.Count > 0 && Mode is not ("idle" or "soak" or "connrate")) || (ProcessGroup is not null && Mode is not ("idle" or "connrate")))
+        if ((Pids.Count > 0 && Mode is not ("idle" or "soak" or "connrate" or "udp")) || (ProcessGroup is not null && Mode is not ("idle" or "connrate" or "udp")))
         {
-            throw new FormatException("--pid goes with idle, connrate and soak, --pgid with idle and connrate");
+            throw new FormatException("--pid goes with idle, connrate, udp and soak, --pgid with idle, connrate and udp");
         }
     }
 

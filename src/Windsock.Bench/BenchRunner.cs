@@ -49,9 +49,11 @@ public sealed class BenchRunner(TextWriter output, TextWriter error, bool errorI
 
                 case "udp":
                 {
+                    var cpu = new ProcessCpu(options.Pids, options.ProcessGroup);
+                    cpu.Check();
                     var load = new UdpRateLoad(
                         connector, options.Concurrency, options.Duration, options.Warmup, options.MaxOperations, options.Timeout, options.ReplyTimeout,
-                        options.PayloadSize ?? 64, progress);
+                        options.PayloadSize ?? 64, progress, cpu);
                     UdpRateResult result = await load.RunAsync(cancellationToken).ConfigureAwait(false);
                     await StopAsync().ConfigureAwait(false);
                     Write(options, () => report.WriteJson(options, result), () => report.WriteTable(options, result));

@@ -77,7 +77,7 @@ public sealed class ConnectionRateLoad
         }
 
         Task<WorkerTally[]> all = Task.WhenAll(workers);
-        CpuWindow cpu = await MeasureCpuAsync(window.MeasureFrom, now + ToTicks(_warmup + _duration), all).ConfigureAwait(false);
+        MeasuredCpu cpu = await MeasuredCpu.MeasureAsync(_serverCpu, window.MeasureFrom, now + ToTicks(_warmup + _duration), all).ConfigureAwait(false);
         WorkerTally[] tallies = await all.ConfigureAwait(false);
 
         var latency = new LatencyHistogram();
@@ -101,34 +101,6 @@ public sealed class ConnectionRateLoad
             BenchCores = cpu.Bench,
         };
     }
-
-    /// <summary>
-    /// The CPU the server (when given) and this process used over the measured window: read when it opens and
-    /// when it closes (or when the workers are done, if they stop first by count), so the warm-up is not in it.
-    /// </summary>
-    private async Task<CpuWindow> MeasureCpuAsync(long from, long until, Task workers)
-    {
-        await WaitUntilAsync(from, workers).ConfigureAwait(false);
-        CpuSample? serverStart = _serverCpu?.Sample();
-        TimeSpan benchStart = Environment.CpuUsage.TotalTime;
-        long start = Stopwatch.GetTimestamp();
-        await WaitUntilAsync(until, workers).ConfigureAwait(false);
-        CpuSample? serverEnd = _serverCpu?.Sample();
-        double wall = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        double bench = wall <= 0 ? 0 : (Environment.CpuUsage.TotalTime - benchStart).TotalSeconds / wall;
-        return new CpuWindow(serverStart is null || serverEnd is null ? null : ProcessCpu.CoresUsed(serverStart, serverEnd), bench);
-    }
-
-    private static async Task WaitUntilAsync(long timestamp, Task workers)
-    {
-        TimeSpan wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), timestamp);
-        if (wait > TimeSpan.Zero)
-        {
-            await Task.WhenAny(Task.Delay(wait), workers).ConfigureAwait(false);
-        }
-    }
-
-    private readonly record struct CpuWindow(double? Server, double Bench);
 
     private async Task<WorkerTally> WorkerAsync(IPEndPoint echo, byte[]? request, StartGate window, CancellationToken stop)
     {

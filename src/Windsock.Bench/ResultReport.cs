@@ -57,6 +57,10 @@ public sealed class ResultReport(TextWriter output)
             json.WriteNumber("lost", result.Lost);
             json.WriteNumber("failed", result.WorkersFailed);
             json.WriteNumber("dgram_per_s", Math.Round(result.DatagramsPerSecond, 1));
+            WriteNullable(json, "server_cpu_percent", result.ServerCores is double cores ? Math.Round(cores * 100, 1) : null);
+            WriteNullable(json, "server_cpu_us_per_rt", result.ServerMicrosecondsPerRoundTrip is double us ? Math.Round(us, 2) : null);
+            json.WriteNumber("bench_cpu_percent", Math.Round(result.BenchCores * 100, 1));
+            WriteNullable(json, "bench_cpu_us_per_rt", result.BenchMicrosecondsPerRoundTrip is double bench ? Math.Round(bench, 2) : null);
             WriteLatency(json, result.Latency);
             json.WriteString("first_error", result.FirstError);
         });
@@ -137,6 +141,8 @@ public sealed class ResultReport(TextWriter output)
             ("measured", Str($"{result.Seconds:F2} s")),
             ("round trips", Str($"{result.Succeeded:N0} ok, {result.Lost:N0} lost")),
             ("rate", Str($"{result.DatagramsPerSecond:F0} datagrams/s (round trips)")),
+            ("server CPU", result.ServerMicrosecondsPerRoundTrip is double us ? Str($"{result.ServerCores * 100:F0} % of a core, {us:F1} µs per round trip") : "-"),
+            ("bench CPU", Str($"{result.BenchCores * 100:F0} % of a core, {result.BenchMicrosecondsPerRoundTrip ?? 0:F1} µs per round trip")),
             .. LatencyRows(result.Latency),
             ("first error", result.FirstError ?? "-"),
         ]);

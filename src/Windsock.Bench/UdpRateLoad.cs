@@ -6,15 +6,18 @@ using System.Net.Sockets;
 namespace Windsock.Bench;
 
 /// <summary>
-/// C workers, each with its own UDP ASSOCIATE (or, direct, its own socket): send a datagram of
+/// C workers, each with its own UDP ASSOCIATE (or, direct, its own socket) and a thread of its own: send a datagram of
 /// the payload size to a local <see cref="UdpEchoServer"/> through the relay, wait for it to come
 /// back, repeat. Each datagram carries a sequence number, so a late reply is never taken for the
 /// current one; no reply within the reply timeout counts as lost. Only round trips started after
 /// the warm-up count. Bounded by time and by <c>maxDatagrams</c>.
 /// </summary>
-public sealed class UdpRateLoad
+public sealed partial class UdpRateLoad
 {
     private const int SequenceBytes = 8;
+
+    // A worker holds two buffers on the heap and a few locals: a small stack, so thousands of workers stay cheap.
+    private const int WorkerStackSize = 256 * 1024;
 
     private readonly TunnelConnector _connector;
     private readonly int _concurrency;
@@ -25,6 +28,7 @@ public sealed class UdpRateLoad
     private readonly TimeSpan _replyTimeout;
     private readonly int _payloadSize;
     private readonly BenchProgress? _progress;
+    private readonly ProcessCpu? _serverCpu;
 
     public UdpRateLoad(
         TunnelConnector connector,
@@ -35,7 +39,8 @@ public sealed class UdpRateLoad
         TimeSpan setupTimeout,
         TimeSpan replyTimeout,
         int payloadSize,
-        BenchProgress? progress = null)
+        BenchProgress? progress = null,
+        ProcessCpu? serverCpu = null)
     {
         ArgumentNullException.ThrowIfNull(connector);
         ArgumentOutOfRangeException.ThrowIfLessThan(concurrency, 1);
@@ -59,12 +64,19 @@ public sealed class UdpRateLoad
         _replyTimeout = replyTimeout;
         _payloadSize = payloadSize;
         _progress = progress;
+        _serverCpu = serverCpu is { IsEmpty: false } ? serverCpu : null;
     }
+
+    /// <summary>
+    /// Each worker blocked on a thread of its own instead of on the epoll loops: the path of systems without epoll,
+    /// selectable on Linux to compare the two.
+    /// </summary>
+    public bool UseThreadPerWorker { get; init; }
 
     public async Task<UdpRateResult> RunAsync(CancellationToken cancellationToken)
     {
+        // The echo's own thread starts only where the workers have no epoll loop to answer on.
         await using var echo = new UdpEchoServer();
-        echo.Start();
 
         using var hardStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         hardStop.CancelAfter(_setupTimeout + _warmup + _duration + _replyTimeout + TimeSpan.FromSeconds(2));
@@ -101,14 +113,24 @@ public sealed class UdpRateLoad
         {
             long now = Stopwatch.GetTimestamp();
             var gate = new StartGate(now + ToTicks(_warmup), now + ToTicks(_warmup + _duration), _maxDatagrams);
-            WorkerTally[] tallies = await Task.WhenAll(associations.Select(a => WorkerAsync(a, gate, hardStop.Token))).ConfigureAwait(false);
+            Task<WorkerTally[]>? loops = TryStartLoops(associations, echo, gate, hardStop.Token);
+            if (loops is null)
+            {
+                echo.Start();
+            }
+
+            Task<WorkerTally[]> all = loops ?? Task.WhenAll(associations.Select(a => StartWorker(a, gate, hardStop.Token)));
+            MeasuredCpu cpu = await MeasuredCpu.MeasureAsync(_serverCpu, gate.MeasureFrom, now + ToTicks(_warmup + _duration), all).ConfigureAwait(false);
+            WorkerTally[] tallies = await all.ConfigureAwait(false);
 
             var latency = new LatencyHistogram();
             long lost = 0;
             int workersFailed = 0;
+            long allocated = 0;
             string? firstError = null;
             foreach (WorkerTally tally in tallies)
             {
+                allocated += tally.Allocated;
                 latency.Add(tally.Latency);
                 lost += tally.Lost;
                 workersFailed += tally.Error is null ? 0 : 1;
@@ -118,7 +140,12 @@ public sealed class UdpRateLoad
             double seconds = gate.StoppedByCount
                 ? Stopwatch.GetElapsedTime(gate.MeasureFrom, Math.Max(gate.LastStart, gate.MeasureFrom)).TotalSeconds
                 : _duration.TotalSeconds;
-            return new UdpRateResult(_concurrency, _payloadSize, seconds, latency.Count, lost, workersFailed, latency, firstError);
+            return new UdpRateResult(_concurrency, _payloadSize, seconds, latency.Count, lost, workersFailed, latency, firstError)
+            {
+                ServerCores = cpu.Server,
+                BenchCores = cpu.Bench,
+                WorkerAllocatedBytes = allocated,
+            };
         }
         finally
         {
@@ -137,10 +164,13 @@ public sealed class UdpRateLoad
         Socket? control = null;
         try
         {
+            // Only synchronous calls on the UDP socket, ever: the runtime keeps it a blocking socket, so a worker's
+            // send and receive are one system call each (an async call would make it non-blocking for good).
             udp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            udp.ReceiveTimeout = ReceiveTimeoutOf(_replyTimeout);
             if (_connector.IsDirect)
             {
-                await udp.ConnectAsync(echo, timeout.Token).ConfigureAwait(false);
+                udp.Connect(echo);
                 return new Association(udp, null, []);
             }
 
@@ -156,7 +186,7 @@ public sealed class UdpRateLoad
                 throw new SocksHandshakeException($"the proxy's UDP relay is at {relay}, not an IPv4 loopback address; not sending there");
             }
 
-            await udp.ConnectAsync(relay, timeout.Token).ConfigureAwait(false);
+            udp.Connect(relay);
 
             // RFC 1928 section 7: RSV RSV FRAG ATYP DST.ADDR DST.PORT, here IPv4.
             byte[] header = new byte[10];
@@ -173,44 +203,67 @@ public sealed class UdpRateLoad
         }
     }
 
-    private async Task<WorkerTally> WorkerAsync(Association association, StartGate gate, CancellationToken stop)
+    /// <summary>
+    /// Workers where there is no epoll: each on a thread of its own, blocked in the kernel between a send and its
+    /// reply, so a round trip costs the client one send and one receive (the async version's socket-engine hops and
+    /// thread-pool spinning cost about 25 system calls per round trip, more than the proxies it measured).
+    /// </summary>
+    private Task<WorkerTally> StartWorker(Association association, StartGate gate, CancellationToken stop) =>
+        OnThread("udp bench worker", () => Work(association, gate, stop));
+
+    /// <summary>Runs <paramref name="work"/> on a new background thread with a small stack; its result or exception as a task.</summary>
+    private static Task<T> OnThread<T>(string name, Func<T> work)
     {
-        await Task.Yield();
+        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(
+            () =>
+            {
+                try
+                {
+                    done.SetResult(work());
+                }
+#pragma warning disable CA1031 // the load's awaiter reports it; a worker thread must not take the process down
+                catch (Exception e)
+#pragma warning restore CA1031
+                {
+                    done.SetException(e);
+                }
+            },
+            WorkerStackSize)
+        {
+            IsBackground = true,
+            Name = name,
+        };
+        thread.UnsafeStart();
+        return done.Task;
+    }
+
+    private static byte[] NewDatagram(byte[] header, int payloadSize)
+    {
+        byte[] datagram = new byte[header.Length + payloadSize];
+        header.CopyTo(datagram, 0);
+        Random.Shared.NextBytes(datagram.AsSpan(header.Length + SequenceBytes));
+        return datagram;
+    }
+
+    private WorkerTally Work(Association association, StartGate gate, CancellationToken stop)
+    {
         var tally = new WorkerTally();
         int headerLength = association.Header.Length;
-        byte[] datagram = new byte[headerLength + _payloadSize];
-        association.Header.CopyTo(datagram, 0);
-        Random.Shared.NextBytes(datagram.AsSpan(headerLength + SequenceBytes));
+        byte[] datagram = NewDatagram(association.Header, _payloadSize);
         byte[] reply = new byte[datagram.Length + 512];
+        Socket udp = association.Udp;
         long sequence = 0;
-        var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
         try
         {
             while (!stop.IsCancellationRequested && gate.TryStart(out long started, out bool measured))
             {
                 sequence++;
                 BinaryPrimitives.WriteInt64BigEndian(datagram.AsSpan(headerLength), sequence);
-                if (!timeout.TryReset())
+                udp.Send(datagram);
+                if (AwaitReply(udp, reply, datagram, headerLength, started))
                 {
-                    timeout.Dispose();
-                    timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
-                }
-
-                timeout.CancelAfter(_replyTimeout);
-                try
-                {
-                    await association.Udp.SendAsync(datagram, SocketFlags.None, timeout.Token).ConfigureAwait(false);
-                    while (true)
-                    {
-                        int got = await association.Udp.ReceiveAsync(reply, SocketFlags.None, timeout.Token).ConfigureAwait(false);
-                        if (IsReplyTo(reply.AsSpan(0, got), datagram, headerLength))
-                        {
-                            break;
-                        }
-
-                        // A late reply to an earlier datagram, or something garbled: keep waiting for ours.
-                    }
-
                     if (measured)
                     {
                         tally.Latency.Record((long)Stopwatch.GetElapsedTime(started).TotalMicroseconds);
@@ -218,7 +271,7 @@ public sealed class UdpRateLoad
 
                     _progress?.Succeeded();
                 }
-                catch (OperationCanceledException) when (!stop.IsCancellationRequested)
+                else
                 {
                     if (measured)
                     {
@@ -229,21 +282,65 @@ public sealed class UdpRateLoad
                 }
             }
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-        }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
             // ICMP port unreachable on a connected UDP socket: the relay is gone.
             tally.Error = ErrorTally.Describe(ex);
         }
-        finally
-        {
-            timeout.Dispose();
-        }
 
+        tally.Allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
         return tally;
     }
+
+    /// <summary>
+    /// Blocks until the reply to <paramref name="datagram"/> arrives (true) or the reply timeout since
+    /// <paramref name="started"/> passes (false). The socket's receive timeout is the reply timeout, so the usual
+    /// round trip sets nothing; only a late or garbled datagram, read past, shortens it for the wait that is left.
+    /// </summary>
+    private bool AwaitReply(Socket udp, byte[] reply, byte[] datagram, int headerLength, long started)
+    {
+        bool shortened = false;
+        try
+        {
+            while (true)
+            {
+                int got;
+                try
+                {
+                    got = udp.Receive(reply);
+                }
+                catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
+                {
+                    return false;
+                }
+
+                if (IsReplyTo(reply.AsSpan(0, got), datagram, headerLength))
+                {
+                    return true;
+                }
+
+                // A late reply to an earlier datagram, or something garbled: keep waiting for ours, for what is left.
+                TimeSpan left = _replyTimeout - Stopwatch.GetElapsedTime(started);
+                if (left <= TimeSpan.Zero)
+                {
+                    return false;
+                }
+
+                udp.ReceiveTimeout = ReceiveTimeoutOf(left);
+                shortened = true;
+            }
+        }
+        finally
+        {
+            if (shortened)
+            {
+                udp.ReceiveTimeout = ReceiveTimeoutOf(_replyTimeout);
+            }
+        }
+    }
+
+    // SO_RCVTIMEO in whole milliseconds; 0 would mean "wait for ever".
+    private static int ReceiveTimeoutOf(TimeSpan wait) => Math.Max(1, (int)Math.Ceiling(wait.TotalMilliseconds));
 
     private static bool IsReplyTo(ReadOnlySpan<byte> reply, byte[] datagram, int headerLength)
     {
@@ -277,6 +374,9 @@ public sealed class UdpRateLoad
         public long Lost { get; set; }
 
         public string? Error { get; set; }
+
+        /// <summary>Bytes the worker's thread (or its loop's) allocated while it ran the round trips.</summary>
+        public long Allocated { get; set; }
     }
 
     /// <summary>One UDP socket connected to its relay (or the echo), and the TCP control connection that keeps the association alive.</summary>

@@ -90,12 +90,16 @@ internal static class BenchCommand
         var max = new Option<long>("--max-datagrams") { Description = "Stop after this many round trips, warm-up included.", DefaultValueFactory = _ => 10_000_000 };
         var payload = new Option<int>("--payload") { Description = "Datagram payload in bytes (8-65000), without the SOCKS header.", DefaultValueFactory = _ => 64 };
         var replyTimeout = new Option<double>("--reply-timeout") { Description = "Seconds to wait for a datagram to come back before counting it lost.", DefaultValueFactory = _ => 1 };
-        var command = new Command("udp", "Workers with a UDP ASSOCIATE each, sending datagrams to the bench's UDP echo through the relay: round trips/s, loss, RTT percentiles. SOCKS5 only.")
+        var pid = new Option<int[]>("--pid") { Description = "The server's process: its CPU time (utime+stime from /proc/PID/stat) over the window, per round trip. Repeat for several.", Arity = ArgumentArity.ZeroOrMore };
+        var pgid = new Option<int?>("--pgid") { Description = "Also count every process in this process group (Dante's workers)." };
+        var command = new Command("udp", "Workers with a UDP ASSOCIATE each (a thread and a blocking socket per worker), sending datagrams to the bench's UDP echo through the relay: round trips/s, loss, RTT percentiles, the bench's own CPU per round trip and, with --pid/--pgid, the server's. SOCKS5 only.")
         {
             concurrency,
             max,
             payload,
             replyTimeout,
+            pid,
+            pgid,
         };
         common.AddTo(command);
         command.SetAction((parse, token) => RunAsync(parse, token, () => common.Build(parse, "udp"), options => options with
@@ -104,6 +108,8 @@ internal static class BenchCommand
             MaxOperations = parse.GetValue(max),
             PayloadSize = parse.GetValue(payload),
             ReplyTimeout = TimeSpan.FromSeconds(parse.GetValue(replyTimeout)),
+            Pids = parse.GetValue(pid) ?? [],
+            ProcessGroup = parse.GetValue(pgid),
         }));
         return command;
     }

@@ -52,20 +52,32 @@ internal static partial class LinuxDatagrams
         }
     }
 
+    /// <summary>
+    /// Sends one datagram on a connected socket (to its peer; <see cref="SocketError.WouldBlock"/> when the send buffer
+    /// is full). Cheaper than <see cref="SendTo"/> to the same peer: without an address the kernel uses the route it
+    /// keeps for the connected socket instead of looking one up per datagram.
+    /// </summary>
+    public static SocketError Send(SafeHandle socket, ReadOnlySpan<byte> datagram) => SendCore(socket, datagram, []);
+
     /// <summary>Sends one datagram to <paramref name="to"/>; <see cref="SocketError.WouldBlock"/> when the socket's send buffer is full.</summary>
-    public static unsafe SocketError SendTo(SafeHandle socket, ReadOnlySpan<byte> datagram, SocketAddress to)
+    public static SocketError SendTo(SafeHandle socket, ReadOnlySpan<byte> datagram, SocketAddress to)
+    {
+        ArgumentNullException.ThrowIfNull(to);
+        return SendCore(socket, datagram, to.Buffer.Span[..to.Size]);
+    }
+
+    /// <summary>sendto(2) with MSG_DONTWAIT, retried on EINTR; an empty <paramref name="address"/> passes none (a connected socket's peer).</summary>
+    private static unsafe SocketError SendCore(SafeHandle socket, ReadOnlySpan<byte> datagram, ReadOnlySpan<byte> address)
     {
         ArgumentNullException.ThrowIfNull(socket);
-        ArgumentNullException.ThrowIfNull(to);
         int fd = (int)socket.DangerousGetHandle();
-        var address = to.Buffer.Span[..to.Size];
         while (true)
         {
             nint sent;
             fixed (byte* data = datagram)
             fixed (byte* target = address)
             {
-                sent = SendToCore(fd, data, (nuint)datagram.Length, MSG_DONTWAIT, target, address.Length);
+                sent = SendToCore(fd, data, (nuint)datagram.Length, MSG_DONTWAIT, address.IsEmpty ? null : target, address.Length);
             }
 
             if (sent >= 0)
