@@ -58,6 +58,19 @@ internal struct LogLineBuilder : IDisposable
 
     public override readonly string ToString() => new(Written);
 
+    /// <summary>
+    /// Hands the buffer over as it is (the line is in its first <paramref name="length"/> characters): whoever takes it
+    /// returns it to <see cref="ArrayPool{T}.Shared"/>. The builder is empty afterwards.
+    /// </summary>
+    public char[] Detach(out int length)
+    {
+        var chars = _chars;
+        length = _length;
+        _chars = [];
+        _length = 0;
+        return chars;
+    }
+
     public void Dispose()
     {
         var chars = _chars;

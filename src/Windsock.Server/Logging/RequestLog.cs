@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
@@ -26,7 +27,7 @@ public sealed class RequestLog : IAsyncDisposable
     /// </summary>
     public static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(5);
 
-    private readonly Channel<string> _lines = Channel.CreateBounded<string>(new BoundedChannelOptions(Capacity)
+    private readonly Channel<QueuedLine> _lines = Channel.CreateBounded<QueuedLine>(new BoundedChannelOptions(Capacity)
     {
         SingleReader = true,
         FullMode = BoundedChannelFullMode.Wait, // TryWrite then fails at once: the line is counted, never waited for
@@ -36,6 +37,7 @@ public sealed class RequestLog : IAsyncDisposable
     private readonly LogFormat _format;
     private readonly TimeProvider _time;
     private readonly ILogger? _diagnostics;
+    private readonly bool _pooledLines;
     private readonly Task _writer;
     private long _lost;
     private long _lostReported;
@@ -52,6 +54,9 @@ public sealed class RequestLog : IAsyncDisposable
         _format = format;
         _time = time;
         _diagnostics = diagnostics;
+        // A StreamWriter (standard output in `windsock serve`) copies a line from a character buffer as it would from a
+        // string; other writers (the reopening log file, which writes strings) get strings.
+        _pooledLines = format == LogFormat.Text && output.GetType() == typeof(StreamWriter);
         _writer = Task.Run(WriteLinesAsync);
     }
 
@@ -63,20 +68,36 @@ public sealed class RequestLog : IAsyncDisposable
 
     public void Write(RequestLogEvent logEvent, SessionRecord record)
     {
-        var line = RequestLogFormatter.Format(_format, logEvent, record, _time.GetUtcNow());
-        Enqueue(line);
+        var now = _time.GetUtcNow();
+        if (_pooledLines && LineWritten is null)
+        {
+            // Two lines per session: formatted into a pooled buffer that goes back once written, no string made.
+            var chars = RequestLogFormatter.FormatTextPooled(logEvent, record, now, out int length);
+            if (!Enqueue(new QueuedLine(null, chars, length)))
+            {
+                ArrayPool<char>.Shared.Return(chars);
+            }
+
+            return;
+        }
+
+        var line = RequestLogFormatter.Format(_format, logEvent, record, now);
+        Enqueue(new QueuedLine(line, null, 0));
         LineWritten?.Invoke(line);
     }
 
     /// <summary>Writes a line that is not about a session (startup notices), in order with the others.</summary>
-    public void WriteNotice(string line) => Enqueue(line);
+    public void WriteNotice(string line) => Enqueue(new QueuedLine(line, null, 0));
 
-    private void Enqueue(string line)
+    private bool Enqueue(QueuedLine line)
     {
         if (!_lines.Writer.TryWrite(line))
         {
             Lose(1, "the queue is full: the request log's reader is not keeping up");
+            return false;
         }
+
+        return true;
     }
 
     private void Lose(long count, string reason)
@@ -99,7 +120,20 @@ public sealed class RequestLog : IAsyncDisposable
                 while (Volatile.Read(ref _abandoned) == 0 && reader.TryRead(out var line))
                 {
                     pending++;
-                    await _output.WriteLineAsync(line).ConfigureAwait(false);
+                    if (line.Text is { } text)
+                    {
+                        await _output.WriteLineAsync(text).ConfigureAwait(false);
+                        continue;
+                    }
+
+                    try
+                    {
+                        await _output.WriteLineAsync(line.Chars.AsMemory(0, line.Length)).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        ArrayPool<char>.Shared.Return(line.Chars!);
+                    }
                 }
 
                 await _output.FlushAsync().ConfigureAwait(false);
@@ -193,4 +227,7 @@ public sealed class RequestLog : IAsyncDisposable
             // Still failing at the end: the diagnostic log said so when the losing started.
         }
     }
+
+    /// <summary>A line waiting for the writer: a string, or the first <c>Length</c> characters of a pooled buffer.</summary>
+    private readonly record struct QueuedLine(string? Text, char[]? Chars, int Length);
 }

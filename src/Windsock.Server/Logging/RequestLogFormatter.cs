@@ -23,18 +23,47 @@ public static class RequestLogFormatter
 
     public static string FormatText(RequestLogEvent logEvent, SessionRecord record, DateTimeOffset now)
     {
+        var line = new LogLineBuilder(256);
+        try
+        {
+            FormatText(logEvent, record, now, ref line);
+            return line.ToString();
+        }
+        finally
+        {
+            line.Dispose();
+        }
+    }
+
+    /// <summary>The text line in a pooled buffer, which the caller returns to <see cref="ArrayPool{T}.Shared"/> once written.</summary>
+    internal static char[] FormatTextPooled(RequestLogEvent logEvent, SessionRecord record, DateTimeOffset now, out int length)
+    {
+        var line = new LogLineBuilder(256);
+        try
+        {
+            FormatText(logEvent, record, now, ref line);
+            return line.Detach(out length);
+        }
+        finally
+        {
+            line.Dispose();
+        }
+    }
+
+    private static void FormatText(RequestLogEvent logEvent, SessionRecord record, DateTimeOffset now, ref LogLineBuilder builder)
+    {
         ArgumentNullException.ThrowIfNull(record);
-        var line = new TextFields(new LogLineBuilder(256));
+        var line = new TextFields(builder);
         try
         {
             line.Line.AppendFormatted(now.UtcDateTime, "yyyy-MM-dd'T'HH:mm:ss.fff'Z'");
             line.Line.Append(logEvent == RequestLogEvent.Request ? " request" : " end");
             Fields(logEvent, record, ref line);
-            return line.Line.ToString();
         }
         finally
         {
-            line.Line.Dispose();
+            // The buffer may have grown while the fields were appended: the caller's builder holds the one in use.
+            builder = line.Line;
         }
     }
 
