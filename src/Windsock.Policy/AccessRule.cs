@@ -218,9 +218,25 @@ public sealed class AccessRule
     }
 
     /// <summary>"rule 3 (windsock.toml:14:1)" or "rule 3 \"staff-web\" (windsock.toml:14:1)".</summary>
-    public string Describe(int number) => Name is null
-        ? string.Create(CultureInfo.InvariantCulture, $"rule {number} ({Location})")
-        : string.Create(CultureInfo.InvariantCulture, $"rule {number} \"{Name}\" ({Location})");
+    public string Describe(int number)
+    {
+        // Every session a rule decides records this text (the request log's rule field): made once per number, not
+        // per session. A rule has one number in the rule set it is in; the last one described is kept.
+        if (Volatile.Read(ref _described) is { } described && described.Number == number)
+        {
+            return described.Text;
+        }
+
+        string text = Name is null
+            ? string.Create(CultureInfo.InvariantCulture, $"rule {number} ({Location})")
+            : string.Create(CultureInfo.InvariantCulture, $"rule {number} \"{Name}\" ({Location})");
+        Volatile.Write(ref _described, new Description(number, text));
+        return text;
+    }
+
+    private Description? _described;
+
+    private sealed record Description(int Number, string Text);
 
     private static string In(bool ok) => ok ? "in" : "not in";
 

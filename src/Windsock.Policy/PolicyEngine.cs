@@ -17,10 +17,17 @@ namespace Windsock.Policy;
 /// </remarks>
 public sealed class PolicyEngine
 {
+    // What each rule decides when it decides on its own (its allow, or its deny), and the default deny: the same
+    // immutable decision for every request, so made once, not per session (with its reason text, its notify list).
+    // Filled as rules first decide; two threads making the same one at once make equal decisions.
+    private readonly Decision?[] _ruleDecisions;
+    private Decision? _noRuleMatched;
+
     public PolicyEngine(RuleSet rules)
     {
         ArgumentNullException.ThrowIfNull(rules);
         Rules = rules;
+        _ruleDecisions = new Decision?[rules.Rules.Count];
     }
 
     public RuleSet Rules { get; }
@@ -85,18 +92,7 @@ public sealed class PolicyEngine
             int number = i + 1;
             if (rule.Action == RuleAction.Deny)
             {
-                return new Decision
-                {
-                    Outcome = DecisionOutcome.Deny,
-                    Basis = DecisionBasis.Rule,
-                    Rule = rule,
-                    RuleNumber = number,
-                    Reply = rule.Reply,
-                    Reason = rule.Reason ?? $"denied by {rule.Describe(number)}",
-                    LogLevel = rule.LogLevel,
-                    Notify = Concat(rule.Notify, Rules.NotifyOnDeny),
-                    Ident = rule.Ident,
-                };
+                return RuleDecision(i);
             }
 
             if (isProtected && (rule.To is null || !ProtectedDestinations.NamesExplicitly(rule.To.Networks, address!, protectedRange)))
@@ -114,7 +110,49 @@ public sealed class PolicyEngine
                 };
             }
 
-            return new Decision
+            return RuleDecision(i);
+        }
+
+        if (undetermined)
+        {
+            return NeedsAddress(request);
+        }
+
+        return _noRuleMatched ??= new Decision
+        {
+            Outcome = DecisionOutcome.Deny,
+            Basis = DecisionBasis.NoRuleMatched,
+            Reply = Rules.DefaultReply,
+            Reason = "no rule matched: default deny",
+            LogLevel = Rules.DefaultLogLevel,
+            Notify = Rules.NotifyOnDeny,
+        };
+    }
+
+    /// <summary>The decision rule <paramref name="index"/> makes when it matches and decides by itself.</summary>
+    private Decision RuleDecision(int index)
+    {
+        if (Volatile.Read(ref _ruleDecisions[index]) is { } made)
+        {
+            return made;
+        }
+
+        AccessRule rule = Rules.Rules[index];
+        int number = index + 1;
+        var decision = rule.Action == RuleAction.Deny
+            ? new Decision
+            {
+                Outcome = DecisionOutcome.Deny,
+                Basis = DecisionBasis.Rule,
+                Rule = rule,
+                RuleNumber = number,
+                Reply = rule.Reply,
+                Reason = rule.Reason ?? $"denied by {rule.Describe(number)}",
+                LogLevel = rule.LogLevel,
+                Notify = Concat(rule.Notify, Rules.NotifyOnDeny),
+                Ident = rule.Ident,
+            }
+            : new Decision
             {
                 Outcome = DecisionOutcome.Allow,
                 Basis = DecisionBasis.Rule,
@@ -125,22 +163,8 @@ public sealed class PolicyEngine
                 Notify = rule.Notify,
                 Ident = rule.Ident,
             };
-        }
-
-        if (undetermined)
-        {
-            return NeedsAddress(request);
-        }
-
-        return new Decision
-        {
-            Outcome = DecisionOutcome.Deny,
-            Basis = DecisionBasis.NoRuleMatched,
-            Reply = Rules.DefaultReply,
-            Reason = "no rule matched: default deny",
-            LogLevel = Rules.DefaultLogLevel,
-            Notify = Rules.NotifyOnDeny,
-        };
+        Volatile.Write(ref _ruleDecisions[index], decision);
+        return decision;
     }
 
     private Decision NeedsAddress(AccessRequest request) => new()

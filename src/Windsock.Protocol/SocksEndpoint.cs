@@ -8,7 +8,7 @@ namespace Windsock.Protocol;
 /// A destination as it travels in SOCKS messages: an IPv4 or IPv6 address, or a host name that the
 /// server resolves, with a port. Exactly one of <see cref="Address"/> and <see cref="Host"/> is set.
 /// </summary>
-public readonly record struct SocksEndpoint
+public readonly record struct SocksEndpoint : ISpanFormattable
 {
     private SocksEndpoint(AddressType type, IPAddress? address, string? host, ushort port)
     {
@@ -81,4 +81,20 @@ public readonly record struct SocksEndpoint
         AddressType.IPv4 => string.Create(CultureInfo.InvariantCulture, $"{Address}:{Port}"),
         _ => string.Create(CultureInfo.InvariantCulture, $"{Host}:{Port}"),
     };
+
+    /// <summary>
+    /// <see cref="ToString()"/>'s text written into <paramref name="destination"/> instead of a new string (the request
+    /// log formats every session's destination twice); false when it does not fit.
+    /// </summary>
+    public bool TryFormat(Span<char> destination, out int charsWritten) => Type switch
+    {
+        AddressType.IPv6 => destination.TryWrite(CultureInfo.InvariantCulture, $"[{Address}]:{Port}", out charsWritten),
+        AddressType.IPv4 => destination.TryWrite(CultureInfo.InvariantCulture, $"{Address}:{Port}", out charsWritten),
+        _ => destination.TryWrite(CultureInfo.InvariantCulture, $"{Host}:{Port}", out charsWritten),
+    };
+
+    string IFormattable.ToString(string? format, IFormatProvider? formatProvider) => ToString();
+
+    bool ISpanFormattable.TryFormat(Span<char> destination, out int charsWritten, ReadOnlySpan<char> format, IFormatProvider? provider) =>
+        TryFormat(destination, out charsWritten);
 }

@@ -31,7 +31,16 @@ public sealed class HeldCounter<TKey>(string name)
     /// <param name="key">Whose count.</param>
     /// <param name="limit">The cap in force.</param>
     /// <param name="who">How the reason names the key ("alice", "192.0.2.7", "rule 2 \"web\"").</param>
-    public LimitAdmission TryAcquire(TKey key, int limit, string who)
+    public LimitAdmission TryAcquire(TKey key, int limit, string who) => Acquire(key, limit, who);
+
+    /// <summary>
+    /// <see cref="TryAcquire(TKey, int, string)"/> naming the key by its own text, made only for a refusal: every
+    /// connection takes an unauthenticated slot, and the text of its source was a string per connection (and left
+    /// cached on the client's address for the session's life).
+    /// </summary>
+    public LimitAdmission TryAcquire(TKey key, int limit) => Acquire(key, limit, null);
+
+    private LimitAdmission Acquire(TKey key, int limit, string? who)
     {
         lock (_held)
         {
@@ -44,11 +53,11 @@ public sealed class HeldCounter<TKey>(string name)
                     _held[key] = entry with { Refused = true };
                 }
 
-                return LimitAdmission.Refuse(Name, $"limit {Name}={limit} reached for {who}", first);
+                return LimitAdmission.Refuse(Name, $"limit {Name}={limit} reached for {who ?? key.ToString()}", first);
             }
 
             _held[key] = entry with { Count = entry.Count + 1 };
-            return new LimitAdmission(new ReleaseOnce(() => Release(key)), null, null, false);
+            return new LimitAdmission(new Lease(this, key), null, null, false);
         }
     }
 
@@ -69,4 +78,18 @@ public sealed class HeldCounter<TKey>(string name)
     }
 
     private readonly record struct Entry(int Count, bool Refused);
+
+    /// <summary>A held slot: disposing gives it back, once, however often it is disposed (one object, no closure).</summary>
+    private sealed class Lease(HeldCounter<TKey> counter, TKey key) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                counter.Release(key);
+            }
+        }
+    }
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 
 namespace Windsock.Server.Logging;
 
@@ -20,6 +19,12 @@ public static class LogText
     public static bool MustEscape(string text, int index)
     {
         ArgumentNullException.ThrowIfNull(text);
+        return MustEscape(text.AsSpan(), index);
+    }
+
+    /// <summary><see cref="MustEscape(string, int)"/> for text that is not a string (a value formatted in place).</summary>
+    public static bool MustEscape(ReadOnlySpan<char> text, int index)
+    {
         char c = text[index];
         if (char.IsHighSurrogate(c))
         {
@@ -35,7 +40,7 @@ public static class LogText
             or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator;
     }
 
-    /// <summary>The text with every character <see cref="MustEscape"/> names escaped, and backslashes doubled.</summary>
+    /// <summary>The text with every character <see cref="MustEscape(string, int)"/> names escaped, and backslashes doubled.</summary>
     public static string Escape(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
@@ -44,29 +49,35 @@ public static class LogText
             return text;
         }
 
-        var result = new StringBuilder(text.Length + 16);
-        AppendEscaped(result, text);
-        return result.ToString();
+        var result = new LogLineBuilder(text.Length + 16);
+        try
+        {
+            AppendEscaped(ref result, text);
+            return result.ToString();
+        }
+        finally
+        {
+            result.Dispose();
+        }
     }
 
     /// <summary>
     /// Appends <paramref name="text"/> escaped as <see cref="Escape"/> does, and <paramref name="quote"/>
     /// (when given) as <c>\"</c>, for values written between quotes.
     /// </summary>
-    public static void AppendEscaped(StringBuilder result, string text, char quote = '\0')
+    internal static void AppendEscaped(ref LogLineBuilder result, scoped ReadOnlySpan<char> text, char quote = '\0')
     {
-        ArgumentNullException.ThrowIfNull(result);
-        ArgumentNullException.ThrowIfNull(text);
         for (int i = 0; i < text.Length; i++)
         {
             char c = text[i];
             if (c == '\\' || (c == quote && quote != '\0'))
             {
-                result.Append('\\').Append(c);
+                result.Append('\\');
+                result.Append(c);
             }
             else if (MustEscape(text, i))
             {
-                AppendCode(result, c);
+                AppendCode(ref result, c);
             }
             else
             {
@@ -76,7 +87,7 @@ public static class LogText
     }
 
     /// <summary>
-    /// A JSON line with every raw character <see cref="MustEscape"/> names written as the JSON
+    /// A JSON line with every raw character <see cref="MustEscape(string, int)"/> names written as the JSON
     /// escape <c>\uHHHH</c>: still the same JSON value for a parser, but nothing a terminal or a
     /// viewer acts on. Outside strings a JSON line holds only ASCII punctuation, digits and
     /// letters, so every such character is inside a string, where the escape is valid.
@@ -90,20 +101,29 @@ public static class LogText
             return json;
         }
 
-        var result = new StringBuilder(json.Length + 16).Append(json, 0, first);
-        for (int i = first; i < json.Length; i++)
+        var result = new LogLineBuilder(json.Length + 16);
+        try
         {
-            if (MustEscape(json, i))
+            result.Append(json.AsSpan(0, first));
+            for (int i = first; i < json.Length; i++)
             {
-                result.Append(@"\u").Append(((int)json[i]).ToString("x4", CultureInfo.InvariantCulture));
+                if (MustEscape(json, i))
+                {
+                    result.Append(@"\u");
+                    result.AppendFormatted((int)json[i], "x4");
+                }
+                else
+                {
+                    result.Append(json[i]);
+                }
             }
-            else
-            {
-                result.Append(json[i]);
-            }
-        }
 
-        return result.ToString();
+            return result.ToString();
+        }
+        finally
+        {
+            result.Dispose();
+        }
     }
 
     private static bool NeedsEscaping(string text) => text.Contains('\\', StringComparison.Ordinal) || FirstToEscape(text) >= 0;
@@ -122,15 +142,17 @@ public static class LogText
         return -1;
     }
 
-    private static void AppendCode(StringBuilder result, char c)
+    private static void AppendCode(ref LogLineBuilder result, char c)
     {
         if (c <= 0xFF)
         {
-            result.Append(@"\x").Append(((int)c).ToString("x2", CultureInfo.InvariantCulture));
+            result.Append(@"\x");
+            result.AppendFormatted((int)c, "x2");
         }
         else
         {
-            result.Append(@"\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
+            result.Append(@"\u");
+            result.AppendFormatted((int)c, "x4");
         }
     }
 }

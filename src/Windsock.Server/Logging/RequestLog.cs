@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
@@ -26,12 +27,11 @@ public sealed class RequestLog : IAsyncDisposable
     /// </summary>
     public static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(5);
 
-    private readonly Channel<string> _lines = Channel.CreateBounded<string>(new BoundedChannelOptions(Capacity)
+    private readonly Channel<QueuedLine> _lines = Channel.CreateBounded<QueuedLine>(new BoundedChannelOptions(Capacity)
     {
         SingleReader = true,
         FullMode = BoundedChannelFullMode.Wait, // TryWrite then fails at once: the line is counted, never waited for
     });
-
     // The writer thread sleeps on this when the queue is empty and a session's line wakes it: one futex wake, no
     // thread-pool work item (whose workers spin for work after each one) and no spinning wait (an AutoResetEvent
     // blocks at once), so a session on the handshake loop hands nothing to the pool. Under load the writer naps
@@ -39,10 +39,12 @@ public sealed class RequestLog : IAsyncDisposable
     private readonly AutoResetEvent _wake = new(false);
     private int _sleeping;
 
+
     private readonly TextWriter _output;
     private readonly LogFormat _format;
     private readonly TimeProvider _time;
     private readonly ILogger? _diagnostics;
+    private readonly bool _pooledLines;
     private readonly TaskCompletionSource _writerEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _lost;
     private long _lostReported;
@@ -59,6 +61,9 @@ public sealed class RequestLog : IAsyncDisposable
         _format = format;
         _time = time;
         _diagnostics = diagnostics;
+        // A StreamWriter (standard output in `windsock serve`) copies a line from a character buffer as it would from a
+        // string; other writers (the reopening log file, which writes strings) get strings.
+        _pooledLines = format == LogFormat.Text && output.GetType() == typeof(StreamWriter);
 
         // A thread of its own that blocks in its waits and writes: a stalled reader stalls this thread only, and
         // stopping gives up on it after the drain timeout (it is a background thread, so the process still exits).
@@ -74,23 +79,37 @@ public sealed class RequestLog : IAsyncDisposable
 
     public void Write(RequestLogEvent logEvent, SessionRecord record)
     {
-        var line = RequestLogFormatter.Format(_format, logEvent, record, _time.GetUtcNow());
-        Enqueue(line);
+        var now = _time.GetUtcNow();
+        if (_pooledLines && LineWritten is null)
+        {
+            // Two lines per session: formatted into a pooled buffer that goes back once written, no string made.
+            var chars = RequestLogFormatter.FormatTextPooled(logEvent, record, now, out int length);
+            if (!Enqueue(new QueuedLine(null, chars, length)))
+            {
+                ArrayPool<char>.Shared.Return(chars);
+            }
+
+            return;
+        }
+
+        var line = RequestLogFormatter.Format(_format, logEvent, record, now);
+        Enqueue(new QueuedLine(line, null, 0));
         LineWritten?.Invoke(line);
     }
 
     /// <summary>Writes a line that is not about a session (startup notices), in order with the others.</summary>
-    public void WriteNotice(string line) => Enqueue(line);
+    public void WriteNotice(string line) => Enqueue(new QueuedLine(line, null, 0));
 
-    private void Enqueue(string line)
+    private bool Enqueue(QueuedLine line)
     {
         if (!_lines.Writer.TryWrite(line))
         {
             Lose(1, "the queue is full: the request log's reader is not keeping up");
-            return;
+            return false;
         }
 
         WakeWriter();
+        return true;
     }
 
     private void Lose(long count, string reason)
@@ -115,7 +134,20 @@ public sealed class RequestLog : IAsyncDisposable
                     while (Volatile.Read(ref _abandoned) == 0 && reader.TryRead(out var line))
                     {
                         pending++;
-                        _output.WriteLine(line);
+                        if (line.Text is { } text)
+                        {
+                            _output.WriteLine(text);
+                            continue;
+                        }
+
+                        try
+                        {
+                            _output.WriteLine(line.Chars.AsSpan(0, line.Length));
+                        }
+                        finally
+                        {
+                            ArrayPool<char>.Shared.Return(line.Chars!);
+                        }
                     }
 
                     if (pending > 0)
@@ -156,7 +188,7 @@ public sealed class RequestLog : IAsyncDisposable
     /// (<see cref="WakeWriter"/>, both with full fences): a line queued in between is either seen here or wakes the
     /// event. A wake for a line already taken only makes the next sleep return at once.
     /// </summary>
-    private void SleepUntilQueued(ChannelReader<string> reader, bool wrote)
+    private void SleepUntilQueued(ChannelReader<QueuedLine> reader, bool wrote)
     {
         if (wrote && !reader.Completion.IsCompleted)
         {
@@ -260,4 +292,7 @@ public sealed class RequestLog : IAsyncDisposable
             // Still failing at the end: the diagnostic log said so when the losing started.
         }
     }
+
+    /// <summary>A line waiting for the writer: a string, or the first <c>Length</c> characters of a pooled buffer.</summary>
+    private readonly record struct QueuedLine(string? Text, char[]? Chars, int Length);
 }

@@ -4,33 +4,33 @@ namespace Windsock.Server.Metrics;
 
 /// <summary>
 /// One open session as the status API sees it: its record (the one the request log writes) and the means to end
-/// it. Each session has its own token, cancelled by <see cref="End"/> or when the server cuts every session.
+/// it. The entry is itself the source of the session's shutdown token (<see cref="CancellationTokenSource.Token"/>),
+/// cancelled by <see cref="End"/> or when the server cuts every session: one object per open session instead of an
+/// entry, a token source and a dictionary node (every idle session keeps it).
 /// </summary>
-public sealed class LiveSession : IDisposable
+public sealed class LiveSession : CancellationTokenSource
 {
     /// <summary>What the request log's end line says of a session an administrator ended.</summary>
     public const string EndedReason = "ended by the administrator (windsock status --end)";
 
-    private readonly CancellationTokenSource _cut = new();
-    private int _endedByAdministrator;
-
     internal LiveSession(SessionRecord record)
     {
         Record = record;
-        Token = _cut.Token;
     }
 
     public SessionRecord Record { get; }
 
-    /// <summary>The session's shutdown token: every wait of the session ends when it is cancelled.</summary>
-    public CancellationToken Token { get; }
+    public bool EndedByAdministrator => Record.EndedByAdministrator;
 
-    public bool EndedByAdministrator => Volatile.Read(ref _endedByAdministrator) != 0;
+    // The open sessions' list (LiveSessions) runs through the entries themselves, oldest first.
+    internal LiveSession? Previous { get; set; }
+
+    internal LiveSession? Next { get; set; }
 
     /// <summary>Ends the session on an administrator's request; false when it was already being ended.</summary>
     public bool End()
     {
-        if (Interlocked.Exchange(ref _endedByAdministrator, 1) != 0)
+        if (!Record.MarkEndedByAdministrator())
         {
             return false;
         }
@@ -44,13 +44,11 @@ public sealed class LiveSession : IDisposable
     {
         try
         {
-            _cut.Cancel();
+            Cancel();
         }
         catch (ObjectDisposedException)
         {
             // It ended by itself in the meantime.
         }
     }
-
-    public void Dispose() => _cut.Dispose();
 }

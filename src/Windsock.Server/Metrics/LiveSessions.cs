@@ -1,32 +1,107 @@
-using System.Collections.Concurrent;
 using Windsock.Server.Sessions;
 
 namespace Windsock.Server.Metrics;
 
-/// <summary>The sessions open now, by id: what <c>windsock status</c> lists and ends.</summary>
+/// <summary>
+/// The sessions open now: what <c>windsock status</c> lists and ends. A list through the entries themselves, in the
+/// order the sessions started (ids only grow, so that is oldest first): adding and removing are constant time and
+/// allocate nothing beyond the entry, looking one up by id walks the list (the admin API does, not the sessions).
+/// </summary>
 public sealed class LiveSessions
 {
-    private readonly ConcurrentDictionary<long, LiveSession> _sessions = new();
+    private readonly Lock _gate = new();
+    private LiveSession? _first;
+    private LiveSession? _last;
+    private int _count;
 
-    public int Count => _sessions.Count;
+    public int Count => Volatile.Read(ref _count);
 
     internal LiveSession Add(SessionRecord record)
     {
         var session = new LiveSession(record);
-        _sessions[record.Id] = session;
+        lock (_gate)
+        {
+            session.Previous = _last;
+            if (_last is null)
+            {
+                _first = session;
+            }
+            else
+            {
+                _last.Next = session;
+            }
+
+            _last = session;
+            _count++;
+        }
+
         return session;
     }
 
-    internal void Remove(LiveSession session) => _sessions.TryRemove(new KeyValuePair<long, LiveSession>(session.Record.Id, session));
+    internal void Remove(LiveSession session)
+    {
+        lock (_gate)
+        {
+            if (session.Previous is null && !ReferenceEquals(_first, session))
+            {
+                return; // not listed (removed already)
+            }
 
-    public LiveSession? Find(long id) => _sessions.GetValueOrDefault(id);
+            if (session.Previous is { } previous)
+            {
+                previous.Next = session.Next;
+            }
+            else
+            {
+                _first = session.Next;
+            }
+
+            if (session.Next is { } next)
+            {
+                next.Previous = session.Previous;
+            }
+            else
+            {
+                _last = session.Previous;
+            }
+
+            session.Previous = null;
+            session.Next = null;
+            _count--;
+        }
+    }
+
+    public LiveSession? Find(long id)
+    {
+        lock (_gate)
+        {
+            for (var session = _first; session is not null; session = session.Next)
+            {
+                if (session.Record.Id == id)
+                {
+                    return session;
+                }
+            }
+
+            return null;
+        }
+    }
 
     /// <summary>The open sessions, oldest first.</summary>
     public IReadOnlyList<LiveSession> Snapshot()
     {
-        var list = _sessions.Values.ToList();
-        list.Sort((a, b) => a.Record.Id.CompareTo(b.Record.Id));
-        return list;
+        lock (_gate)
+        {
+            var list = new List<LiveSession>(_count);
+            for (var session = _first; session is not null; session = session.Next)
+            {
+                list.Add(session);
+            }
+
+            // Ids are given in order, but two accept loops may add in the other order: sorted, as the API promises.
+            list.Sort(static (a, b) => a.Record.Id.CompareTo(b.Record.Id));
+            return list;
+        }
     }
 
     /// <summary>
@@ -36,7 +111,7 @@ public sealed class LiveSessions
     public void Finishing(SessionRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
-        if (_sessions.TryGetValue(record.Id, out var session) && session.EndedByAdministrator)
+        if (record.EndedByAdministrator)
         {
             record.EndReason = LiveSession.EndedReason;
         }
@@ -45,7 +120,8 @@ public sealed class LiveSessions
     /// <summary>Ends every open session (shutdown after the grace time).</summary>
     internal void CutAll()
     {
-        foreach (var session in _sessions.Values)
+        // Cancelling runs the sessions' callbacks: outside the lock, which their ends take to remove themselves.
+        foreach (var session in Snapshot())
         {
             session.Cut();
         }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Windsock.Protocol.Gssapi;
 using Windsock.Server.Configuration;
@@ -59,6 +60,7 @@ internal sealed class HandshakeReader : IDisposable
     private byte[] Buffer => _buffer ?? throw new ObjectDisposedException(nameof(HandshakeReader));
 
     /// <summary>Waits for and returns the first byte without consuming it.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<byte> PeekFirstByteAsync(CancellationToken cancellationToken)
     {
         if (_end == _start)
@@ -69,6 +71,7 @@ internal sealed class HandshakeReader : IDisposable
         return Buffer[_start];
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<T> ReadAsync<T>(MessageParser<T> parser, CancellationToken cancellationToken)
     {
         while (true)
@@ -149,6 +152,7 @@ internal sealed class HandshakeReader : IDisposable
     /// <summary>When unwrapping: frames received behind the request and not unwrapped yet; the relay takes them first.</summary>
     public ReadOnlyMemory<byte> RawLeftover => _raw is null ? ReadOnlyMemory<byte>.Empty : _raw.AsMemory(0, _rawEnd);
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask FillAsync(int limit, CancellationToken cancellationToken)
     {
         MakeRoom(1, limit);
@@ -174,6 +178,7 @@ internal sealed class HandshakeReader : IDisposable
     /// A receive on the handshake loop: recv(2) without waiting, and when nothing is there yet a one-shot readiness
     /// wait on the loop, whose thread then goes on with this session inline. Errors are what ReceiveAsync throws.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReceiveOnLoopAsync(LoopWait loop, Memory<byte> into, CancellationToken cancellationToken)
     {
         while (true)

@@ -18,6 +18,11 @@ public sealed class SessionRecord
     private long _bytesUp;
     private long _bytesDown;
 
+    // What only some sessions have (a balancer, GSSAPI protection, a route or rule source, BIND, UDP): in an object
+    // made when the first of them is set, so that a plain session's record, kept for its whole life, is 64 bytes smaller.
+    private RareFields? _rare;
+    private int _endedByAdministrator;
+
     /// <param name="id">The session number, unique for the server's life.</param>
     /// <param name="client">The client's address and port.</param>
     /// <param name="server">The listener address the client reached.</param>
@@ -47,13 +52,13 @@ public sealed class SessionRecord
     public IPEndPoint Server { get; }
 
     /// <summary>The balancer (server.proxy_protocol_from) that relayed the connection; null for direct clients.</summary>
-    public IPEndPoint? Balancer { get; private set; }
+    public IPEndPoint? Balancer => _rare?.Balancer;
 
     /// <summary>Behind a balancer: the address and port the client connected to on the balancer.</summary>
-    public IPEndPoint? Frontend { get; private set; }
+    public IPEndPoint? Frontend => _rare?.Frontend;
 
     /// <summary>Behind a balancer: the connection's unique id on it (PROXY v2 PP2_TYPE_UNIQUE_ID), when it sent one.</summary>
-    public string? BalancerId { get; private set; }
+    public string? BalancerId => _rare?.BalancerId;
 
     /// <summary>
     /// The pair an identd on the client host knows the connection by: its port on the server side is the one the
@@ -65,10 +70,11 @@ public sealed class SessionRecord
     public void ArrivedThrough(IPEndPoint client, IPEndPoint? frontend, string? balancerId)
     {
         ArgumentNullException.ThrowIfNull(client);
-        Balancer = Client;
+        var rare = Rare();
+        rare.Balancer = Client;
         Client = client;
-        Frontend = frontend;
-        BalancerId = balancerId;
+        rare.Frontend = frontend;
+        rare.BalancerId = balancerId;
     }
 
     /// <summary>SOCKS 4, 4a or 5; null until the first byte is read (4 until a SOCKS4 request shows it is 4a).</summary>
@@ -81,7 +87,11 @@ public sealed class SessionRecord
     public string? AuthBackend { get; set; }
 
     /// <summary>GSSAPI sessions: the protection level granted ("clear", "integrity", "confidentiality", "selective").</summary>
-    public string? Protection { get; set; }
+    public string? Protection
+    {
+        get => _rare?.Protection;
+        set => Rare(value)?.Protection = value;
+    }
 
     public string? User { get; set; }
 
@@ -98,13 +108,25 @@ public sealed class SessionRecord
     public IPEndPoint? Connected { get; set; }
 
     /// <summary>How a rule sent the connection out (an upstream route and its chain, or a rule's source address); null otherwise.</summary>
-    public Outbound.OutboundPath? Outbound { get; set; }
+    public Outbound.OutboundPath? Outbound
+    {
+        get => _rare?.Outbound;
+        set => Rare(value)?.Outbound = value;
+    }
 
     /// <summary>BIND: the address and port the first reply announced for the peer to connect to.</summary>
-    public IPEndPoint? BindAnnounced { get; set; }
+    public IPEndPoint? BindAnnounced
+    {
+        get => _rare?.BindAnnounced;
+        set => Rare(value)?.BindAnnounced = value;
+    }
 
     /// <summary>BIND: the peer that connected to the announced address and was accepted.</summary>
-    public IPEndPoint? Peer { get; set; }
+    public IPEndPoint? Peer
+    {
+        get => _rare?.Peer;
+        set => Rare(value)?.Peer = value;
+    }
 
     /// <summary>The reply code sent (SOCKS5 REP or SOCKS4 CD); null when no reply was sent.</summary>
     public int? ReplyCode { get; set; }
@@ -122,7 +144,11 @@ public sealed class SessionRecord
     public string? RelayMode { get; set; }
 
     /// <summary>For UDP ASSOCIATE: the relay address and datagram counts; null for other commands.</summary>
-    public UdpRecord? Udp { get; set; }
+    public UdpRecord? Udp
+    {
+        get => _rare?.Udp;
+        set => Rare(value)?.Udp = value;
+    }
 
     /// <summary>Bytes from the client to the destination (for UDP: payload bytes, headers not counted).</summary>
     public long BytesUp => Interlocked.Read(ref _bytesUp);
@@ -135,6 +161,12 @@ public sealed class SessionRecord
     public void AddBytesDown(long count) => Interlocked.Add(ref _bytesDown, count);
 
     public TimeSpan Elapsed => _time.GetElapsedTime(_startTimestamp);
+
+    /// <summary>An administrator ended the session (windsock status --end): its end line says so.</summary>
+    internal bool EndedByAdministrator => Volatile.Read(ref _endedByAdministrator) != 0;
+
+    /// <summary>Marks the session ended by an administrator; false when it already was.</summary>
+    internal bool MarkEndedByAdministrator() => Interlocked.Exchange(ref _endedByAdministrator, 1) == 0;
 
     /// <summary>The command as the log and the hooks name it: "connect", "udp-associate", or an unknown command's number.</summary>
     public string? CommandName => Command is { } command ? NameOf(command) : null;
@@ -168,4 +200,36 @@ public sealed class SessionRecord
         Socks5Command.Traceroute => "traceroute",
         _ => $"0x{(byte)command:X2}",
     };
+
+    private RareFields Rare()
+    {
+        if (Volatile.Read(ref _rare) is { } rare)
+        {
+            return rare;
+        }
+
+        return Interlocked.CompareExchange(ref _rare, new RareFields(), null) ?? _rare;
+    }
+
+    /// <summary>The rare fields to set <paramref name="value"/> in: null when it is null and none was set yet (nothing to clear).</summary>
+    private RareFields? Rare(object? value) => value is null ? _rare : Rare();
+
+    private sealed class RareFields
+    {
+        public IPEndPoint? Balancer { get; set; }
+
+        public IPEndPoint? Frontend { get; set; }
+
+        public string? BalancerId { get; set; }
+
+        public string? Protection { get; set; }
+
+        public Outbound.OutboundPath? Outbound { get; set; }
+
+        public IPEndPoint? BindAnnounced { get; set; }
+
+        public IPEndPoint? Peer { get; set; }
+
+        public UdpRecord? Udp { get; set; }
+    }
 }

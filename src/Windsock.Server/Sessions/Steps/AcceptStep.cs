@@ -33,7 +33,7 @@ internal static class AcceptStep
 
         // Counted from accept until the request is read: one source cannot hold the server in handshakes.
         var source = SourceKey.From(record.Client.Address);
-        var admission = context.Guards.Unauthenticated.TryAcquire(source, context.Options.Limits.UnauthenticatedPerSource, source.ToString());
+        var admission = context.Guards.Unauthenticated.TryAcquire(source, context.Options.Limits.UnauthenticatedPerSource);
         if (admission.Lease is null)
         {
             record.EndReason = admission.Refusal;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Windsock.Protocol.UsernamePassword;
 using Windsock.Server.Logging;
 using Windsock.Server.Metrics;
@@ -8,7 +9,8 @@ namespace Windsock.Server.Sessions.Steps;
 internal static class AuthenticateStep
 {
     /// <summary>True when the user logged in; false (reason recorded, failure sent) ends the session.</summary>
-    public static async Task<bool> RunAsync(ClientConnection client, HandshakeReader reader, CancellationToken token)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public static async ValueTask<bool> RunAsync(ClientConnection client, HandshakeReader reader, CancellationToken token)
     {
         var context = client.Context;
         var record = client.Record;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Windsock.Protocol;
 using Windsock.Protocol.Socks5;
 using Windsock.Server.Gssapi;
@@ -69,7 +70,8 @@ internal static class NegotiateStep
     }
 
     /// <summary>Reads the greeting, answers with the method the server prefers, and runs that method; false ends the session.</summary>
-    private static async Task<bool> ChooseMethodAsync(ClientConnection client, HandshakeReader reader, CancellationToken token)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<bool> ChooseMethodAsync(ClientConnection client, HandshakeReader reader, CancellationToken token)
     {
         var context = client.Context;
         var record = client.Record;
@@ -89,13 +91,13 @@ internal static class NegotiateStep
         var wanted = MethodChoice.Choose(greeting.Methods, gssapi is not null, context.Credentials is not null);
         if (wanted == AuthMethod.NoAcceptableMethods)
         {
-            await client.SendAsync(buffer => Socks5MethodSelection.Write(buffer, AuthMethod.NoAcceptableMethods), token).ConfigureAwait(false);
+            await client.SendAsync(Selection(AuthMethod.NoAcceptableMethods), token).ConfigureAwait(false);
             record.EndReason = $"no acceptable authentication method (offered {(greeting.Methods.IsEmpty ? "none" : greeting.Methods.ToString())}; "
                 + $"the server accepts {MethodChoice.Accepted(gssapi is not null, context.Credentials is not null)})";
             return false;
         }
 
-        await client.SendAsync(buffer => Socks5MethodSelection.Write(buffer, wanted), token).ConfigureAwait(false);
+        await client.SendAsync(Selection(wanted), token).ConfigureAwait(false);
         record.AuthMethod = wanted;
         if (wanted == AuthMethod.UsernamePassword)
         {
@@ -122,4 +124,15 @@ internal static class NegotiateStep
 
         return true;
     }
+
+    // The method selection message, one cached writer per method: a lambda capturing the method made a closure
+    // and a delegate per session.
+    private static ClientConnection.MessageWriter Selection(AuthMethod method) => method switch
+    {
+        AuthMethod.None => static buffer => Socks5MethodSelection.Write(buffer, AuthMethod.None),
+        AuthMethod.UsernamePassword => static buffer => Socks5MethodSelection.Write(buffer, AuthMethod.UsernamePassword),
+        AuthMethod.Gssapi => static buffer => Socks5MethodSelection.Write(buffer, AuthMethod.Gssapi),
+        AuthMethod.NoAcceptableMethods => static buffer => Socks5MethodSelection.Write(buffer, AuthMethod.NoAcceptableMethods),
+        _ => buffer => Socks5MethodSelection.Write(buffer, method),
+    };
 }

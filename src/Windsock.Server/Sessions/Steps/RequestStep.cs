@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Windsock.Protocol;
 using Windsock.Protocol.Socks5;
 
@@ -6,7 +7,8 @@ namespace Windsock.Server.Sessions.Steps;
 /// <summary>Step 5, read the request (SOCKS5): command and destination, and the ident answer for the log and the rules.</summary>
 internal static class RequestStep
 {
-    public static async Task<Socks5Request?> RunAsync(ClientConnection client, HandshakeReader reader, CancellationToken token)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public static async ValueTask<Socks5Request?> RunAsync(ClientConnection client, HandshakeReader reader, CancellationToken token)
     {
         var context = client.Context;
         var record = client.Record;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Windsock.Policy;
 using Windsock.Protocol;
 
@@ -7,7 +8,8 @@ namespace Windsock.Server.Sessions.Steps;
 internal static class SniffStep
 {
     /// <summary>The dialect, set on the connection and the record; null (with the reason recorded) when it is not SOCKS.</summary>
-    public static async Task<SocksVersion?> RunAsync(ClientConnection client, HandshakeReader reader, CancellationToken token)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public static async ValueTask<SocksVersion?> RunAsync(ClientConnection client, HandshakeReader reader, CancellationToken token)
     {
         var first = await reader.PeekFirstByteAsync(token).ConfigureAwait(false);
         switch (SocksVersionDetector.Detect(first))

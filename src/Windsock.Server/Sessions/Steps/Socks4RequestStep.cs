@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Windsock.Policy;
 using Windsock.Protocol;
 using Windsock.Protocol.Socks4;
@@ -12,7 +13,8 @@ namespace Windsock.Server.Sessions.Steps;
 /// </summary>
 internal static class Socks4RequestStep
 {
-    public static async Task<Socks5Request?> RunAsync(ClientConnection client, HandshakeReader reader, CancellationToken token)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public static async ValueTask<Socks5Request?> RunAsync(ClientConnection client, HandshakeReader reader, CancellationToken token)
     {
         var context = client.Context;
         var record = client.Record;
