@@ -180,7 +180,7 @@ public sealed class RequestLog : IAsyncDisposable
     /// How long the writer naps after writing before it looks again, un-woken: while sessions keep coming it writes a
     /// batch per nap, and no session pays a wake for its line; a request line shows at most this much later.
     /// </summary>
-    internal static readonly TimeSpan Nap = TimeSpan.FromMilliseconds(10);
+    internal static readonly TimeSpan Nap = TimeSpan.FromMilliseconds(2);
 
     /// <summary>
     /// After a batch, a <see cref="Nap"/> in which nobody wakes the writer; then, the queue still empty, sleeps until a
