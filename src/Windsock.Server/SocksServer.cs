@@ -110,7 +110,18 @@ public sealed class SocksServer : IAsyncDisposable
         DescriptorHeadroom.HoldSpare();
 
         // On the handshake loop the listener's readiness wakes a loop thread, which accepts and starts the session.
-        using var onLoop = LoopAccept.WaitFor(listener);
+        LoopWait? loopWait;
+        try
+        {
+            loopWait = LoopAccept.WaitFor(listener);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Stopped before this loop got to run: the listener is closed already, nothing to accept.
+            return;
+        }
+
+        using var onLoop = loopWait;
         while (!token.IsCancellationRequested)
         {
             Socket client;
