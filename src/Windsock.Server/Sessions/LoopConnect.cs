@@ -5,8 +5,9 @@ using Windsock.Server.Outbound;
 namespace Windsock.Server.Sessions;
 
 /// <summary>
-/// An outbound connect that waits on the <see cref="HandshakeLoop"/> (Linux): a non-blocking connect(2), then a
-/// one-shot wait for writability, SO_ERROR for the outcome, and the session goes on on the loop thread that saw it.
+/// An outbound connect that waits on the <see cref="HandshakeLoop"/> (Linux): a non-blocking connect(2), asked at once
+/// whether it is over already (it is, on this host), else a one-shot wait for writability; SO_ERROR for the outcome, and
+/// the session goes on on the loop thread that saw it.
 /// Elsewhere (or with the loop off) the .NET socket engine's connect, through a pooled argument that leaves nothing
 /// cached on the socket (<see cref="PooledConnect"/>). Either way the outcome is the same
 /// exceptions: a <see cref="SocketException"/> with the error, <see cref="OperationCanceledException"/> when the token
@@ -35,7 +36,10 @@ internal static class LoopConnect
             // In progress, as a TCP connect nearly always is.
         }
 
-        while (true)
+        // A destination on this host has answered before connect(2) returned (loopback runs the whole three-way
+        // handshake, or the refusal, inside the call): asked at once, the session goes on here, without arming a wait,
+        // an epoll_ctl and a wake of whichever loop thread the report would reach. A remote one costs this one check.
+        while (!Finished(socket))
         {
             if (!wait.TryWait(LoopWait.Writable, cancellationToken, out var writable))
             {
@@ -44,16 +48,19 @@ internal static class LoopConnect
             }
 
             await writable.ConfigureAwait(false);
-            if (socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error) is int error && error != 0)
-            {
-                throw new SocketException(error);
-            }
-
-            // Writable with no error: connected. Connected's getter is where .NET takes the socket's new state in.
-            if (socket.Connected)
-            {
-                return;
-            }
         }
+    }
+
+    /// <summary>True once the connect succeeded; throws its error when it failed; false while it is in progress.</summary>
+    private static bool Finished(Socket socket)
+    {
+        // SO_ERROR first: Connected's getter reads (and so clears) it too, but keeps only "not connected".
+        if (socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error) is int error && error != 0)
+        {
+            throw new SocketException(error);
+        }
+
+        // No error and writable: connected. Connected's getter is where .NET takes the socket's new state in.
+        return socket.Connected;
     }
 }

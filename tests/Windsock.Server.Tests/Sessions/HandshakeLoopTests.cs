@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Sockets;
 using Windsock.Protocol;
 using Windsock.Protocol.Socks5;
 using Windsock.Server.Authentication;
@@ -37,7 +38,7 @@ public sealed class HandshakeLoopTests : IDisposable
         long before = HandshakeLoop.Continued;
 
         // Greeting, then the request only after the method selection: the server must wait for the request (on the
-        // loop), and for its outbound connect (on the loop too).
+        // loop), and its relay waits there too (the connect to this host is answered before it would wait).
         using var client = await RawClient.ConnectAsync(server.EndPoint);
         Assert.Equal(0, await client.GreetAsync(AuthMethod.None));
         var reply = await client.RequestAsync(Socks5Command.Connect, SocksEndpoint.FromEndPoint(echo.EndPoint));
@@ -45,7 +46,7 @@ public sealed class HandshakeLoopTests : IDisposable
 
         await client.SendAsync("ping"u8.ToArray());
         Assert.Equal("ping"u8.ToArray(), await client.ReadExactlyAsync(4));
-        Assert.True(HandshakeLoop.Continued - before >= 2, $"waits continued on the loop: {HandshakeLoop.Continued - before}, expected the request's and the connect's");
+        Assert.True(HandshakeLoop.Continued - before >= 2, $"waits continued on the loop: {HandshakeLoop.Continued - before}, expected the request's and the relay's");
     }
 
     [Fact]
@@ -85,6 +86,63 @@ public sealed class HandshakeLoopTests : IDisposable
         finally
         {
             HandshakeLoop.Disabled = false;
+        }
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_connect_answered_only_after_a_retransmit_waits_on_the_loop_for_its_outcome(bool accepted)
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux(), "the handshake loop is Linux only");
+        await using var server = TestServer.Start();
+
+        // A loopback destination answers inside connect(2), so the session asks at once and goes on without a wait. To
+        // make the wait happen: a listener whose accept queue is full drops the server's SYN; once the server's connect
+        // is seen in progress the queue is emptied (or the listener closed), and the SYN's retransmit, about a second
+        // later, is answered (or refused). Taking "in progress" for "connected" would reply success in both cases.
+        var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            listener.Listen(0);
+            var target = (IPEndPoint)listener.LocalEndPoint!;
+            using var filler = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            await filler.ConnectAsync(target).WaitAsync(Bound);
+
+            using var client = await RawClient.ConnectAsync(server.EndPoint);
+            var reply = client.ConnectSocks5Async(SocksEndpoint.FromEndPoint(target));
+            await WaitForSynSentAsync(target.Port, Bound);
+            if (!accepted)
+            {
+                listener.Dispose();
+                Assert.Equal(Socks5ReplyCode.ConnectionRefused, (await reply.WaitAsync(Bound)).Code);
+                return;
+            }
+
+            (await listener.AcceptAsync().WaitAsync(Bound)).Dispose();
+            Assert.Equal(Socks5ReplyCode.Succeeded, (await reply.WaitAsync(Bound)).Code);
+            using var peer = await listener.AcceptAsync().WaitAsync(Bound);
+            await client.SendAsync("late"u8.ToArray());
+            var received = new byte[4];
+            Assert.Equal(4, await peer.ReceiveAsync(received, SocketFlags.None).WaitAsync(Bound));
+            Assert.Equal("late"u8.ToArray(), received);
+        }
+        finally
+        {
+            listener.Dispose();
+        }
+    }
+
+    /// <summary>Until /proc/net/tcp shows a socket in SYN_SENT towards 127.0.0.1:<paramref name="port"/>.</summary>
+    private static async Task WaitForSynSentAsync(int port, TimeSpan bound)
+    {
+        string remote = $"0100007F:{port:X4}";
+        var clock = Stopwatch.StartNew();
+        while (!File.ReadLines("/proc/net/tcp").Skip(1).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Any(f => f[2] == remote && f[3] == "02"))
+        {
+            Assert.True(clock.Elapsed < bound, $"no connect towards port {port} in progress within {bound.TotalSeconds}s");
+            await Task.Delay(10);
         }
     }
 
@@ -161,7 +219,7 @@ public sealed class HandshakeLoopTests : IDisposable
 
     private static IPEndPoint ClosedPort()
     {
-        using var probe = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         return (IPEndPoint)probe.LocalEndPoint!; // bound, never listening: connecting is refused
     }
