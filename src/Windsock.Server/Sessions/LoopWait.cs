@@ -30,6 +30,7 @@ internal sealed class LoopWait : LoopHandler, IValueTaskSource, IDisposable
     private bool _refused;
     private bool _mayStillFire;
     private int _armed;
+    private uint _events;
 
     private LoopWait(Socket socket)
     {
@@ -61,7 +62,7 @@ internal sealed class LoopWait : LoopHandler, IValueTaskSource, IDisposable
             Generation = generation;
         }
 
-        // Reset before arming: the report may come on a loop thread before epoll_ctl even returns here.
+        // Reset before arming: the report may come on another loop thread before epoll_ctl even returns.
         _core.Reset();
         var version = _core.Version;
         Volatile.Write(ref _armed, 1);
@@ -69,9 +70,79 @@ internal sealed class LoopWait : LoopHandler, IValueTaskSource, IDisposable
             ? cancellationToken.UnsafeRegister(static (self, token) => ((LoopWait)self!).Cancelled(token), this)
             : default;
 
+        _events = events;
+        wait = new ValueTask(this, version);
+        if (HandshakeLoop.DefersArming)
+        {
+            // On a loop thread, inside a report's run: armed when that run is over (see HandshakeLoop.DeferArm).
+            HandshakeLoop.DeferArm(this);
+            return true;
+        }
+
+        if (!ArmInSet())
+        {
+            if (Interlocked.Exchange(ref _armed, 0) == 1)
+            {
+                _cancellation.Dispose();
+                _refused = true;
+                wait = default;
+                return false;
+            }
+
+            // Cancelled meanwhile: the cancellation completes the wait.
+        }
+
+        wait = new ValueTask(this, version);
+        return true;
+    }
+
+    /// <summary>
+    /// The deferred half of <see cref="TryWait"/>, on the loop thread once the run that asked is over. A set that refuses
+    /// the socket now completes the wait instead: its caller tries its call again, finds nothing, and is told by
+    /// <see cref="TryWait"/> to wait its own way.
+    /// </summary>
+    internal void Arm()
+    {
+        if (Volatile.Read(ref _armed) == 0)
+        {
+            return; // cancelled before it was armed: the cancellation completes it, and nothing is left in the set
+        }
+
+        // Held for the call: a cancellation on another thread may meanwhile end the wait and its owner close the socket.
+        bool held = false;
+        try
+        {
+            _handle.DangerousAddRef(ref held);
+        }
+        catch (ObjectDisposedException)
+        {
+            return;
+        }
+
+        bool refused;
+        try
+        {
+            refused = !ArmInSet() && Interlocked.Exchange(ref _armed, 0) == 1;
+        }
+        finally
+        {
+            _handle.DangerousRelease();
+        }
+
+        if (refused)
+        {
+            _cancellation.Dispose();
+            _refused = true;
+            _core.SetResult(true);
+        }
+    }
+
+    /// <summary>epoll_ctl for the armed wait; false when the set refused it.</summary>
+    private bool ArmInSet()
+    {
         int fd = (int)_handle.DangerousGetHandle();
         ulong data = HandshakeLoop.DataFor(_slot, Generation);
-        uint armed = events | LinuxEpoll.EPOLLONESHOT;
+        uint armed = _events | LinuxEpoll.EPOLLONESHOT;
         int result = LinuxEpoll.Control(HandshakeLoop.Epoll, _registered ? LinuxEpoll.EPOLL_CTL_MOD : LinuxEpoll.EPOLL_CTL_ADD, fd, armed, data);
         if (result != 0 && !_registered && Marshal.GetLastPInvokeError() == LinuxEpoll.EEXIST)
         {
@@ -80,21 +151,10 @@ internal sealed class LoopWait : LoopHandler, IValueTaskSource, IDisposable
 
         if (result != 0)
         {
-            if (Interlocked.Exchange(ref _armed, 0) == 1)
-            {
-                _cancellation.Dispose();
-                _refused = true;
-                return false;
-            }
-
-            // Cancelled meanwhile: the cancellation completes the wait.
-        }
-        else
-        {
-            _registered = true;
+            return false;
         }
 
-        wait = new ValueTask(this, version);
+        _registered = true;
         return true;
     }
 
