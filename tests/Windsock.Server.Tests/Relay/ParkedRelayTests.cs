@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using Microsoft.Extensions.Time.Testing;
 using Windsock.Protocol;
 using Windsock.Protocol.Socks5;
@@ -21,7 +20,7 @@ namespace Windsock.Server.Tests.Relay;
 [Collection(RelayParking.Name)]
 public sealed class ParkedRelayTests : IDisposable
 {
-    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Bound = RelaySessions.Bound;
 
     public ParkedRelayTests()
     {
@@ -61,7 +60,7 @@ public sealed class ParkedRelayTests : IDisposable
             await WaitForParkedAsync(parkedBefore + (2 * Sessions));
 
             // All wake at once, each with its own bytes, both directions busy; each must come back whole.
-            var exchanges = clients.Select((client, i) => ExchangeAsync(client.Socket, SpliceRelayTests.RandomBytes(48 * 1024 + i, seed: i))).ToArray();
+            var exchanges = clients.Select((client, i) => RelaySessions.ExchangeAsync(client.Socket, SpliceRelayTests.RandomBytes(48 * 1024 + i, seed: i))).ToArray();
             var results = await Task.WhenAll(exchanges).WaitAsync(Bound);
             Assert.All(results, r => Assert.Equal(r.Sent, r.Received));
         }
@@ -89,11 +88,11 @@ public sealed class ParkedRelayTests : IDisposable
                 Assert.True(await client.IsClosedByServerAsync(TimeSpan.FromSeconds(10)));
             }
 
-            await WaitForLinesAsync(server, "reason=\"server shutdown\"", Sessions);
+            await RelaySessions.WaitForLinesAsync(server, "reason=\"server shutdown\"", Sessions);
         }
         finally
         {
-            Dispose(clients);
+            RelaySessions.DisposeAll(clients);
         }
     }
 
@@ -111,11 +110,11 @@ public sealed class ParkedRelayTests : IDisposable
                 Assert.True(await client.IsClosedByServerAsync(TimeSpan.FromSeconds(10)));
             }
 
-            await WaitForLinesAsync(server, "reason=\"idle timeout\"", Sessions);
+            await RelaySessions.WaitForLinesAsync(server, "reason=\"idle timeout\"", Sessions);
         }
         finally
         {
-            Dispose(clients);
+            RelaySessions.DisposeAll(clients);
         }
     }
 
@@ -140,7 +139,7 @@ public sealed class ParkedRelayTests : IDisposable
         }
         finally
         {
-            Dispose(clients);
+            RelaySessions.DisposeAll(clients);
         }
     }
 
@@ -231,14 +230,7 @@ public sealed class ParkedRelayTests : IDisposable
     private static async Task<List<RawClient>> OpenParkedAsync(TestServer server, EchoServer echo, int sessions, bool waitForParking = true)
     {
         long parkedBefore = ReadinessWaits.Parked;
-        var clients = new List<RawClient>();
-        for (int i = 0; i < sessions; i++)
-        {
-            var client = await RawClient.ConnectAsync(server.EndPoint);
-            clients.Add(client);
-            Assert.Equal(Socks5ReplyCode.Succeeded, (await client.ConnectSocks5Async(SocksEndpoint.FromEndPoint(echo.EndPoint))).Code);
-        }
-
+        var clients = await RelaySessions.OpenAsync(server, echo, sessions);
         if (waitForParking && OperatingSystem.IsLinux())
         {
             await WaitForParkedAsync(parkedBefore + (2 * sessions));
@@ -255,31 +247,6 @@ public sealed class ParkedRelayTests : IDisposable
         {
             Assert.False(bound.IsCancellationRequested, $"parked {ReadinessWaits.Parked}, expected {expected}");
             await Task.Delay(10, CancellationToken.None);
-        }
-    }
-
-    private static async Task WaitForLinesAsync(TestServer server, string needle, int count)
-    {
-        using var bound = new CancellationTokenSource(Bound);
-        while (server.Lines.Count(l => l.Contains(needle, StringComparison.Ordinal)) < count)
-        {
-            Assert.False(bound.IsCancellationRequested, $"fewer than {count} lines with {needle}:\n" + string.Join('\n', server.Lines));
-            await Task.Delay(10, CancellationToken.None);
-        }
-    }
-
-    private static async Task<(string Sent, string Received)> ExchangeAsync(Socket socket, byte[] bytes)
-    {
-        var echoed = SpliceRelayTests.ReadExactlyAsync(socket, bytes.Length);
-        await socket.SendAsync(bytes, SocketFlags.None);
-        return (Convert.ToHexString(SHA256.HashData(bytes)), Convert.ToHexString(SHA256.HashData(await echoed)));
-    }
-
-    private static void Dispose(List<RawClient> clients)
-    {
-        foreach (var client in clients)
-        {
-            client.Dispose();
         }
     }
 }
