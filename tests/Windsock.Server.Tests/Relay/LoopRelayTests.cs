@@ -270,7 +270,7 @@ public sealed class LoopRelayTests
         }
     }
 
-    private static async Task<List<RawClient>> OpenAsync(TestServer server, EchoServer echo, int sessions)
+    internal static async Task<List<RawClient>> OpenAsync(TestServer server, EchoServer echo, int sessions)
     {
         var clients = new List<RawClient>();
         for (int i = 0; i < sessions; i++)
@@ -289,7 +289,7 @@ public sealed class LoopRelayTests
     /// server to relay on the thread pool instead: in whole-suite runs one session of a test's server now and then did
     /// (not explained yet; noted in docs/benchmarks.md), and its bytes and its end are checked all the same.
     /// </summary>
-    private static async Task WaitForStartedAsync(long expected)
+    internal static async Task WaitForStartedAsync(long expected)
     {
         using var bound = new CancellationTokenSource(Bound);
         while (LoopRelay.Started < expected)
@@ -299,7 +299,7 @@ public sealed class LoopRelayTests
         }
     }
 
-    private static async Task WaitForLinesAsync(TestServer server, string needle, int count)
+    internal static async Task WaitForLinesAsync(TestServer server, string needle, int count)
     {
         using var bound = new CancellationTokenSource(Bound);
         while (server.Lines.Count(l => l.Contains(needle, StringComparison.Ordinal)) < count)
@@ -316,7 +316,7 @@ public sealed class LoopRelayTests
         return (Convert.ToHexString(SHA256.HashData(bytes)), Convert.ToHexString(SHA256.HashData(await echoed)));
     }
 
-    private static void Dispose(List<RawClient> clients)
+    internal static void Dispose(List<RawClient> clients)
     {
         foreach (var client in clients)
         {

@@ -1,10 +1,8 @@
 using System.Net;
-using Windsock.Protocol;
-using Windsock.Protocol.Socks5;
 using Windsock.Server.Metrics;
 using Windsock.Server.Relay;
 using Windsock.Server.Sessions;
-using Windsock.Server.Tests.Support;
+using Windsock.Server.Tests.Relay;
 using Xunit;
 
 namespace Windsock.Server.Tests.Sessions;
@@ -27,10 +25,10 @@ public sealed class QuietCollectionTests
         await using var server = TestServer.Start();
         await using var echo = new EchoServer(IPAddress.Loopback);
         long started = LoopRelay.Started;
-        var clients = await OpenAsync(server, echo, Sessions);
+        var clients = await LoopRelayTests.OpenAsync(server, echo, Sessions);
         try
         {
-            await WaitForStartedAsync(started + Sessions - 1);
+            await LoopRelayTests.WaitForStartedAsync(started + Sessions - 1);
             Assert.True(QuietCollection.Armed, "the first session arms the quiet checks");
 
             long collections = QuietCollection.Collections;
@@ -57,11 +55,11 @@ public sealed class QuietCollectionTests
                 Assert.True(await client.IsClosedByServerAsync(TimeSpan.FromSeconds(10)));
             }
 
-            await WaitForLinesAsync(server, "reason=\"server shutdown\"", Sessions - 1);
+            await LoopRelayTests.WaitForLinesAsync(server, "reason=\"server shutdown\"", Sessions - 1);
         }
         finally
         {
-            Dispose(clients);
+            LoopRelayTests.Dispose(clients);
         }
     }
 
@@ -73,63 +71,21 @@ public sealed class QuietCollectionTests
         await using var server = TestServer.Start(o => o with { IdleTimeout = TimeSpan.FromMilliseconds(800) });
         await using var echo = new EchoServer(IPAddress.Loopback);
         long started = LoopRelay.Started;
-        var clients = await OpenAsync(server, echo, Sessions);
+        var clients = await LoopRelayTests.OpenAsync(server, echo, Sessions);
         try
         {
-            await WaitForStartedAsync(started + Sessions - 1);
+            await LoopRelayTests.WaitForStartedAsync(started + Sessions - 1);
             QuietCollection.CollectNow();
             foreach (var client in clients)
             {
                 Assert.True(await client.IsClosedByServerAsync(TimeSpan.FromSeconds(10)));
             }
 
-            await WaitForLinesAsync(server, "reason=\"idle timeout\"", Sessions);
+            await LoopRelayTests.WaitForLinesAsync(server, "reason=\"idle timeout\"", Sessions);
         }
         finally
         {
-            Dispose(clients);
-        }
-    }
-
-    private static async Task<List<RawClient>> OpenAsync(TestServer server, EchoServer echo, int sessions)
-    {
-        var clients = new List<RawClient>();
-        for (int i = 0; i < sessions; i++)
-        {
-            var client = await RawClient.ConnectAsync(server.EndPoint);
-            clients.Add(client);
-            Assert.Equal(Socks5ReplyCode.Succeeded, (await client.ConnectSocks5Async(SocksEndpoint.FromEndPoint(echo.EndPoint))).Code);
-        }
-
-        return clients;
-    }
-
-    // At most one session of a server may relay on the thread pool instead (see LoopRelayTests.WaitForStartedAsync).
-    private static async Task WaitForStartedAsync(long expected)
-    {
-        using var bound = new CancellationTokenSource(Bound);
-        while (LoopRelay.Started < expected)
-        {
-            Assert.False(bound.IsCancellationRequested, $"relays started on the loop: {LoopRelay.Started}, expected at least {expected}");
-            await Task.Delay(10, CancellationToken.None);
-        }
-    }
-
-    private static async Task WaitForLinesAsync(TestServer server, string needle, int count)
-    {
-        using var bound = new CancellationTokenSource(Bound);
-        while (server.Lines.Count(l => l.Contains(needle, StringComparison.Ordinal)) < count)
-        {
-            Assert.False(bound.IsCancellationRequested, $"fewer than {count} lines with {needle}:\n" + string.Join('\n', server.Lines));
-            await Task.Delay(10, CancellationToken.None);
-        }
-    }
-
-    private static void Dispose(List<RawClient> clients)
-    {
-        foreach (var client in clients)
-        {
-            client.Dispose();
+            LoopRelayTests.Dispose(clients);
         }
     }
 }
