@@ -18,6 +18,8 @@ public sealed class LiveSessions
 
     internal LiveSession Add(SessionRecord record)
     {
+        // Once sessions come, the memory a burst of them leaves committed is given back when they stop coming.
+        QuietCollection.Arm();
         var session = new LiveSession(record);
         lock (_gate)
         {

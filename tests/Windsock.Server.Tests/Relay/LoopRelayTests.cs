@@ -277,7 +277,7 @@ public sealed class LoopRelayTests
     /// went on through the thread pool (a wait reported between its IsCompleted and its OnCompleted did, before
     /// LoopCompletion) would relay there instead and fall short here.
     /// </summary>
-    private static async Task WaitForStartedAsync(long expected)
+    internal static async Task WaitForStartedAsync(long expected)
     {
         using var bound = new CancellationTokenSource(Bound);
         while (LoopRelay.Started < expected)
