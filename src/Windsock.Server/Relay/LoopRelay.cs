@@ -123,9 +123,17 @@ internal sealed partial class LoopRelay : LoopHandler
         _clientFd = (int)_client.SafeHandle.DangerousGetHandle();
         _destinationFd = (int)_destination.SafeHandle.DangerousGetHandle();
 
-        // Both are non-blocking after the loop's handshake and connect; a socket .NET never used asynchronously may not be.
-        LinuxSplice.MakeNonBlocking(_client);
-        LinuxSplice.MakeNonBlocking(_destination);
+        // Both are non-blocking after the loop's handshake and connect, and .NET knows it (accepted from the non-blocking
+        // listener, Blocking = false before the connect): no fcntl to ask. One .NET has not been told of may still block.
+        if (_client.Blocking)
+        {
+            LinuxSplice.MakeNonBlocking(_client);
+        }
+
+        if (_destination.Blocking)
+        {
+            LinuxSplice.MakeNonBlocking(_destination);
+        }
 
         (_slot, var generation) = HandshakeLoop.Register(this);
         Generation = generation;
@@ -241,8 +249,8 @@ internal sealed partial class LoopRelay : LoopHandler
                 _record.EndReason ??= "internal error";
                 Logging.ServerLog.SessionCrashed(_connection.Context.Logger, _record.Id, e);
                 Interlocked.Exchange(ref _stopped, 1);
-                ShutdownBoth(_client);
-                ShutdownBoth(_destination);
+                TcpRelay.ShutdownBoth(_client);
+                TcpRelay.ShutdownBoth(_destination);
                 Finish();
                 finished = true;
             }
@@ -320,25 +328,10 @@ internal sealed partial class LoopRelay : LoopHandler
             return;
         }
 
-        ShutdownBoth(_client);
-        ShutdownBoth(_destination);
+        TcpRelay.ShutdownBoth(_client);
+        TcpRelay.ShutdownBoth(_destination);
         _ = Interlocked.Or(ref _pending, StopRequested);
         TryRun();
-    }
-
-    private static void ShutdownBoth(Socket socket)
-    {
-        try
-        {
-            socket.Shutdown(SocketShutdown.Both);
-        }
-        catch (SocketException)
-        {
-            // Not connected any more: nothing to end.
-        }
-        catch (ObjectDisposedException)
-        {
-        }
     }
 
     /// <summary>On the sweep's timer thread: idle for the timeout, the relay stops.</summary>

@@ -217,7 +217,8 @@ internal sealed class TcpRelay
         ShutdownBoth(_destination);
     }
 
-    private static void ShutdownBoth(Socket socket)
+    /// <summary>Shuts both directions of <paramref name="socket"/>, which may be gone already: what wakes anything still waiting on it.</summary>
+    internal static void ShutdownBoth(Socket socket)
     {
         try
         {
