@@ -79,20 +79,12 @@ internal sealed class LoopWait : LoopHandler, IValueTaskSource, IDisposable
             return true;
         }
 
-        if (!ArmInSet())
+        if (!ArmInSet() && TakeBackRefused())
         {
-            if (Interlocked.Exchange(ref _armed, 0) == 1)
-            {
-                _cancellation.Dispose();
-                _refused = true;
-                wait = default;
-                return false;
-            }
-
-            // Cancelled meanwhile: the cancellation completes the wait.
+            wait = default;
+            return false;
         }
 
-        wait = new ValueTask(this, version);
         return true;
     }
 
@@ -119,22 +111,36 @@ internal sealed class LoopWait : LoopHandler, IValueTaskSource, IDisposable
             return;
         }
 
-        bool refused;
+        bool armed;
         try
         {
-            refused = !ArmInSet() && Interlocked.Exchange(ref _armed, 0) == 1;
+            armed = ArmInSet();
         }
         finally
         {
             _handle.DangerousRelease();
         }
 
-        if (refused)
+        if (!armed && TakeBackRefused())
         {
-            _cancellation.Dispose();
-            _refused = true;
             _core.SetResult(true);
         }
+    }
+
+    /// <summary>
+    /// The set refused the socket: the wait is taken back and every later one is refused, so the caller waits its own
+    /// way. False when a cancellation took the wait first (it completes it).
+    /// </summary>
+    private bool TakeBackRefused()
+    {
+        if (Interlocked.Exchange(ref _armed, 0) != 1)
+        {
+            return false;
+        }
+
+        _cancellation.Dispose();
+        _refused = true;
+        return true;
     }
 
     /// <summary>epoll_ctl for the armed wait; false when the set refused it.</summary>
