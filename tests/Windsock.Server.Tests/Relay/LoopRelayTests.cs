@@ -34,18 +34,11 @@ public sealed class LoopRelayTests
         await using var server = TestServer.Start(o => o with { RelayMode = mode });
         await using var echo = new EchoServer(IPAddress.Loopback);
         long started = LoopRelay.Started;
-        var clients = new List<RawClient>();
+        var clients = await RelaySessions.OpenAsync(server, echo, Sessions);
         try
         {
-            for (int i = 0; i < Sessions; i++)
-            {
-                var client = await RawClient.ConnectAsync(server.EndPoint);
-                clients.Add(client);
-                Assert.Equal(Socks5ReplyCode.Succeeded, (await client.ConnectSocks5Async(SocksEndpoint.FromEndPoint(echo.EndPoint))).Code);
-            }
-
             // Every session relays on the loop.
-            await WaitForStartedAsync(started + Sessions);
+            await RelaySessions.WaitForStartedAsync(started + Sessions);
 
             // All wake at once, each with its own bytes, both directions busy: more than a small burst, so a spliced
             // direction switches from copying to splicing in the middle of it. Each must come back whole.
@@ -180,12 +173,9 @@ public sealed class LoopRelayTests
         var clients = await RelaySessions.OpenAsync(server, echo, Sessions);
         try
         {
-            await WaitForStartedAsync(started + Sessions);
+            await RelaySessions.WaitForStartedAsync(started + Sessions);
             await server.Server.StopAsync(TimeSpan.Zero).WaitAsync(Bound);
-            foreach (var client in clients)
-            {
-                Assert.True(await client.IsClosedByServerAsync(TimeSpan.FromSeconds(10)));
-            }
+            await RelaySessions.AssertAllClosedByServerAsync(clients);
 
             await RelaySessions.WaitForLinesAsync(server, "reason=\"server shutdown\"", Sessions);
         }
@@ -206,11 +196,8 @@ public sealed class LoopRelayTests
         var clients = await RelaySessions.OpenAsync(server, echo, Sessions);
         try
         {
-            await WaitForStartedAsync(started + Sessions);
-            foreach (var client in clients)
-            {
-                Assert.True(await client.IsClosedByServerAsync(TimeSpan.FromSeconds(10)));
-            }
+            await RelaySessions.WaitForStartedAsync(started + Sessions);
+            await RelaySessions.AssertAllClosedByServerAsync(clients);
 
             await RelaySessions.WaitForLinesAsync(server, "reason=\"idle timeout\"", Sessions);
         }
@@ -230,7 +217,7 @@ public sealed class LoopRelayTests
         var clients = await RelaySessions.OpenAsync(server, echo, 2);
         try
         {
-            await WaitForStartedAsync(started + 1);
+            await RelaySessions.WaitForStartedAsync(started + 1);
             var live = server.Context.Metrics.Live.Snapshot();
             Assert.Equal(2, live.Count);
             Assert.True(live[0].End()); // what DELETE /api/sessions/ID does
@@ -268,22 +255,6 @@ public sealed class LoopRelayTests
         finally
         {
             HandshakeLoop.Disabled = false;
-        }
-    }
-
-    /// <summary>
-    /// Bounded: the relays started on the loop reach <paramref name="expected"/>, or the test fails. A relay starts right
-    /// after the success reply is sent, so a client may see its reply a moment before. Every session counts: one that
-    /// went on through the thread pool (a wait reported between its IsCompleted and its OnCompleted did, before
-    /// LoopCompletion) would relay there instead and fall short here.
-    /// </summary>
-    internal static async Task WaitForStartedAsync(long expected)
-    {
-        using var bound = new CancellationTokenSource(Bound);
-        while (LoopRelay.Started < expected)
-        {
-            Assert.False(bound.IsCancellationRequested, $"relays started on the loop: {LoopRelay.Started}, expected at least {expected}");
-            await Task.Delay(10, CancellationToken.None);
         }
     }
 

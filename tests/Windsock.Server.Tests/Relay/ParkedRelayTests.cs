@@ -1,8 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Time.Testing;
-using Windsock.Protocol;
-using Windsock.Protocol.Socks5;
 using Windsock.Server.Metrics;
 using Windsock.Server.Relay;
 using Windsock.Server.Tests.Support;
@@ -46,16 +44,9 @@ public sealed class ParkedRelayTests : IDisposable
         await using var server = TestServer.Start(o => o with { RelayMode = mode });
         await using var echo = new EchoServer(IPAddress.Loopback);
         long parkedBefore = ReadinessWaits.Parked;
-        var clients = new List<RawClient>();
+        var clients = await RelaySessions.OpenAsync(server, echo, Sessions);
         try
         {
-            for (int i = 0; i < Sessions; i++)
-            {
-                var client = await RawClient.ConnectAsync(server.EndPoint);
-                clients.Add(client);
-                Assert.Equal(Socks5ReplyCode.Succeeded, (await client.ConnectSocks5Async(SocksEndpoint.FromEndPoint(echo.EndPoint))).Code);
-            }
-
             // Every direction of every session is parked: nothing waits in a .NET receive.
             await WaitForParkedAsync(parkedBefore + (2 * Sessions));
 
@@ -66,10 +57,7 @@ public sealed class ParkedRelayTests : IDisposable
         }
         finally
         {
-            foreach (var client in clients)
-            {
-                client.Dispose();
-            }
+            RelaySessions.DisposeAll(clients);
         }
     }
 
@@ -83,10 +71,7 @@ public sealed class ParkedRelayTests : IDisposable
         try
         {
             await server.Server.StopAsync(TimeSpan.Zero).WaitAsync(Bound);
-            foreach (var client in clients)
-            {
-                Assert.True(await client.IsClosedByServerAsync(TimeSpan.FromSeconds(10)));
-            }
+            await RelaySessions.AssertAllClosedByServerAsync(clients);
 
             await RelaySessions.WaitForLinesAsync(server, "reason=\"server shutdown\"", Sessions);
         }
@@ -105,10 +90,7 @@ public sealed class ParkedRelayTests : IDisposable
         var clients = await OpenParkedAsync(server, echo, Sessions, waitForParking: false);
         try
         {
-            foreach (var client in clients)
-            {
-                Assert.True(await client.IsClosedByServerAsync(TimeSpan.FromSeconds(10)));
-            }
+            await RelaySessions.AssertAllClosedByServerAsync(clients);
 
             await RelaySessions.WaitForLinesAsync(server, "reason=\"idle timeout\"", Sessions);
         }

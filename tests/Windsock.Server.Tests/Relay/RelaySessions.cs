@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using Windsock.Protocol;
 using Windsock.Protocol.Socks5;
+using Windsock.Server.Relay;
 using Windsock.Server.Tests.Support;
 using Xunit;
 
@@ -14,17 +15,51 @@ internal static class RelaySessions
     public static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
 
     /// <summary><paramref name="sessions"/> clients, each through <paramref name="server"/> to <paramref name="echo"/>, each told success.</summary>
+    /// <remarks>When one fails, those opened so far are closed before the failure goes on.</remarks>
     public static async Task<List<RawClient>> OpenAsync(TestServer server, EchoServer echo, int sessions)
     {
         var clients = new List<RawClient>();
-        for (int i = 0; i < sessions; i++)
+        try
         {
-            var client = await RawClient.ConnectAsync(server.EndPoint);
-            clients.Add(client);
-            Assert.Equal(Socks5ReplyCode.Succeeded, (await client.ConnectSocks5Async(SocksEndpoint.FromEndPoint(echo.EndPoint))).Code);
+            for (int i = 0; i < sessions; i++)
+            {
+                var client = await RawClient.ConnectAsync(server.EndPoint);
+                clients.Add(client);
+                Assert.Equal(Socks5ReplyCode.Succeeded, (await client.ConnectSocks5Async(SocksEndpoint.FromEndPoint(echo.EndPoint))).Code);
+            }
+        }
+        catch
+        {
+            DisposeAll(clients);
+            throw;
         }
 
         return clients;
+    }
+
+    /// <summary>
+    /// Bounded: the relays started on the loop reach <paramref name="expected"/>, or the test fails. A relay starts right
+    /// after the success reply is sent, so a client may see its reply a moment before. Every session counts: one that
+    /// went on through the thread pool (a wait reported between its IsCompleted and its OnCompleted did, before waits
+    /// were armed after their run) would relay there instead and fall short here.
+    /// </summary>
+    public static async Task WaitForStartedAsync(long expected)
+    {
+        using var bound = new CancellationTokenSource(Bound);
+        while (LoopRelay.Started < expected)
+        {
+            Assert.False(bound.IsCancellationRequested, $"relays started on the loop: {LoopRelay.Started}, expected at least {expected}");
+            await Task.Delay(10, CancellationToken.None);
+        }
+    }
+
+    /// <summary>Each of <paramref name="clients"/> sees the server close its connection (10 s each at most).</summary>
+    public static async Task AssertAllClosedByServerAsync(IEnumerable<RawClient> clients)
+    {
+        foreach (var client in clients)
+        {
+            Assert.True(await client.IsClosedByServerAsync(TimeSpan.FromSeconds(10)));
+        }
     }
 
     /// <summary>Bounded: the server has logged at least <paramref name="count"/> lines holding <paramref name="needle"/>.</summary>

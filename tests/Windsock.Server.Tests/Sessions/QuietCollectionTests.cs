@@ -28,7 +28,7 @@ public sealed class QuietCollectionTests
         var clients = await RelaySessions.OpenAsync(server, echo, Sessions);
         try
         {
-            await LoopRelayTests.WaitForStartedAsync(started + Sessions);
+            await RelaySessions.WaitForStartedAsync(started + Sessions);
             Assert.True(QuietCollection.Armed, "the first session arms the quiet checks");
 
             long collections = QuietCollection.Collections;
@@ -50,10 +50,7 @@ public sealed class QuietCollectionTests
 
             QuietCollection.CollectNow();
             await server.Server.StopAsync(TimeSpan.Zero).WaitAsync(Bound);
-            foreach (var client in clients.Where(c => !ReferenceEquals(c, ended)))
-            {
-                Assert.True(await client.IsClosedByServerAsync(TimeSpan.FromSeconds(10)));
-            }
+            await RelaySessions.AssertAllClosedByServerAsync(clients.Where(c => !ReferenceEquals(c, ended)));
 
             await RelaySessions.WaitForLinesAsync(server, "reason=\"server shutdown\"", Sessions - 1);
         }
@@ -74,12 +71,9 @@ public sealed class QuietCollectionTests
         var clients = await RelaySessions.OpenAsync(server, echo, Sessions);
         try
         {
-            await LoopRelayTests.WaitForStartedAsync(started + Sessions);
+            await RelaySessions.WaitForStartedAsync(started + Sessions);
             QuietCollection.CollectNow();
-            foreach (var client in clients)
-            {
-                Assert.True(await client.IsClosedByServerAsync(TimeSpan.FromSeconds(10)));
-            }
+            await RelaySessions.AssertAllClosedByServerAsync(clients);
 
             await RelaySessions.WaitForLinesAsync(server, "reason=\"idle timeout\"", Sessions);
         }
