@@ -53,6 +53,9 @@ public sealed class SocksServer : IAsyncDisposable
 
     public int ActiveSessions => Volatile.Read(ref _running);
 
+    /// <summary>The listening sockets, in the order of <see cref="LocalEndPoints"/>: what tests inspect.</summary>
+    internal IReadOnlyList<Socket> Listeners => _listeners;
+
     /// <summary>Binds every listener, or none: a failure closes those already bound and throws with the address that failed.</summary>
     public void Start()
     {
@@ -80,6 +83,10 @@ public sealed class SocksServer : IAsyncDisposable
                 }
 
                 bound.Add((IPEndPoint)socket.LocalEndPoint!);
+                if (!DeferredAccept.TryEnable(socket))
+                {
+                    ServerLog.AcceptNotDeferred(_context.Logger, bound[^1]);
+                }
             }
         }
         catch

@@ -10,6 +10,10 @@ internal static partial class ServerLog
     [LoggerMessage(1, LogLevel.Debug, "Listening on {EndPoint}")]
     public static partial void Listening(ILogger logger, IPEndPoint endPoint);
 
+    // Debug: expected on systems without the option; the server works the same, with one more wake per connection.
+    [LoggerMessage(125, LogLevel.Debug, "Listener {EndPoint}: connections are accepted before their first bytes (TCP_DEFER_ACCEPT is not available here)")]
+    public static partial void AcceptNotDeferred(ILogger logger, IPEndPoint endPoint);
+
     [LoggerMessage(2, LogLevel.Warning, "Authentication failed for user '{User}' from {Client} (session {Session}): {Backend}: {Detail}")]
     public static partial void AuthenticationFailed(ILogger logger, string user, IPEndPoint client, long session, string backend, string detail);
 
