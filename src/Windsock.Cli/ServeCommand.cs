@@ -74,6 +74,13 @@ internal static class ServeCommand
             return 2;
         }
 
+        // Read by the handshake loop when it starts, where no error can be said any more: checked here, at the start.
+        if (Windsock.Server.Sessions.LoopThreads.Problem(Environment.GetEnvironmentVariable(Windsock.Server.Sessions.LoopThreads.Variable)) is { } loopThreads)
+        {
+            await Console.Error.WriteLineAsync($"windsock: error: {loopThreads}").ConfigureAwait(false);
+            return 2;
+        }
+
         var options = configuration.Options;
         LogLevelSwitch.Current = options.Log.Level;
         using var loggerFactory = CreateLoggerFactory(options.LogFormat);

@@ -4,8 +4,8 @@ using Windsock.Server.Loops;
 namespace Windsock.Server.Sessions;
 
 /// <summary>
-/// The readiness loop handshakes continue on (Linux): one epoll set and a thread per core (at most four) waiting on
-/// it. A session tries its socket without blocking (<see cref="LoopNative.ReceiveNow(System.Runtime.InteropServices.SafeHandle, Span{byte})"/>, a non-blocking connect);
+/// The readiness loop handshakes continue on (Linux): one epoll set and a thread per core (at most four, or
+/// <see cref="LoopThreads"/>) waiting on it. A session tries its socket without blocking (<see cref="LoopNative.ReceiveNow(System.Runtime.InteropServices.SafeHandle, Span{byte})"/>, a non-blocking connect);
 /// when the socket is not ready it arms a one-shot wait here (<see cref="LoopWait"/>), and the thread that sees it
 /// ready runs the session's continuation <b>inline</b>, up to its next wait.
 /// <para>
@@ -217,7 +217,7 @@ internal static class HandshakeLoop
             // as microsocks' thread per client does, without a thread per client. The sessions' continuations run on
             // these threads: a normal stack, not the dispatching loops' small one.
             var loop = EpollThread.TryStart(
-                "windsock handshake loop", OnEvent, Math.Clamp(Environment.ProcessorCount, 1, 4), smallStack: false, onThreadStart: static () => _onLoop = true);
+                "windsock handshake loop", OnEvent, LoopThreads.Resolve(Environment.GetEnvironmentVariable(LoopThreads.Variable), Environment.ProcessorCount), smallStack: false, onThreadStart: static () => _onLoop = true);
             if (loop is null)
             {
                 Volatile.Write(ref _state, -1);
