@@ -43,7 +43,12 @@ internal static class ServeCommand
     public static Command Create()
     {
         LogFormatOption.AcceptOnlyFromAmong("text", "json");
-        var command = new Command("serve", "Run the SOCKS server (SOCKS4, SOCKS4a and SOCKS5 on every listener).")
+        var command = new Command(
+            "serve",
+            "Run the SOCKS server (SOCKS4, SOCKS4a and SOCKS5 on every listener).\n"
+            + "Environment (Linux; docs/operations.md, \"CPU on a shared machine\"): WINDSOCK_LOOP_THREADS=N handshake loop threads, 1 to 64 "
+            + "(default one per core, at most four); WINDSOCK_HANDSHAKE_LOOP=0 sessions wait through .NET's socket engine instead; "
+            + "WINDSOCK_QUIET_COLLECTION=0 no compacting collection once the server goes quiet.")
         {
             ConfigOption,
             ListenOption,
