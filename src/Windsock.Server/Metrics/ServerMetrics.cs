@@ -73,6 +73,7 @@ public sealed class ServerMetrics : IDisposable
         Meter.CreateObservableCounter("windsock.relayed", ObserveBytes, "By", "Payload bytes relayed, by direction (up: client to destination)");
         Meter.CreateObservableCounter("windsock.udp.datagrams", ObserveDatagrams, "{datagram}", "UDP datagrams relayed, by direction");
         Meter.CreateObservableCounter("windsock.udp.drops", ObserveDrops, "{datagram}", "UDP datagrams dropped, by reason");
+        Meter.CreateObservableCounter("windsock.quiet.collections", static () => QuietCollection.Collections, "{collection}", "Compacting collections run once the server went quiet, giving the memory a burst left back to the system");
     }
 
     public Meter Meter { get; }
