@@ -17,13 +17,16 @@ public static class LoopThreads
     /// <summary>The most threads it takes.</summary>
     public const int Max = 64;
 
-    /// <summary>What the loop runs with <paramref name="value"/> (the variable's value, null when unset) on <paramref name="processors"/> cores.</summary>
+    /// <summary>
+    /// What the loop runs with <paramref name="value"/> (the variable's value; null or empty when unset, as systemd's
+    /// <c>Environment=WINDSOCK_LOOP_THREADS=</c> leaves it) on <paramref name="processors"/> cores.
+    /// </summary>
     public static int Resolve(string? value, int processors) =>
-        TryParse(value, out int threads) && threads > 0 ? threads : Math.Clamp(processors, 1, 4);
+        TryParse(value, out int threads) ? threads : Math.Clamp(processors, 1, 4);
 
     /// <summary>Why <paramref name="value"/> is not a thread count, with the fix; null when it is one or unset.</summary>
     public static string? Problem(string? value) =>
-        value is null || TryParse(value, out _)
+        string.IsNullOrEmpty(value) || TryParse(value, out _)
             ? null
             : $"{Variable}={value} is not a number of handshake loop threads. fix: a whole number from 1 to {Max}, or unset it for one per core (at most four)";
 

@@ -15,6 +15,10 @@ public sealed class LoopThreadsTests
     {
         Assert.Equal(expected, LoopThreads.Resolve(null, processors));
         Assert.Null(LoopThreads.Problem(null));
+
+        // Empty is unset too: what systemd's Environment=WINDSOCK_LOOP_THREADS= leaves.
+        Assert.Equal(expected, LoopThreads.Resolve(string.Empty, processors));
+        Assert.Null(LoopThreads.Problem(string.Empty));
     }
 
     [Theory]
@@ -33,7 +37,6 @@ public sealed class LoopThreadsTests
     [InlineData("-1")]
     [InlineData("two")]
     [InlineData(" 2")]
-    [InlineData("")]
     public void Anything_else_is_a_start_up_error_that_names_the_variable_and_the_fix(string value)
     {
         string? problem = LoopThreads.Problem(value);
