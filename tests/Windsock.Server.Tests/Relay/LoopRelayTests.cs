@@ -166,45 +166,16 @@ public sealed class LoopRelayTests
     public async Task Server_stop_ends_sessions_relaying_on_the_loop_promptly()
     {
         Assert.SkipUnless(OperatingSystem.IsLinux(), "the loop relay is Linux only");
-        const int Sessions = 20;
         await using var server = TestServer.Start();
-        await using var echo = new EchoServer(IPAddress.Loopback);
-        long started = LoopRelay.Started;
-        var clients = await RelaySessions.OpenAsync(server, echo, Sessions);
-        try
-        {
-            await RelaySessions.WaitForStartedAsync(started + Sessions);
-            await server.Server.StopAsync(TimeSpan.Zero).WaitAsync(Bound);
-            await RelaySessions.AssertAllClosedByServerAsync(clients);
-
-            await RelaySessions.WaitForLinesAsync(server, "reason=\"server shutdown\"", Sessions);
-        }
-        finally
-        {
-            RelaySessions.DisposeAll(clients);
-        }
+        await RelaySessions.AssertAllEndAsync(server, 20, "server shutdown", () => server.Server.StopAsync(TimeSpan.Zero).WaitAsync(Bound));
     }
 
     [Fact]
     public async Task The_idle_timeout_ends_sessions_relaying_on_the_loop()
     {
         Assert.SkipUnless(OperatingSystem.IsLinux(), "the loop relay is Linux only");
-        const int Sessions = 10;
         await using var server = TestServer.Start(o => o with { IdleTimeout = TimeSpan.FromMilliseconds(600) });
-        await using var echo = new EchoServer(IPAddress.Loopback);
-        long started = LoopRelay.Started;
-        var clients = await RelaySessions.OpenAsync(server, echo, Sessions);
-        try
-        {
-            await RelaySessions.WaitForStartedAsync(started + Sessions);
-            await RelaySessions.AssertAllClosedByServerAsync(clients);
-
-            await RelaySessions.WaitForLinesAsync(server, "reason=\"idle timeout\"", Sessions);
-        }
-        finally
-        {
-            RelaySessions.DisposeAll(clients);
-        }
+        await RelaySessions.AssertAllEndAsync(server, 10, "idle timeout", () => Task.CompletedTask);
     }
 
     [Fact]

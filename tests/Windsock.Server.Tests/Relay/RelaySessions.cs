@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using Windsock.Protocol;
@@ -50,6 +51,30 @@ internal static class RelaySessions
         {
             Assert.False(bound.IsCancellationRequested, $"relays started on the loop: {LoopRelay.Started}, expected at least {expected}");
             await Task.Delay(10, CancellationToken.None);
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="sessions"/> sessions through <paramref name="server"/> to an echo, all relaying on the loop; then
+    /// <paramref name="meanwhile"/> runs, and every client must see the server close its connection and the request log
+    /// end each session with <paramref name="reason"/>.
+    /// </summary>
+    public static async Task AssertAllEndAsync(TestServer server, int sessions, string reason, Func<Task> meanwhile)
+    {
+        await using var echo = new EchoServer(IPAddress.Loopback);
+        long started = LoopRelay.Started;
+        var clients = await OpenAsync(server, echo, sessions);
+        try
+        {
+            await WaitForStartedAsync(started + sessions);
+            await meanwhile();
+            await AssertAllClosedByServerAsync(clients);
+
+            await WaitForLinesAsync(server, $"reason=\"{reason}\"", sessions);
+        }
+        finally
+        {
+            DisposeAll(clients);
         }
     }
 
