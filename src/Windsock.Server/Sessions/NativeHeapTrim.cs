@@ -25,12 +25,7 @@ internal static partial class NativeHeapTrim
             _ = MallocTrim(0);
             return true;
         }
-        catch (EntryPointNotFoundException)
-        {
-            Volatile.Write(ref _unavailable, 1);
-            return false;
-        }
-        catch (DllNotFoundException)
+        catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
         {
             Volatile.Write(ref _unavailable, 1);
             return false;
