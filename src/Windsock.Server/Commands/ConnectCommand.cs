@@ -86,7 +86,7 @@ internal static class ConnectCommand
             return false;
         }
 
-        await client.ReplyAsync(Socks5ReplyCode.Succeeded, (IPEndPoint)outbound.LocalEndPoint!, cancellationToken).ConfigureAwait(false);
+        await client.ReplyAsync(Socks5ReplyCode.Succeeded, ConnectNative.LocalEndPointOf(outbound), cancellationToken).ConfigureAwait(false);
 
         // Data the client sent right behind its request goes out before anything else: with one non-blocking send
         // where it fits (nearly always), so the socket engine never learns of the destination.
