@@ -242,7 +242,7 @@ public sealed class RequestLog : IAsyncDisposable
         var now = _time.GetUtcNow().UtcDateTime;
         if (_format == LogFormat.Text)
         {
-            return $"{now.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture)} {text}";
+            return $"{LogTimestamp.Format(now)} {text}";
         }
 
         using var stream = new MemoryStream();

@@ -56,7 +56,9 @@ public static class RequestLogFormatter
         var line = new TextFields(builder);
         try
         {
-            line.Line.AppendFormatted(now.UtcDateTime, "yyyy-MM-dd'T'HH:mm:ss.fff'Z'");
+            Span<char> stamp = stackalloc char[LogTimestamp.Length];
+            LogTimestamp.Write(now.UtcDateTime, stamp);
+            line.Line.Append(stamp);
             line.Line.Append(logEvent == RequestLogEvent.Request ? " request" : " end");
             Fields(logEvent, record, ref line);
         }
