@@ -38,6 +38,7 @@ internal sealed class HandshakeReader : IDisposable
 
     // On Linux the reader tries the socket without blocking and waits on the handshake loop (null elsewhere).
     private LoopWait? _loop;
+    private bool _waitFirst;
     private byte[]? _buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
     private int _start;
     private int _end;
@@ -56,6 +57,13 @@ internal sealed class HandshakeReader : IDisposable
         _maxUnauthenticatedToken = Math.Min(maxUnauthenticatedToken, MaxUnauthenticatedTokenLength);
         _loop = LoopWait.For(socket);
     }
+
+    /// <summary>
+    /// The client has just been answered and speaks only once it has read the answer (the method selection): the next
+    /// receive on the loop waits for the socket at once instead of trying it first, which would nearly always find
+    /// nothing, a recv(2) per connection for no bytes. Should the bytes be there already, the wait reports at once.
+    /// </summary>
+    public void WaitBeforeTrying() => _waitFirst = true;
 
     private byte[] Buffer => _buffer ?? throw new ObjectDisposedException(nameof(HandshakeReader));
 
@@ -181,21 +189,27 @@ internal sealed class HandshakeReader : IDisposable
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReceiveOnLoopAsync(LoopWait loop, Memory<byte> into, CancellationToken cancellationToken)
     {
+        bool tryFirst = !_waitFirst;
+        _waitFirst = false;
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            int read = LoopNative.ReceiveNow(loop.Handle, into.Span);
-            if (read >= 0)
+            if (tryFirst)
             {
-                return read;
+                int read = LoopNative.ReceiveNow(loop.Handle, into.Span);
+                if (read >= 0)
+                {
+                    return read;
+                }
+
+                int error = Marshal.GetLastPInvokeError();
+                if (error != LoopNative.EAGAIN)
+                {
+                    throw LoopNative.ToException(error);
+                }
             }
 
-            int error = Marshal.GetLastPInvokeError();
-            if (error != LoopNative.EAGAIN)
-            {
-                throw LoopNative.ToException(error);
-            }
-
+            tryFirst = true;
             if (!loop.TryWait(LoopWait.Readable, cancellationToken, out var ready))
             {
                 // The epoll set refused the socket: this session waits through .NET from now on.

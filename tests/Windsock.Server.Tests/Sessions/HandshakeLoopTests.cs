@@ -49,6 +49,42 @@ public sealed class HandshakeLoopTests : IDisposable
         Assert.True(HandshakeLoop.Continued - before >= 2, $"waits continued on the loop: {HandshakeLoop.Continued - before}, expected the request's and the relay's");
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_reader_told_to_wait_first_still_gets_bytes_that_are_there_already_or_come_later(bool there)
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux(), "the handshake loop is Linux only");
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1);
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await client.ConnectAsync(listener.LocalEndPoint!).WaitAsync(Bound);
+        using var server = await listener.AcceptAsync().WaitAsync(Bound);
+        using var reader = new HandshakeReader(server);
+        await client.SendAsync(new byte[] { 5, 1, 0 }, SocketFlags.None);
+        Assert.Equal(1, (await reader.ReadAsync<Socks5Greeting>(Socks5Greeting.TryParse, CancellationToken.None).AsTask().WaitAsync(Bound)).Methods.Count);
+
+        // After the method selection: the next receive arms its wait without trying the socket. Bytes already in the
+        // socket must make that wait report at once (an eager client), and bytes sent later must wake it.
+        byte[] request = [5, 1, 0, 1, 127, 0, 0, 1, 0, 80];
+        if (there)
+        {
+            await client.SendAsync(request, SocketFlags.None);
+        }
+
+        reader.WaitBeforeTrying();
+        var reading = reader.ReadAsync<Socks5Request>(Socks5Request.TryParse, CancellationToken.None).AsTask();
+        if (!there)
+        {
+            await client.SendAsync(request, SocketFlags.None);
+        }
+
+        var parsed = await reading.WaitAsync(Bound);
+        Assert.Equal(Socks5Command.Connect, parsed.Command);
+        Assert.Equal(80, parsed.Destination.Port);
+    }
+
     [Fact]
     public async Task With_the_loop_off_sessions_wait_through_the_socket_engine_with_the_same_replies_and_timeouts()
     {

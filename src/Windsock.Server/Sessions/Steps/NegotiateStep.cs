@@ -98,6 +98,11 @@ internal static class NegotiateStep
         }
 
         await client.SendAsync(Selection(wanted), token).ConfigureAwait(false);
+        if (reader.Leftover.IsEmpty)
+        {
+            reader.WaitBeforeTrying(); // the client reads the selection before it goes on
+        }
+
         record.AuthMethod = wanted;
         if (wanted == AuthMethod.UsernamePassword)
         {
