@@ -46,6 +46,7 @@ internal sealed class ConfigurationReloader : IAsyncDisposable
         _debounce = new Timer(_ => _ = ReloadAsync("a file changed"));
         if (!OperatingSystem.IsWindows())
         {
+            InheritedHangup.Restore();
             _hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
             {
                 context.Cancel = true; // SIGHUP means reload, not exit

@@ -14,6 +14,23 @@ public sealed class ReloadTests(LoopbackTargets targets)
     private static string Config(string clients) => $"[server]\nlisten = [\"127.0.0.1:0\"]\nallowed_clients = [{clients}]\n";
 
     [Fact]
+    public async Task Sighup_reloads_a_server_started_with_hangups_ignored_by_nohup()
+    {
+        // nohup leaves SIGHUP ignored, inherited across exec, and .NET then never delivers it: before the server put
+        // the disposition back, SIGHUP under nohup was silently no reload at all.
+        using var dir = new TempDirectory();
+        var config = Path.Combine(dir.Path, "windsock.toml");
+        await File.WriteAllTextAsync(config, Config("\"192.0.2.0/24\""), TestContext.Current.CancellationToken);
+        await using var server = await WindsockProcess.StartAsync(["--config", config], null, null, null, null, wrapper: ["/usr/bin/nohup"]);
+
+        server.Hangup();
+        await server.WaitForLineAsync(l => l.Contains("configuration reloaded (SIGHUP)", StringComparison.Ordinal), "the SIGHUP reload");
+        server.Hangup();
+        await server.WaitUntilAsync(lines => lines.Count(l => l.Contains("configuration reloaded (SIGHUP)", StringComparison.Ordinal)) >= 2, Timeouts.LogLine, "the second SIGHUP reload");
+        Assert.False(server.HasExited, "SIGHUP must reload, never end the server");
+    }
+
+    [Fact]
     public async Task Sighup_applies_a_new_configuration_and_a_bad_one_changes_nothing()
     {
         using var dir = new TempDirectory();
